@@ -1,0 +1,17 @@
+# The production image: gunicorn serving the app; migrations run as a separate one-shot service.
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-mod-spatialite curl \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY api api
+COPY field field
+COPY evidence evidence
+COPY schemas schemas
+COPY migrations migrations
+COPY wsgi.py ./
+RUN pip install --no-cache-dir .
+RUN useradd --system --home /app fieldwatch
+USER fieldwatch
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "wsgi:app"]

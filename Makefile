@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make run` serves the embedded default, `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# Tests run on SpatiaLite, and on PostGIS too when TEST_DATABASE_URL is set.
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test system-deps install migrate clean bench lock
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+system-deps:
+	@sh scripts/system-deps.sh
+
+migrate: install system-deps
+	$(BIN)/fieldwatch migrate
+
+run: migrate
+	$(BIN)/fieldwatch seed-demo
+	$(BIN)/fieldwatch run --host $(HOST) --port $(PORT)
+
+test: install system-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,92 @@
+"""The Flask application: configuration, database session, auth, errors and the API's blueprints."""
+
+from __future__ import annotations
+
+import http
+import logging
+
+from flask import Flask
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from schemas.common import GeoJSONGeometry, ProblemSchema
+
+from .auth import init_auth
+from .bodies import init_json_guard
+from .config import load_config
+from .db import init_db
+from .errors import PROBLEM_MIME, register_error_handlers
+
+API_VERSION = "1"
+
+
+class FieldwatchApi(Api):
+    """flask-smorest's Api with problem+json documented as the body of every error response."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_MIME)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIME)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_error_handlers(self):
+        # api/errors.py registers the handlers: every error is a problem document.
+        pass
+
+
+def create_app(config_overrides: dict | None = None, *, session_factory=None) -> Flask:
+    """Build the app from the environment's configuration and ``config_overrides``.
+
+    Tests pass a ``session_factory`` bound to their transaction.
+    """
+    config = load_config(**(config_overrides or {}))
+    app = Flask(__name__)
+    app.config.update(config)
+    app.config.update(
+        API_TITLE="fieldwatch",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL=config["SWAGGER_UI_URL"],
+        API_SPEC_OPTIONS={
+            "info": {"description": "Field inspections, undercover visits, monitoring points and "
+                                    "accountability cases of a district supervision office."},
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "Token from POST /api/v1/auth/login, one per device"}}},
+        },
+        MAX_CONTENT_LENGTH=None,
+    )
+    app.json.ensure_ascii = False
+    if config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config["TRUSTED_PROXIES"], x_proto=1, x_host=1)
+    if session_factory is not None:
+        app.extensions["SESSION_FACTORY"] = session_factory
+    if not app.config["SECRET_KEY"]:
+        import secrets
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+
+    init_db(app)
+    init_auth(app)
+    init_json_guard(app)
+    register_error_handlers(app)
+
+    api = FieldwatchApi(app)
+    api.register_field(GeoJSONGeometry, "object", None)
+    from . import accounts, health, jurisdictions, users
+
+    for module in (health, accounts, users, jurisdictions):
+        api.register_blueprint(module.blp)
+    app.extensions["smorest_api"] = api
+    logging.getLogger("fieldwatch").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,106 @@
+"""Bearer tokens on every request, role checks on views, and the failed-login rate limits."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from field.accounts import user_for_token
+from field.errors import AuthenticationFailed, NotAllowed
+from field.models import Role, User
+
+from .db import db
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+BEARER_SCHEME = {"bearerAuth": []}
+
+
+def _token_from_header() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_user() -> User:
+    """The authenticated caller; 401 (problem body) when there is none or the token is dead."""
+    if "user" not in g:
+        token = _token_from_header()
+        if token is None:
+            raise AuthenticationFailed("Send a bearer token: Authorization: Bearer <token>.")
+        session = db()
+        user, device = user_for_token(session, token)
+        # Commit the last-used touch now, before the view: a read request never commits.
+        session.commit()
+        g.user, g.device = user, device
+    return g.user
+
+
+def current_device():
+    current_user()
+    return g.device
+
+
+def authenticated(*roles: Role):
+    """View decorator: a valid token, and one of ``roles`` when given (403 otherwise)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if roles and user.role not in roles:
+                raise NotAllowed(f"This needs the role {' or '.join(r.value for r in roles)}.")
+            return view(*args, **kwargs)
+
+        doc = getattr(wrapper, "_apidoc", {})
+        manual = doc.setdefault("manual_doc", {})
+        manual["security"] = [BEARER_SCHEME]
+        responses = manual.setdefault("responses", {})
+        responses["401"] = "UNAUTHORIZED"
+        if roles:
+            responses["403"] = "FORBIDDEN"
+        wrapper._apidoc = doc
+        return wrapper
+
+    return decorate
+
+
+def login_failed(response) -> bool:
+    """Only failed attempts count against the login limits."""
+    return response.status_code == 401
+
+
+def account_key() -> str:
+    body = request.get_json(silent=True) or {}
+    username = body.get("username") if isinstance(body, dict) else None
+    return f"login-account:{str(username).strip().lower()}" if username else "login-account:-"
+
+
+def init_auth(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    limiter.init_app(app)
+
+
+def login_limits():
+    """The two limits on POST /auth/login, read from configuration at request time."""
+
+    def per_account():
+        return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+
+    def per_address():
+        return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
+
+    def decorate(view):
+        view = limiter.limit(per_account, key_func=account_key, deduct_when=login_failed,
+                             scope="login-account")(view)
+        view = limiter.limit(per_address, key_func=get_remote_address, deduct_when=login_failed,
+                             scope="login-address")(view)
+        return view
+
+    return decorate

@@ -1,0 +1,93 @@
+"""Refuse JSON that would store badly: NaN/Infinity, NUL characters, lone surrogates, oversized bodies."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask, request
+from flask_smorest import abort
+
+_JSON_TYPES = ("application/json", "application/merge-patch+json")
+#: Bodies the API takes at all; anything else is 415 before a view sees it.
+ACCEPTED_BODY_TYPES = frozenset(_JSON_TYPES) | {
+    "multipart/form-data", "application/offset+octet-stream", "text/csv", "application/geo+json",
+}
+
+
+class _Refused(ValueError):
+    """Well-formed JSON holding a value we will not store: 422."""
+
+    def __init__(self, message: str, path: str = ""):
+        super().__init__(message)
+        self.path = path
+
+
+class _Malformed(_Refused):
+    """Not JSON at all: 400."""
+
+
+def _reject_constant(name: str):
+    raise _Refused(f"{name} is not a JSON number; send a finite number or null.")
+
+
+def _check_string(s: str, path: str) -> None:
+    if "\x00" in s:
+        raise _Refused("NUL characters are not allowed in text.", path)
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Refused("Text contains a lone UTF-16 surrogate (\\ud800-\\udfff); it cannot be stored.", path) from None
+
+
+def _walk(node, path: str) -> None:
+    if isinstance(node, str):
+        _check_string(node, path)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            _check_string(key, path)
+            _walk(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _walk(value, f"{path}.{i}" if path else str(i))
+
+
+def check_json_body(raw: bytes) -> None:
+    """Raise ``_Refused`` (with the field path) for JSON text we will not store."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Malformed("The body is not UTF-8.") from None
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except _Refused as exc:
+        raise exc
+    except ValueError as exc:
+        raise _Malformed(f"The body is not valid JSON: {exc}.") from None
+    _walk(doc, "")
+
+
+def init_json_guard(app: Flask) -> None:
+    @app.before_request
+    def _guard():
+        if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return
+        has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
+        if has_body and request.mimetype not in ACCEPTED_BODY_TYPES and not request.mimetype.endswith("+json"):
+            abort(415, message=f"Send the body as application/json (got {request.mimetype or 'no type'!r}).")
+        if request.mimetype not in _JSON_TYPES and not request.mimetype.endswith("+json"):
+            return
+        limit = app.config["MAX_JSON_BYTES"]
+        if request.content_length is not None and request.content_length > limit:
+            abort(413, message=f"JSON bodies are limited to {limit} bytes.")
+        raw = request.get_data(cache=True)  # cached: the schema reads it again
+        if len(raw) > limit:
+            abort(413, message=f"JSON bodies are limited to {limit} bytes.")
+        if not raw:
+            return
+        try:
+            check_json_body(raw)
+        except _Malformed as exc:
+            abort(400, message=str(exc))
+        except _Refused as exc:
+            field = exc.path or "_body"
+            abort(422, messages={"json": {field: [str(exc)]}})

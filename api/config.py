@@ -1,0 +1,53 @@
+"""Configuration: every default in one place, each overridden by an environment variable of the same name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+#: The project folder: ``var/`` (database, evidence) lives beside the code by default.
+ROOT = Path(__file__).resolve().parent.parent
+
+#: name → (default, type, what it is). The README's configuration table is this table.
+SETTINGS: dict[str, tuple[Any, type, str]] = {
+    "DATABASE_URL": (f"sqlite:///{ROOT / 'var' / 'fieldwatch.db'}", str,
+                     "SQLAlchemy URL; sqlite:/// (SpatiaLite) or postgresql:// (PostGIS)"),
+    "SECRET_KEY": ("", str, "signs short-lived URLs; set it in production (random if empty)"),
+    "TOKEN_TTL_DAYS": (30, int, "lifetime of a device's bearer token"),
+    "LOGIN_LIMIT_PER_ACCOUNT": ("5 per minute;20 per hour", str, "failed-login rate limit per username"),
+    "LOGIN_LIMIT_PER_ADDRESS": ("20 per minute;100 per hour", str, "failed-login rate limit per client address"),
+    "RATELIMIT_STORAGE_URI": ("memory://", str, "flask-limiter storage; redis://host:6379 when running several workers"),
+    "TRUSTED_PROXIES": (0, int, "how many reverse proxies set X-Forwarded-For in front of the app"),
+    "MAX_JSON_BYTES": (1_048_576, int, "largest JSON request body"),
+    "EVIDENCE_STORAGE": ("local", str, "where originals go: local or s3"),
+    "EVIDENCE_DIR": (str(ROOT / "var" / "evidence"), str, "root folder of the local evidence store"),
+    "S3_ENDPOINT_URL": ("", str, "S3-compatible endpoint (SeaweedFS, MinIO, AWS)"),
+    "S3_BUCKET": ("fieldwatch-evidence", str, "bucket for originals and derivatives"),
+    "S3_ACCESS_KEY": ("", str, "S3 access key"),
+    "S3_SECRET_KEY": ("", str, "S3 secret key"),
+    "S3_REGION": ("us-east-1", str, "S3 region"),
+    "SWAGGER_UI_URL": ("https://cdn.jsdelivr.net/npm/swagger-ui-dist/", str,
+                       "where /docs loads Swagger UI's scripts from"),
+    "DEMO_ADMIN_PASSWORD": ("", str, "password of the demo admin made by `make run` (random if empty)"),
+}
+
+
+def _coerce(name: str, raw: str, kind: type):
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        return kind(raw)
+    except ValueError:
+        raise SystemExit(f"Configuration: {name}={raw!r} is not a valid {kind.__name__}") from None
+
+
+def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict[str, Any]:
+    environ = os.environ if environ is None else environ
+    config = {}
+    for name, (default, kind, _doc) in SETTINGS.items():
+        config[name] = _coerce(name, environ[name], kind) if name in environ else default
+    config.update(overrides)
+    if config["DATABASE_URL"].startswith("postgres://"):
+        config["DATABASE_URL"] = "postgresql://" + config["DATABASE_URL"][len("postgres://"):]
+    return config

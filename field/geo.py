@@ -1,0 +1,126 @@
+"""Spatial predicates that differ between PostGIS and SpatiaLite, behind one interface.
+
+Geometry is stored in EPSG:4326 (WGS-84 degrees). Distances are in metres on the
+spheroid on both databases. Every predicate first narrows by bounding box so that
+the spatial index is used (GiST on PostGIS, the R*Tree virtual table on SpatiaLite),
+then applies the exact test.
+"""
+
+from __future__ import annotations
+
+import math
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import ColumnElement, and_, func, literal_column, select, text
+
+SRID = 4326
+#: Metres per degree of latitude, rounded down so the search box is never too small.
+_M_PER_DEG_LAT = 110_574.0
+
+
+def to_db(geom: BaseGeometry | None):
+    """A shapely geometry as a value for a Geometry column."""
+    return None if geom is None else from_shape(geom, srid=SRID)
+
+
+def from_db(value) -> BaseGeometry | None:
+    return None if value is None else to_shape(value)
+
+
+def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    if isinstance(geom, MultiPolygon):
+        return geom
+    raise ValueError(f"expected a Polygon or MultiPolygon, got {geom.geom_type}")
+
+
+def point_expr(lon: float, lat: float):
+    return func.ST_GeomFromText(f"POINT({float(lon)!r} {float(lat)!r})", SRID)
+
+
+def search_box(lon: float, lat: float, metres: float) -> tuple[float, float, float, float]:
+    """A lon/lat box that surely contains every point within ``metres`` of (lon, lat)."""
+    dlat = metres / _M_PER_DEG_LAT * 1.01
+    coslat = max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
+    dlon = metres / (111_320.0 * coslat) * 1.01
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def _dialect(session_or_bind) -> str:
+    bind = getattr(session_or_bind, "bind", None) or session_or_bind
+    if hasattr(session_or_bind, "get_bind"):
+        bind = session_or_bind.get_bind()
+    return bind.dialect.name
+
+
+def _spatialite_index_filter(column, minx, miny, maxx, maxy) -> ColumnElement[bool]:
+    """Use SpatiaLite's R*Tree: the rowids whose MBR meets the search frame."""
+    table = column.table.name
+    frame = select(literal_column("ROWID")).select_from(text("SpatialIndex")).where(
+        literal_column("f_table_name") == table,
+        literal_column("f_geometry_column") == column.name,
+        literal_column("search_frame") == func.BuildMbr(minx, miny, maxx, maxy, SRID),
+    )
+    return literal_column(f"{table}.ROWID").in_(frame.scalar_subquery())
+
+
+def in_bbox(session, column, minx: float, miny: float, maxx: float, maxy: float) -> ColumnElement[bool]:
+    if _dialect(session) == "postgresql":
+        return column.op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID))
+    return and_(
+        _spatialite_index_filter(column, minx, miny, maxx, maxy),
+        func.MbrIntersects(column, func.BuildMbr(minx, miny, maxx, maxy, SRID)) == 1,
+    )
+
+
+def distance_m(session, column, lon: float, lat: float):
+    """Geodesic distance in metres from ``column`` to the point (WGS-84 spheroid)."""
+    pt = point_expr(lon, lat)
+    if _dialect(session) == "postgresql":
+        return func.ST_Distance(func.geography(column), func.geography(pt))
+    return func.ST_Distance(column, pt, 1)
+
+
+def within_radius(session, column, lon: float, lat: float, metres: float) -> ColumnElement[bool]:
+    box_filter = in_bbox(session, column, *search_box(lon, lat, metres))
+    pt = point_expr(lon, lat)
+    if _dialect(session) == "postgresql":
+        exact = func.ST_DWithin(func.geography(column), func.geography(pt), metres)
+    else:
+        exact = func.ST_Distance(column, pt, 1) <= metres
+    return and_(box_filter, exact)
+
+
+def within_geometry(session, column, geom: BaseGeometry) -> ColumnElement[bool]:
+    """Points (or shapes) inside ``geom``; the boundary's box narrows through the index first."""
+    box_filter = in_bbox(session, column, *geom.bounds)
+    shape = func.ST_GeomFromText(geom.wkt, SRID)
+    if _dialect(session) == "postgresql":
+        return and_(box_filter, func.ST_Intersects(column, shape))
+    return and_(box_filter, func.ST_Intersects(column, shape) == 1)
+
+
+def within_column(session, column, boundary_column) -> ColumnElement[bool]:
+    """Inside a boundary stored in another table (a jurisdiction's MultiPolygon)."""
+    if _dialect(session) == "postgresql":
+        return func.ST_Intersects(column, boundary_column)
+    return func.ST_Intersects(column, boundary_column) == 1
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance on the mean sphere; for checks done in Python (plausibility)."""
+    r = 6_371_008.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(min(1.0, math.sqrt(a)))
+
+
+__all__ = [
+    "SRID", "to_db", "from_db", "as_multipolygon", "point_expr", "search_box", "in_bbox",
+    "distance_m", "within_radius", "within_geometry", "within_column", "haversine_m",
+    "Point", "box",
+]

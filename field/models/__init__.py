@@ -1,0 +1,17 @@
+"""All mapped models, imported here so metadata is complete wherever models are used."""
+
+from .base import Base, utcnow
+from .platform import (
+    LEVEL_DEPTH,
+    OFFICE_ROLES,
+    DeviceToken,
+    Jurisdiction,
+    JurisdictionLevel,
+    Role,
+    User,
+)
+
+__all__ = [
+    "Base", "utcnow", "LEVEL_DEPTH", "OFFICE_ROLES", "DeviceToken", "Jurisdiction",
+    "JurisdictionLevel", "Role", "User",
+]

@@ -1,0 +1,151 @@
+"""Fixtures: each database test runs on SpatiaLite, and on PostGIS when TEST_DATABASE_URL is set.
+
+Isolation: the schema is built once per database by the Alembic migrations; each test
+runs inside an outer transaction that is rolled back, the app's commits becoming
+savepoints (SQLAlchemy's ``join_transaction_mode="create_savepoint"``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from field import accounts, jurisdictions, migrate
+from field.db import make_engine
+from field.models import JurisdictionLevel, Role
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = ROOT.parent / "shared" / "data" / "photos"
+PASSWORD = "correct horse battery"
+
+
+def _backends() -> list[str]:
+    return ["spatialite"] + (["postgis"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgis_url() -> str:
+    """A database of this worker's own, made afresh from TEST_DATABASE_URL's server."""
+    base = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+    name = f"{base.database}_{_worker()}"
+    admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=_backends())
+def db_url(request, tmp_path_factory) -> str:
+    if request.param == "spatialite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = _postgis_url()
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url):
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection):
+    return sessionmaker(bind=connection, expire_on_commit=False,
+                        join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture
+def session(session_factory):
+    with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def app(db_url, session_factory, tmp_path):
+    from api import create_app
+
+    app = create_app({"DATABASE_URL": db_url, "EVIDENCE_DIR": str(tmp_path / "evidence"),
+                      "SECRET_KEY": "test"}, session_factory=session_factory)
+    app.testing = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# -- factories: fixtures returning callables ---------------------------------------------------
+
+
+@pytest.fixture
+def tree(session):
+    """Two districts under one city: Jiulongpo (home) and Yuzhong (elsewhere), each with a street."""
+    def add(code, name, level, parent=None):
+        return jurisdictions.create_jurisdiction(session, actor=None, code=code, name=name,
+                                                 level=level, parent_id=parent.id if parent else None)
+
+    province = add("500000", "重庆市", JurisdictionLevel.province)
+    city = add("500100", "重庆市市辖区", JurisdictionLevel.city, province)
+    home = add("500107", "九龙坡区", JurisdictionLevel.district, city)
+    other = add("500103", "渝中区", JurisdictionLevel.district, city)
+    home_street = add("500107001", "杨家坪街道", JurisdictionLevel.street, home)
+    other_street = add("500103001", "七星岗街道", JurisdictionLevel.street, other)
+    session.commit()
+    return {"province": province, "city": city, "home": home, "other": other,
+            "home_street": home_street, "other_street": other_street}
+
+
+@pytest.fixture
+def make_user(session, tree):
+    def make(role=Role.inspector, jurisdiction=None, username=None, password=PASSWORD, **kw):
+        user = accounts.create_user(
+            session, actor=None, username=username or f"{role.value}-{uuid.uuid4().hex[:8]}",
+            password=password, display_name=kw.pop("display_name", f"Test {role.value}"),
+            role=role, jurisdiction_id=(jurisdiction or tree["home"]).id)
+        session.commit()
+        return user
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the API; returns the Authorization header."""
+    def do(user, password=PASSWORD, device="test phone"):
+        resp = client.post("/api/v1/auth/login",
+                           json={"username": user.username, "password": password, "device_name": device})
+        assert resp.status_code == 201, resp.get_json()
+        return {"Authorization": f"Bearer {resp.get_json()['token']}"}
+    return do
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user(Role.admin)
+
+
+@pytest.fixture
+def admin_headers(admin, login):
+    return login(admin)
