@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from field import accounts, jurisdictions, migrate
 from field.db import make_engine
-from field.models import JurisdictionLevel, Role
+from field.models import Base, JurisdictionLevel, Role
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT.parent / "shared" / "data" / "photos"
@@ -33,10 +33,17 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _postgis_url() -> str:
+def fresh_database_url(backend: str, tmp_dir: Path, suffix: str = "") -> str:
+    """An empty database of this worker's own on ``backend``."""
+    if backend == "spatialite":
+        return f"sqlite:///{tmp_dir / f'test{suffix}.db'}"
+    return _postgis_url(suffix)
+
+
+def _postgis_url(suffix: str = "") -> str:
     """A database of this worker's own, made afresh from TEST_DATABASE_URL's server."""
     base = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
-    name = f"{base.database}_{_worker()}"
+    name = f"{base.database}_{_worker()}{suffix}"
     admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False))
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -46,12 +53,19 @@ def _postgis_url() -> str:
 
 
 @pytest.fixture(scope="session", params=_backends())
-def db_url(request, tmp_path_factory) -> str:
-    if request.param == "spatialite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    else:
-        url = _postgis_url()
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def db_url(backend, tmp_path_factory) -> str:
+    """The tests' database: the migrations, then ``create_all`` for models whose migration is
+    still to be written (tests/integration/test_migrations.py fails until it is)."""
+    url = fresh_database_url(backend, tmp_path_factory.mktemp("db"))
     migrate.upgrade(url)
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
     return url
 
 

@@ -4,31 +4,32 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from field import migrate
-from field.models import Base
+from field.db import make_engine
 from field.migrate import include_object
+from field.models import Base
+from tests.conftest import fresh_database_url
 
 
-def _diff(engine):
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_object": include_object,
-                                                          "compare_type": True})
-        return compare_metadata(context, Base.metadata)
+def _diff(url):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"include_object": include_object,
+                                                              "compare_type": True})
+            return compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
 
 
-def test_models_and_migrations_agree(engine):
-    # The session's database was built by the migrations (conftest); nothing may differ.
-    assert _diff(engine) == []
+def test_models_and_migrations_agree(backend, tmp_path):
+    url = fresh_database_url(backend, tmp_path, "_migrations")
+    migrate.upgrade(url)
+    assert _diff(url) == []
 
 
-def test_migrations_go_down_to_nothing_and_up_again(tmp_path):
-    url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
+def test_migrations_go_down_to_nothing_and_up_again(backend, tmp_path):
+    url = fresh_database_url(backend, tmp_path, "_roundtrip")
     migrate.upgrade(url)
     migrate.downgrade(url, "base")
     migrate.upgrade(url)
-    from field.db import make_engine
-
-    engine = make_engine(url)
-    try:
-        assert _diff(engine) == []
-    finally:
-        engine.dispose()
+    assert _diff(url) == []
