@@ -163,3 +163,17 @@ def admin(make_user):
 @pytest.fixture
 def admin_headers(admin, login):
     return login(admin)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many tests ran on each database, so CI's log shows both were used."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") != "call":
+                continue
+            for name in ("spatialite", "postgis"):
+                if f"[{name}" in report.nodeid or f"-{name}" in report.nodeid:
+                    counts[f"{name} {outcome}"] = counts.get(f"{name} {outcome}", 0) + 1
+    if counts:
+        terminalreporter.write_line("database tests: " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))

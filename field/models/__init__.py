@@ -1,6 +1,7 @@
 """All mapped models, imported here so metadata is complete wherever models are used."""
 
 from .base import Base, utcnow
+from .custody import CustodyChain, CustodyEntry
 from .platform import (
     LEVEL_DEPTH,
     OFFICE_ROLES,
@@ -12,6 +13,6 @@ from .platform import (
 )
 
 __all__ = [
-    "Base", "utcnow", "LEVEL_DEPTH", "OFFICE_ROLES", "DeviceToken", "Jurisdiction",
+    "Base", "utcnow", "CustodyChain", "CustodyEntry", "LEVEL_DEPTH", "OFFICE_ROLES", "DeviceToken", "Jurisdiction",
     "JurisdictionLevel", "Role", "User",
 ]
