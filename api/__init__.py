@@ -17,6 +17,7 @@ from .bodies import init_json_guard
 from .config import load_config
 from .db import init_db
 from .errors import PROBLEM_MIME, register_error_handlers
+from .idempotency import init_idempotency
 
 API_VERSION = "1"
 
@@ -79,13 +80,14 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     init_db(app)
     init_auth(app)
     init_json_guard(app)
+    init_idempotency(app)  # after the JSON guard: a refused body claims no key
     register_error_handlers(app)
 
     api = FieldwatchApi(app)
     api.register_field(GeoJSONGeometry, "object", None)
-    from . import accounts, health, jurisdictions, users
+    from . import accounts, health, jurisdictions, reviews, users
 
-    for module in (health, accounts, users, jurisdictions):
+    for module in (health, accounts, users, jurisdictions, reviews):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
     logging.getLogger("fieldwatch").setLevel(logging.INFO)

@@ -2,6 +2,7 @@
 
 from .base import Base, utcnow
 from .custody import CustodyChain, CustodyEntry
+from .records import FieldRecord, IdempotencyKey, RecordVersion, ReviewComment, ReviewState
 from .platform import (
     LEVEL_DEPTH,
     OFFICE_ROLES,
@@ -14,5 +15,6 @@ from .platform import (
 
 __all__ = [
     "Base", "utcnow", "CustodyChain", "CustodyEntry", "LEVEL_DEPTH", "OFFICE_ROLES", "DeviceToken", "Jurisdiction",
-    "JurisdictionLevel", "Role", "User",
+    "JurisdictionLevel", "Role", "User", "FieldRecord", "IdempotencyKey", "RecordVersion",
+    "ReviewComment", "ReviewState",
 ]

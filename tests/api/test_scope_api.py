@@ -1,10 +1,12 @@
 """A user of one district gets 404 for another district's objects, on every endpoint that takes an id."""
 
 import re
+import uuid
 
 import pytest
 
-from field.models import Role
+from field import records
+from field.models import FieldRecord, Role, utcnow
 
 
 @pytest.fixture
@@ -13,7 +15,19 @@ def foreign(session, make_user, tree, login, client):
     other_user = make_user(Role.inspector, jurisdiction=tree["other"])
     headers = login(other_user)
     device = client.get("/api/v1/me/devices", headers=headers).get_json()[0]["id"]
-    return {"user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device}
+    record = records.submit(
+        session, FieldRecord, uuid.uuid4(), {"n": 1}, records.Receipt(other_user, None, None),
+        lambda: FieldRecord(jurisdiction_id=tree["other"].id, device_time=utcnow())).record
+    session.commit()
+    return {"user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
+            "record_id": record.id}
+
+
+#: A valid body for the endpoints that need one, so the answer is about the id, not the body.
+VALID_BODIES = {
+    ("POST", "/api/v1/records/<uuid:record_id>/review"): {"state": "accepted"},
+    ("POST", "/api/v1/records/<uuid:record_id>/comments"): {"body": "hello"},
+}
 
 
 def _id_routes(app):
@@ -33,7 +47,8 @@ def test_every_id_endpoint_answers_404_for_another_districts_object(app, client,
         url = rule.rule
         for p in params:
             url = url.replace(f"<uuid:{p}>", str(foreign[p]))
-        resp = client.open(url, method=method, headers=headers, json={} if method in ("POST", "PATCH", "PUT") else None)
+        body = VALID_BODIES.get((method, rule.rule), {}) if method in ("POST", "PATCH", "PUT") else None
+        resp = client.open(url, method=method, headers=headers, json=body)
         assert resp.status_code == 404, f"{method} {rule.rule} answered {resp.status_code}"
         assert resp.mimetype == "application/problem+json"
         checked += 1
@@ -41,8 +56,6 @@ def test_every_id_endpoint_answers_404_for_another_districts_object(app, client,
 
 
 def test_an_id_that_does_not_exist_answers_the_same_as_a_foreign_one(client, admin_headers, foreign):
-    import uuid
-
     missing = client.get(f"/api/v1/users/{uuid.uuid4()}", headers=admin_headers).get_json()
     foreign_ = client.get(f"/api/v1/users/{foreign['user_id']}", headers=admin_headers).get_json()
     assert missing["detail"] == foreign_["detail"]

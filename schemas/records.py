@@ -1,0 +1,78 @@
+"""Schemas shared by every kind of field record: the envelope, its review and versions."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from webargs.fields import DelimitedList
+
+from field.models import ReviewState
+
+from .common import GeoJSONGeometry, StrictSchema
+
+
+class DeclaredAttachmentSchema(StrictSchema):
+    sha256 = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[0-9a-f]{64}$"),
+                              metadata={"description": "SHA-256 the phone computed at capture"})
+    media = ma.fields.String(load_default="photo", validate=ma.validate.OneOf(["photo", "audio", "video"]))
+
+
+class RecordEnvelopeSchema(ma.Schema):
+    """What every record answers with, whatever its kind."""
+
+    id = ma.fields.UUID()
+    kind = ma.fields.String()
+    jurisdiction_id = ma.fields.UUID()
+    device_time = ma.fields.AwareDateTime()
+    received_at = ma.fields.AwareDateTime()
+    clock_skew_s = ma.fields.Float(allow_none=True)
+    version = ma.fields.Integer()
+    review_state = ma.fields.Enum(ReviewState)
+    reviewed_at = ma.fields.AwareDateTime(allow_none=True)
+    location = GeoJSONGeometry(allow_none=True)
+    accuracy_m = ma.fields.Float(allow_none=True)
+    flags = ma.fields.Method("_flags")
+    declared_attachments = ma.fields.List(ma.fields.Dict())
+
+    def _flags(self, record):
+        return sorted(name for name in ("unfiled", "implausible_evidence", "clock_skew", "far_from_target")
+                      if getattr(record, f"flag_{name}"))
+
+
+class ReviewDecisionSchema(StrictSchema):
+    state = ma.fields.Enum(ReviewState, required=True)
+    comment = ma.fields.String(load_default=None, validate=ma.validate.Length(max=5000))
+
+
+class CommentCreateSchema(StrictSchema):
+    body = ma.fields.String(required=True, validate=ma.validate.Length(1, 5000))
+
+
+class CommentSchema(ma.Schema):
+    id = ma.fields.UUID()
+    author_id = ma.fields.UUID()
+    author = ma.fields.Function(lambda c: c.author.display_name)
+    author_role = ma.fields.Function(lambda c: c.author.role.value)
+    body = ma.fields.String()
+    state_from = ma.fields.Enum(ReviewState, allow_none=True)
+    state_to = ma.fields.Enum(ReviewState, allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+
+class VersionSchema(ma.Schema):
+    version = ma.fields.Integer()
+    body = ma.fields.Dict()
+    body_hash = ma.fields.String()
+    submitted_at = ma.fields.AwareDateTime()
+
+
+class QueueArgsSchema(ma.Schema):
+    kind = ma.fields.String(load_default=None)
+    unit_id = ma.fields.UUID(load_default=None)
+    squad_id = ma.fields.UUID(load_default=None)
+    category = ma.fields.String(load_default=None)
+    flag = ma.fields.String(load_default=None, validate=ma.validate.OneOf(
+        ["unfiled", "implausible_evidence", "clock_skew", "far_from_target"]))
+    bbox = DelimitedList(ma.fields.Float(),
+                                   validate=ma.validate.Length(equal=4),
+                                   metadata={"description": "min_lon,min_lat,max_lon,max_lat (WGS-84)"})
+    jurisdiction_id = ma.fields.UUID(load_default=None)

@@ -1,0 +1,75 @@
+"""Idempotency-Key on POSTs: the first answer replayed, a reused key refused."""
+
+from field import idempotency
+from tests.conftest import PASSWORD
+
+
+def _new_user(tree, name="idem.user"):
+    return {"username": name, "password": PASSWORD, "display_name": "x", "role": "inspector",
+            "jurisdiction_id": str(tree["home"].id)}
+
+
+def test_a_repeated_post_with_the_same_key_replays_the_first_answer(client, admin_headers, tree):
+    headers = {**admin_headers, "Idempotency-Key": "k-1"}
+    first = client.post("/api/v1/users", headers=headers, json=_new_user(tree))
+    second = client.post("/api/v1/users", headers=headers, json=_new_user(tree))
+    assert first.status_code == second.status_code == 201
+    assert second.get_json() == first.get_json()
+    assert second.headers["Idempotent-Replayed"] == "true"
+    users = client.get("/api/v1/users", headers=admin_headers).get_json()["items"]
+    assert [u["username"] for u in users].count("idem.user") == 1
+
+
+def test_the_same_key_with_another_body_is_a_422(client, admin_headers, tree):
+    headers = {**admin_headers, "Idempotency-Key": "k-2"}
+    client.post("/api/v1/users", headers=headers, json=_new_user(tree))
+    resp = client.post("/api/v1/users", headers=headers, json=_new_user(tree, "someone.else"))
+    assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
+    assert resp.get_json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_a_key_still_in_flight_is_a_409(client, admin, admin_headers, tree, session_factory):
+    with session_factory() as s:
+        assert idempotency.claim(s, admin, "k-3", "another request's fingerprint") is None
+    resp = client.post("/api/v1/users", headers={**admin_headers, "Idempotency-Key": "k-3"}, json=_new_user(tree))
+    # the fingerprint differs, so this is a reuse: 422; with the same request it would be 409
+    assert resp.status_code == 422
+
+
+def test_an_identical_request_while_the_first_runs_is_a_409(client, admin, admin_headers, tree, session_factory):
+    from api.idempotency import _fingerprint
+
+    body = _new_user(tree, "racing.user")
+    with client.application.test_request_context("/api/v1/users", method="POST", json=body):
+        fp = _fingerprint()
+    with session_factory() as s:
+        idempotency.claim(s, admin, "k-4", fp)
+    resp = client.post("/api/v1/users", headers={**admin_headers, "Idempotency-Key": "k-4"}, json=body)
+    assert resp.status_code == 409 and "still being processed" in resp.get_json()["detail"]
+
+
+def test_keys_belong_to_their_user(client, admin_headers, make_user, login, tree):
+    from field.models import Role
+
+    other_admin = login(make_user(Role.admin))
+    a = client.post("/api/v1/users", headers={**admin_headers, "Idempotency-Key": "shared"},
+                    json=_new_user(tree, "from.a"))
+    b = client.post("/api/v1/users", headers={**other_admin, "Idempotency-Key": "shared"},
+                    json=_new_user(tree, "from.b"))
+    assert a.status_code == b.status_code == 201 and "Idempotent-Replayed" not in b.headers
+
+
+def test_a_failed_request_releases_its_key_so_a_retry_runs(app, client, admin, login):
+    calls = []
+
+    @app.route("/flaky", methods=["POST"])
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("transient")
+        return {"ok": True}, 201
+
+    headers = {**login(admin), "Idempotency-Key": "k-5"}
+    assert client.post("/flaky", headers=headers, json={}).status_code == 500
+    assert client.post("/flaky", headers=headers, json={}).status_code == 201
+    assert len(calls) == 2
