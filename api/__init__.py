@@ -85,9 +85,9 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
 
     api = FieldwatchApi(app)
     api.register_field(GeoJSONGeometry, "object", None)
-    from . import accounts, health, jurisdictions, reviews, users
+    from . import accounts, calendar, health, jurisdictions, reviews, users
 
-    for module in (health, accounts, users, jurisdictions, reviews):
+    for module in (health, accounts, users, jurisdictions, calendar, reviews):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
     logging.getLogger("fieldwatch").setLevel(logging.INFO)

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from evidence import errors as evidence_errors
 from field import errors as domain
+from field.workdays import CalendarNotCovered
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
     domain.Conflict: "conflict",
     domain.InvalidInput: "validation-failed",
     domain.DomainError: "validation-failed",
+    CalendarNotCovered: "validation-failed",
     evidence_errors.EvidenceError: "validation-failed",
 }
 

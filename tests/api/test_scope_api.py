@@ -5,7 +5,9 @@ import uuid
 
 import pytest
 
-from field import records
+from datetime import date
+
+from field import calendar, records
 from field.models import FieldRecord, Role, utcnow
 
 
@@ -18,8 +20,10 @@ def foreign(session, make_user, tree, login, client):
     record = records.submit(
         session, FieldRecord, uuid.uuid4(), {"n": 1}, records.Receipt(other_user, None, None),
         lambda: FieldRecord(jurisdiction_id=tree["other"].id, device_time=utcnow())).record
+    other_admin = make_user(Role.admin, jurisdiction=tree["other"])
+    override = calendar.add_override(session, other_admin, day=date(2025, 12, 1), working=False)
     session.commit()
-    return {"user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
+    return {"override_id": override.id, "user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
             "record_id": record.id}
 
 

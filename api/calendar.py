@@ -1,0 +1,86 @@
+"""The working-day calendar: official holidays and make-up days plus the office's overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from field import calendar
+from field.models import CalendarOverride, Role
+from field.pages import paginate
+from schemas.calendar import (
+    DaysArgsSchema,
+    DaySchema,
+    OverrideCreateSchema,
+    OverrideSchema,
+    YearCreateSchema,
+    YearSchema,
+)
+from schemas.common import PageArgsSchema, page_of
+
+from .auth import authenticated, current_user
+from .db import commit, db
+
+blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar",
+                description="Working days (official calendar with 调休, plus local overrides)")
+
+
+@blp.route("/days")
+@blp.arguments(DaysArgsSchema, location="query")
+@blp.response(200, DaySchema(many=True))
+@authenticated()
+def days(args):
+    """Which days from..to are working days for the caller's jurisdiction
+
+    A date in a year the calendar does not cover is a 422: nothing is guessed.
+    """
+    cal = calendar.calendar_for(db(), current_user().jurisdiction)
+    span = (args["end"] - args["start"]).days + 1
+    return [{"date": d, "working": cal.is_working_day(d)}
+            for d in (args["start"] + dt.timedelta(days=i) for i in range(span))]
+
+
+@blp.route("/overrides")
+class Overrides(MethodView):
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, page_of(OverrideSchema))
+    @authenticated()
+    def get(self, cursor, limit):
+        """Local holidays and extra working days that apply to the caller"""
+        return paginate(db(), calendar.overrides_query(current_user()),
+                        [CalendarOverride.day, CalendarOverride.id], cursor=cursor, limit=limit)
+
+    @blp.arguments(OverrideCreateSchema)
+    @blp.response(201, OverrideSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    @authenticated(Role.admin)
+    def post(self, body):
+        """Add a local holiday or an extra working day for the admin's jurisdiction"""
+        override = calendar.add_override(db(), current_user(), **body)
+        commit()
+        return override
+
+
+@blp.route("/overrides/<uuid:override_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+@authenticated(Role.admin)
+def delete_override(override_id: uuid.UUID):
+    """Remove an override"""
+    calendar.remove_override(db(), current_user(), override_id)
+    commit()
+
+
+@blp.route("/years", methods=["POST"])
+@blp.arguments(YearCreateSchema)
+@blp.response(201, YearSchema)
+@blp.alt_response(409, response="CONFLICT")
+@authenticated(Role.admin)
+def declare_year(body):
+    """Declare a year covered before the official table has it (enter its holidays first)"""
+    row = calendar.declare_year(db(), current_user(), body["year"])
+    commit()
+    return row
