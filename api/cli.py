@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from contextlib import contextmanager
 
 import click
 from flask import current_app
@@ -18,8 +19,15 @@ from field.models import JurisdictionLevel, Role
 from . import create_app
 
 
+@contextmanager
 def _session():
-    return current_app.extensions["SESSION_FACTORY"]()
+    """A session for one command; the engine's connections are closed when it is done."""
+    session = current_app.extensions["SESSION_FACTORY"]()
+    try:
+        yield session
+    finally:
+        session.close()
+        current_app.extensions["ENGINE"].dispose()
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
@@ -32,6 +40,7 @@ def main():
 def migrate_cmd(revision):
     """Bring the database schema up to date (Alembic)."""
     migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    current_app.extensions["ENGINE"].dispose()
     click.echo(f"database at {revision}")
 
 

@@ -86,5 +86,6 @@ def test_readiness_is_a_503_problem_when_the_database_is_unreachable(tmp_path):
 
     app = create_app({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
     resp = app.test_client().get("/readyz")
+    app.extensions["ENGINE"].dispose()
     _problem(resp, 503)
     assert resp.headers["Retry-After"]
