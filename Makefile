@@ -9,10 +9,11 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: run test system-deps install migrate clean bench lock
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock setuptools
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -29,6 +30,9 @@ run: migrate
 
 test: install system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+lock:
+	sh scripts/lock.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
