@@ -20,6 +20,7 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "RATELIMIT_STORAGE_URI": ("memory://", str, "flask-limiter storage; redis://host:6379 when running several workers"),
     "TRUSTED_PROXIES": (0, int, "how many reverse proxies set X-Forwarded-For in front of the app"),
     "MAX_JSON_BYTES": (1_048_576, int, "largest JSON request body"),
+    "MAX_CLOCK_SKEW_S": (600, int, "a phone clock further off than this (seconds) flags its records"),
     "EVIDENCE_STORAGE": ("local", str, "where originals go: local or s3"),
     "EVIDENCE_DIR": (str(ROOT / "var" / "evidence"), str, "root folder of the local evidence store"),
     "S3_ENDPOINT_URL": ("", str, "S3-compatible endpoint (SeaweedFS, MinIO, AWS)"),
