@@ -62,6 +62,12 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
     domain.InvalidInput: "validation-failed",
     domain.DomainError: "validation-failed",
     CalendarNotCovered: "validation-failed",
+    evidence_errors.UnsupportedMedia: "unsupported-media-type",
+    evidence_errors.TooLarge: "payload-too-large",
+    evidence_errors.OffsetMismatch: "conflict",
+    evidence_errors.BlobNotFound: "not-found",
+    evidence_errors.StorageUnavailable: "unavailable",
+    evidence_errors.BlobConflict: "internal-error",
     evidence_errors.EvidenceError: "validation-failed",
 }
 
@@ -119,7 +125,8 @@ def _domain_problem(exc: Exception) -> Response:
     fields = [{"field": f.field, "message": f.message} for f in getattr(exc, "fields", [])]
     extra = dict(getattr(exc, "extra", {}) or {})
     status = getattr(exc, "status", None)
-    return problem(slug, getattr(exc, "detail", str(exc)), fields=fields, status=status, **extra)
+    headers = {"Retry-After": "5"} if slug == "unavailable" else None
+    return problem(slug, getattr(exc, "detail", str(exc)), fields=fields, status=status, headers=headers, **extra)
 
 
 def _http_problem(exc: HTTPException) -> Response:

@@ -20,6 +20,8 @@ from field import accounts, jurisdictions, migrate
 from field.db import make_engine
 from field.models import Base, JurisdictionLevel, Role
 
+pytest_plugins = ["tests.evidence_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 PASSWORD = "correct horse battery"

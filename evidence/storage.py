@@ -1,0 +1,798 @@
+"""Content-addressed, write-once storage of evidence originals, their derivatives and tus staging."""
+
+from __future__ import annotations
+
+import base64
+import errno
+import fcntl
+import hashlib
+import io
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol, runtime_checkable
+from urllib.parse import quote
+
+from evidence.errors import (
+    BlobConflict,
+    BlobNotFound,
+    HashMismatch,
+    OffsetMismatch,
+    StorageUnavailable,
+    TooLarge,
+)
+
+#: Bytes read from an incoming stream at a time: the whole memory cost of an upload.
+CHUNK_SIZE = 1 << 20
+#: Names of the derivatives kept beside an original.
+DERIVATIVE_NAMES = frozenset({"thumb", "preview"})
+#: Longest lifetime of a signed URL S3 accepts (7 days, SigV4).
+MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# tus upload ids are ours (server-made), but they reach paths and keys: keep them tame.
+_UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    #: False when an object with these bytes was already stored (nothing was written).
+    created: bool
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Where evidence bytes live. Originals are addressed by SHA-256 and never overwritten."""
+
+    def put_original(
+        self, stream: BinaryIO, *, expected_sha256: str | None = None, max_bytes: int | None = None
+    ) -> StoredBlob:
+        """Store a stream, hashing it in flight; keeps nothing on HashMismatch or TooLarge."""
+        ...
+
+    def open_original(self, sha256: str) -> BinaryIO:
+        """A streaming reader of an original; BlobNotFound if absent. Close it."""
+        ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def size(self, sha256: str) -> int: ...
+
+    def put_derivative(self, sha256: str, name: str, data: bytes) -> None:
+        """Store (or replace: derivatives can be remade) the thumb or preview of an original."""
+        ...
+
+    def open_derivative(self, sha256: str, name: str) -> BinaryIO: ...
+
+    def derivative_exists(self, sha256: str, name: str) -> bool: ...
+
+    def signed_url(
+        self,
+        key: str,
+        *,
+        filename: str,
+        expires_s: int = 300,
+        derivative: str | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
+        """A time-limited download URL of an original (``key`` is its SHA-256) or of one of its
+        derivatives, as an attachment named ``filename``; None when the backend cannot sign
+        and the app must stream the bytes itself."""
+        ...
+
+    def stage_append(self, upload_id: str, offset: int, stream: BinaryIO, max_bytes: int | None = None) -> int:
+        """Append a chunk that must start at ``offset``; returns the new staged length.
+
+        OffsetMismatch if ``offset`` is not the staged length (or another request appended
+        first); TooLarge, keeping nothing of this chunk, if the total would pass ``max_bytes``.
+        If reading ``stream`` fails midway, what was received is kept (tus resumes from it)
+        and the error propagates.
+        """
+        ...
+
+    def stage_size(self, upload_id: str) -> int: ...
+
+    def stage_open(self, upload_id: str) -> BinaryIO:
+        """A streaming reader of the staged bytes in order (empty if nothing was staged)."""
+        ...
+
+    def stage_discard(self, upload_id: str) -> None: ...
+
+    def stage_truncate(self, upload_id: str, offset: int) -> None:
+        """Forget the staged bytes beyond ``offset`` (a chunk that failed its checksum)."""
+        ...
+
+    def promote_staged(self, upload_id: str, expected_sha256: str | None = None) -> StoredBlob:
+        """Store the staged bytes as an original, then discard the staging.
+
+        On HashMismatch the staging is kept, so the caller decides (discard or let the
+        client check); the original is not stored.
+        """
+        ...
+
+
+def make_blob_store(config: Mapping[str, Any]) -> BlobStore:
+    """The store the configuration asks for: ``EVIDENCE_STORAGE`` = local (default) or s3."""
+    kind = str(config.get("EVIDENCE_STORAGE") or "local").lower()
+    if kind == "local":
+        return LocalBlobStore(Path(config.get("EVIDENCE_DIR") or "var/evidence"))
+    if kind == "s3":
+        missing = [k for k in ("S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY") if not config.get(k)]
+        if missing:
+            raise ValueError(f"EVIDENCE_STORAGE=s3 needs {', '.join(missing)}")
+        return S3BlobStore(
+            endpoint_url=config.get("S3_ENDPOINT_URL") or None,
+            bucket=config["S3_BUCKET"],
+            access_key=config["S3_ACCESS_KEY"],
+            secret_key=config["S3_SECRET_KEY"],
+            region=config.get("S3_REGION") or "us-east-1",
+            prefix=config.get("S3_PREFIX") or "",
+        )
+    raise ValueError(f"EVIDENCE_STORAGE must be 'local' or 's3', not {kind!r}")
+
+
+def new_upload_id() -> str:
+    """A fresh tus upload id of the form the staging area accepts."""
+    return uuid.uuid4().hex
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the exact UTF-8 name (RFC 6266, RFC 8187)."""
+    name = "".join(ch for ch in filename if ch.isprintable()).strip() or "evidence"
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = re.sub(r'["\\/;]+', "_", fallback).strip() or "evidence"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+# -- shared --------------------------------------------------------------------------------------
+
+
+def _check_sha256(value: str) -> str:
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+        raise ValueError(f"not a lowercase hex SHA-256: {value!r}")
+    return value
+
+
+def _check_upload_id(value: str) -> str:
+    if not isinstance(value, str) or not _UPLOAD_ID.fullmatch(value):
+        raise ValueError(f"not a valid upload id: {value!r}")
+    return value
+
+
+def _check_derivative(name: str) -> str:
+    if name not in DERIVATIVE_NAMES:
+        raise ValueError(f"derivative must be one of {sorted(DERIVATIVE_NAMES)}, not {name!r}")
+    return name
+
+
+def _fan_out(sha256: str) -> str:
+    # Two levels of 256 directories keep any one directory small on any filesystem.
+    return f"{sha256[0:2]}/{sha256[2:4]}/{sha256}"
+
+
+def _read_chunks(stream: BinaryIO) -> Iterator[memoryview]:
+    """The stream in pieces of at most CHUNK_SIZE, read into one reused buffer.
+
+    Each piece is only valid until the next one is asked for: the whole memory
+    cost of moving an upload is this one buffer.
+    """
+    buffer = bytearray(CHUNK_SIZE)
+    view = memoryview(buffer)
+    readinto = getattr(stream, "readinto", None)
+    while True:
+        if readinto is not None:
+            n = readinto(view)
+            if not n:
+                return
+            yield view[:n]
+        else:
+            chunk = stream.read(CHUNK_SIZE)
+            if not chunk:
+                return
+            yield memoryview(chunk)
+
+
+def _copy_hashing(stream: BinaryIO, sink: BinaryIO, max_bytes: int | None) -> tuple[str, int]:
+    """Copy in CHUNK_SIZE pieces while hashing; TooLarge as soon as ``max_bytes`` is passed."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in _read_chunks(stream):
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise TooLarge(max_bytes)
+        digest.update(chunk)
+        sink.write(chunk)
+    return digest.hexdigest(), size
+
+
+def _check_expected(expected: str | None, actual: str) -> None:
+    if expected is not None and expected.lower() != actual:
+        raise HashMismatch(expected.lower(), actual)
+
+
+# -- local filesystem -------------------------------------------------------------------------------
+
+
+class LocalBlobStore:
+    """Evidence under one directory: ``originals/ab/cd/<sha256>``, ``derivatives/ab/cd/<sha256>/<name>.jpg``,
+    ``staging/<upload_id>``, and ``tmp/`` for writes in progress (same filesystem, so links are atomic).
+
+    Write-once: an original is written to a temp file, fsynced, made read-only and
+    hard-linked to its final name. ``link`` fails if the name exists, so of two
+    writers of the same bytes one creates it and the other finds it; nobody ever
+    sees a half-written original. Needs a filesystem with hard links (any local one).
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self._originals = self.root / "originals"
+        self._derivatives = self.root / "derivatives"
+        self._staging = self.root / "staging"
+        self._tmp = self.root / "tmp"
+        for directory in (self._originals, self._derivatives, self._staging, self._tmp):
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"LocalBlobStore({str(self.root)!r})"
+
+    # originals
+
+    def put_original(
+        self, stream: BinaryIO, *, expected_sha256: str | None = None, max_bytes: int | None = None
+    ) -> StoredBlob:
+        with self._temp_file("put-") as (tmp, handle):
+            sha256, size = _copy_hashing(stream, handle, max_bytes)
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            _check_expected(expected_sha256, sha256)
+            final = self._original_path(sha256)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(tmp, 0o444)
+            try:
+                os.link(tmp, final)
+            except FileExistsError:
+                stored = final.stat().st_size
+                if stored != size:
+                    raise BlobConflict(sha256, stored, size) from None
+                return StoredBlob(sha256, size, created=False)
+            _fsync_directory(final.parent)
+            return StoredBlob(sha256, size, created=True)
+
+    def open_original(self, sha256: str) -> BinaryIO:
+        try:
+            return open(self._original_path(_check_sha256(sha256)), "rb")
+        except FileNotFoundError:
+            raise BlobNotFound(f"original {sha256}") from None
+
+    def exists(self, sha256: str) -> bool:
+        return self._original_path(_check_sha256(sha256)).is_file()
+
+    def size(self, sha256: str) -> int:
+        try:
+            return self._original_path(_check_sha256(sha256)).stat().st_size
+        except FileNotFoundError:
+            raise BlobNotFound(f"original {sha256}") from None
+
+    # derivatives
+
+    def put_derivative(self, sha256: str, name: str, data: bytes) -> None:
+        final = self._derivative_path(sha256, name)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with self._temp_file("der-") as (tmp, handle):
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(tmp, final)  # atomic: readers see the old or the new derivative
+
+    def open_derivative(self, sha256: str, name: str) -> BinaryIO:
+        try:
+            return open(self._derivative_path(sha256, name), "rb")
+        except FileNotFoundError:
+            raise BlobNotFound(f"{name} of {sha256}") from None
+
+    def derivative_exists(self, sha256: str, name: str) -> bool:
+        return self._derivative_path(sha256, name).is_file()
+
+    def signed_url(
+        self,
+        key: str,
+        *,
+        filename: str,
+        expires_s: int = 300,
+        derivative: str | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
+        return None  # a directory cannot sign: the app streams the file itself
+
+    # staging
+
+    def stage_append(self, upload_id: str, offset: int, stream: BinaryIO, max_bytes: int | None = None) -> int:
+        with self._locked_stage(upload_id) as handle:
+            staged = os.fstat(handle.fileno()).st_size
+            if offset != staged:
+                raise OffsetMismatch(staged, offset)
+            handle.seek(staged)
+            written = 0
+            try:
+                for chunk in _read_chunks(stream):
+                    written += len(chunk)
+                    if max_bytes is not None and staged + written > max_bytes:
+                        handle.truncate(staged)
+                        raise TooLarge(max_bytes)
+                    handle.write(chunk)
+            finally:
+                # Whatever was received stays (tus resumes from it), unless refused above.
+                handle.flush()
+                os.fsync(handle.fileno())
+            return staged + written
+
+    def stage_size(self, upload_id: str) -> int:
+        try:
+            return self._stage_path(upload_id).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def stage_open(self, upload_id: str) -> BinaryIO:
+        try:
+            return open(self._stage_path(upload_id), "rb")
+        except FileNotFoundError:
+            return io.BytesIO(b"")
+
+    def stage_discard(self, upload_id: str) -> None:
+        self._stage_path(upload_id).unlink(missing_ok=True)
+
+    def stage_truncate(self, upload_id: str, offset: int) -> None:
+        if offset < 0:
+            raise ValueError("offset must be >= 0")
+        with self._locked_stage(upload_id) as handle:
+            staged = os.fstat(handle.fileno()).st_size
+            if offset > staged:
+                raise OffsetMismatch(staged, offset)
+            handle.truncate(offset)
+            os.fsync(handle.fileno())
+
+    def promote_staged(self, upload_id: str, expected_sha256: str | None = None) -> StoredBlob:
+        with self.stage_open(upload_id) as staged:
+            blob = self.put_original(staged, expected_sha256=expected_sha256)
+        self.stage_discard(upload_id)
+        return blob
+
+    # paths and files
+
+    def _original_path(self, sha256: str) -> Path:
+        return self._originals / _fan_out(sha256)
+
+    def _derivative_path(self, sha256: str, name: str) -> Path:
+        return self._derivatives / _fan_out(_check_sha256(sha256)) / f"{_check_derivative(name)}.jpg"
+
+    def _stage_path(self, upload_id: str) -> Path:
+        return self._staging / _check_upload_id(upload_id)
+
+    @contextmanager
+    def _temp_file(self, prefix: str) -> Iterator[tuple[Path, BinaryIO]]:
+        fd, name = tempfile.mkstemp(dir=self._tmp, prefix=prefix)
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                yield path, handle
+        finally:
+            # After a link the temp name is a second name of the original: drop it.
+            # After any failure it is the only copy of refused bytes: drop it too.
+            path.unlink(missing_ok=True)
+
+    @contextmanager
+    def _locked_stage(self, upload_id: str) -> Iterator[BinaryIO]:
+        # One appender at a time per upload: tus clients retry a PATCH while the
+        # first one is still draining, and both must not write at the same offset.
+        fd = os.open(self._stage_path(upload_id), os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "r+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield handle
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _fsync_directory(path: Path) -> None:
+    # The link is durable only once its directory entry is on disk.
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some filesystems refuse fsync on directories
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
+
+
+# -- S3-compatible ------------------------------------------------------------------------------------
+
+
+class S3BlobStore:
+    """Evidence in an S3 bucket (SeaweedFS, MinIO, AWS), same layout as LocalBlobStore under ``prefix``.
+
+    Write-once: the upload is spooled to a local temporary file while hashing
+    (so memory stays flat and the key, which is the hash, is known before
+    anything is sent), then sent with one PutObject carrying ``If-None-Match: *``
+    and ``x-amz-checksum-sha256``. The store refuses the write if the key exists
+    (412: a concurrent writer of the same bytes won, which is fine) and verifies
+    the bytes against our hash (BadDigest on corruption in transit). Both
+    conditions are atomic on the server: no HEAD-then-PUT race. A store that
+    ignored If-None-Match could only overwrite an object with identical bytes,
+    since the key is their hash. One PutObject takes up to 5 GiB, far above any
+    evidence file; the temp-key-plus-copy alternative would cost a server-side
+    copy and leave orphans on crashes.
+
+    Staging keeps each tus chunk as its own object ``staging/<id>/<offset:020d>``
+    so any app host can continue an upload; a chunk is also written with
+    If-None-Match, so two hosts appending at the same offset cannot both win.
+    """
+
+    def __init__(
+        self,
+        endpoint_url: str | None,
+        bucket: str,
+        access_key: str,
+        secret_key: str,
+        region: str = "us-east-1",
+        prefix: str = "",
+        *,
+        spool_dir: str | None = None,
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self._spool_dir = spool_dir
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name=region,
+            config=Config(
+                signature_version="s3v4",
+                # Path-style works with every S3-compatible server; virtual-host
+                # style needs wildcard DNS that SeaweedFS/MinIO setups rarely have.
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 3, "mode": "standard"},
+                # We send our own SHA-256 where it matters; botocore's default
+                # CRC trailers (aws-chunked) are not understood by every server.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"S3BlobStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist (development and tests; production buckets are provisioned)."""
+        with _s3_errors():
+            try:
+                self.client.head_bucket(Bucket=self.bucket)
+            except self._client_error as exc:
+                if _status(exc) != 404:
+                    raise
+                self.client.create_bucket(Bucket=self.bucket)
+
+    # originals
+
+    def put_original(
+        self, stream: BinaryIO, *, expected_sha256: str | None = None, max_bytes: int | None = None
+    ) -> StoredBlob:
+        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-put-") as spool:
+            sha256, size = _copy_hashing(stream, spool, max_bytes)
+            _check_expected(expected_sha256, sha256)
+            key = self._original_key(sha256)
+            stored = self._head_size(key)
+            if stored is not None:
+                return self._existing(sha256, stored, size)
+            spool.seek(0)
+            with _s3_errors():
+                try:
+                    self.client.put_object(
+                        Bucket=self.bucket,
+                        Key=key,
+                        Body=spool,
+                        ContentLength=size,
+                        ContentType="application/octet-stream",
+                        ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
+                        IfNoneMatch="*",
+                    )
+                except self._client_error as exc:
+                    if _status(exc) not in (409, 412):
+                        raise
+                    # 412: created meanwhile by another writer; 409: that write is
+                    # still in flight (AWS). Either way the bytes are, or will be, there.
+                    return self._existing(sha256, self._head_size(key), size)
+            return StoredBlob(sha256, size, created=True)
+
+    def open_original(self, sha256: str) -> BinaryIO:
+        return self._open(self._original_key(_check_sha256(sha256)), f"original {sha256}")
+
+    def exists(self, sha256: str) -> bool:
+        return self._head_size(self._original_key(_check_sha256(sha256))) is not None
+
+    def size(self, sha256: str) -> int:
+        stored = self._head_size(self._original_key(_check_sha256(sha256)))
+        if stored is None:
+            raise BlobNotFound(f"original {sha256}")
+        return stored
+
+    # derivatives
+
+    def put_derivative(self, sha256: str, name: str, data: bytes) -> None:
+        with _s3_errors():
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._derivative_key(sha256, name), Body=data, ContentType="image/jpeg"
+            )
+
+    def open_derivative(self, sha256: str, name: str) -> BinaryIO:
+        return self._open(self._derivative_key(sha256, name), f"{name} of {sha256}")
+
+    def derivative_exists(self, sha256: str, name: str) -> bool:
+        return self._head_size(self._derivative_key(sha256, name)) is not None
+
+    def signed_url(
+        self,
+        key: str,
+        *,
+        filename: str,
+        expires_s: int = 300,
+        derivative: str | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
+        if not 1 <= expires_s <= MAX_SIGNED_URL_SECONDS:
+            raise ValueError(f"expires_s must be within 1..{MAX_SIGNED_URL_SECONDS}")
+        object_key = (
+            self._derivative_key(key, derivative) if derivative else self._original_key(_check_sha256(key))
+        )
+        params = {
+            "Bucket": self.bucket,
+            "Key": object_key,
+            "ResponseContentDisposition": content_disposition(filename),
+        }
+        if content_type:
+            params["ResponseContentType"] = content_type
+        with _s3_errors():
+            return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
+
+    # staging
+
+    def stage_append(self, upload_id: str, offset: int, stream: BinaryIO, max_bytes: int | None = None) -> int:
+        staged = self.stage_size(upload_id)
+        if offset != staged:
+            raise OffsetMismatch(staged, offset)
+        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-chunk-") as spool:
+            received = 0
+            failure: BaseException | None = None
+            try:
+                for chunk in _read_chunks(stream):
+                    received += len(chunk)
+                    if max_bytes is not None and staged + received > max_bytes:
+                        raise TooLarge(max_bytes)  # nothing of this chunk is stored
+                    spool.write(chunk)
+            except TooLarge:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the client went away: keep what arrived, as tus wants
+                failure = exc
+            if received:
+                spool.seek(0)
+                self._put_chunk(upload_id, staged, spool, received)
+            if failure is not None:
+                raise failure
+            return staged + received
+
+    def stage_size(self, upload_id: str) -> int:
+        end = 0
+        for chunk_offset, chunk_size, _key in self._chunks(upload_id):
+            if chunk_offset != end:
+                break  # only the contiguous run from 0 counts; see stage_truncate
+            end += chunk_size
+        return end
+
+    def stage_open(self, upload_id: str) -> BinaryIO:
+        keys = []
+        end = 0
+        for chunk_offset, chunk_size, key in self._chunks(upload_id):
+            if chunk_offset != end:
+                break
+            keys.append(key)
+            end += chunk_size
+        return io.BufferedReader(_ChainedObjects(self, keys), buffer_size=CHUNK_SIZE)
+
+    def stage_discard(self, upload_id: str) -> None:
+        keys = [key for _offset, _size, key in self._chunks(upload_id)]
+        self._delete(keys)
+
+    def stage_truncate(self, upload_id: str, offset: int) -> None:
+        if offset < 0:
+            raise ValueError("offset must be >= 0")
+        staged = self.stage_size(upload_id)
+        if offset > staged:
+            raise OffsetMismatch(staged, offset)
+        doomed = []
+        for chunk_offset, chunk_size, key in self._chunks(upload_id):
+            if chunk_offset >= offset:
+                doomed.append(key)
+            elif chunk_offset + chunk_size > offset:
+                self._shorten_chunk(key, offset - chunk_offset)
+        self._delete(doomed)
+
+    def promote_staged(self, upload_id: str, expected_sha256: str | None = None) -> StoredBlob:
+        with self.stage_open(upload_id) as staged:
+            blob = self.put_original(staged, expected_sha256=expected_sha256)
+        self.stage_discard(upload_id)
+        return blob
+
+    # keys and requests
+
+    @property
+    def _client_error(self) -> type[Exception]:
+        return self.client.exceptions.ClientError
+
+    def _original_key(self, sha256: str) -> str:
+        return f"{self.prefix}originals/{_fan_out(sha256)}"
+
+    def _derivative_key(self, sha256: str, name: str) -> str:
+        return f"{self.prefix}derivatives/{_fan_out(_check_sha256(sha256))}/{_check_derivative(name)}.jpg"
+
+    def _staging_prefix(self, upload_id: str) -> str:
+        return f"{self.prefix}staging/{_check_upload_id(upload_id)}/"
+
+    def _existing(self, sha256: str, stored: int | None, size: int) -> StoredBlob:
+        if stored is not None and stored != size:
+            raise BlobConflict(sha256, stored, size)
+        return StoredBlob(sha256, size, created=False)
+
+    def _head_size(self, key: str) -> int | None:
+        with _s3_errors():
+            try:
+                return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+            except self._client_error as exc:
+                if _status(exc) == 404:
+                    return None
+                raise
+
+    def _open(self, key: str, what: str, byte_range: str | None = None) -> BinaryIO:
+        with _s3_errors():
+            try:
+                extra = {"Range": byte_range} if byte_range else {}
+                body = self.client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"]
+            except self._client_error as exc:
+                if _status(exc) == 404:
+                    raise BlobNotFound(what) from None
+                raise
+        return io.BufferedReader(_StreamingBodyReader(body), buffer_size=CHUNK_SIZE)
+
+    def _chunks(self, upload_id: str) -> list[tuple[int, int, str]]:
+        prefix = self._staging_prefix(upload_id)
+        found = []
+        with _s3_errors():
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(prefix):]
+                    if name.isdigit():
+                        found.append((int(name), int(item["Size"]), item["Key"]))
+        return sorted(found)
+
+    def _put_chunk(self, upload_id: str, offset: int, body: BinaryIO, size: int) -> None:
+        with _s3_errors():
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=f"{self._staging_prefix(upload_id)}{offset:020d}",
+                    Body=body,
+                    ContentLength=size,
+                    IfNoneMatch="*",
+                )
+            except self._client_error as exc:
+                if _status(exc) in (409, 412):
+                    raise OffsetMismatch(self.stage_size(upload_id), offset) from None
+                raise
+
+    def _shorten_chunk(self, key: str, keep: int) -> None:
+        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-chunk-") as spool:
+            with self._open(key, key, byte_range=f"bytes=0-{keep - 1}") as head:
+                _copy_hashing(head, spool, None)
+            spool.seek(0)
+            with _s3_errors():
+                # A staging chunk is ours to rewrite; only originals are write-once.
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=spool, ContentLength=keep)
+
+    def _delete(self, keys: list[str]) -> None:
+        with _s3_errors():
+            for start in range(0, len(keys), 1000):  # DeleteObjects takes 1000 keys at most
+                batch = keys[start : start + 1000]
+                self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+                )
+
+
+class _StreamingBodyReader(io.RawIOBase):
+    """botocore's StreamingBody as a raw stream, so callers get an ordinary buffered file."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        with _s3_errors():  # a connection lost mid-download
+            data = self._body.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
+class _ChainedObjects(io.RawIOBase):
+    """The concatenation of objects, each opened only when the previous one is exhausted."""
+
+    def __init__(self, store: S3BlobStore, keys: list[str]) -> None:
+        self._store = store
+        self._keys = list(keys)
+        self._current: BinaryIO | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while True:
+            if self._current is None:
+                if not self._keys:
+                    return 0
+                key = self._keys.pop(0)
+                self._current = self._store._open(key, key)
+            data = self._current.read(len(view))
+            if data:
+                view[: len(data)] = data
+                return len(data)
+            self._current.close()
+            self._current = None
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        super().close()
+
+
+def _status(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None) or {}
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if status is None:
+        code = response.get("Error", {}).get("Code")
+        status = {"NoSuchKey": 404, "NotFound": 404, "PreconditionFailed": 412}.get(code)
+    return status
+
+
+@contextmanager
+def _s3_errors() -> Iterator[None]:
+    """Connection failures and unexpected S3 answers become StorageUnavailable."""
+    # botocore wraps the transport's failures, mid-download ones included
+    # (ResponseStreamingError, ReadTimeoutError), in BotoCoreError.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise StorageUnavailable(f"Evidence storage failed: {exc}") from exc
