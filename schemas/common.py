@@ -1,15 +1,20 @@
-"""Shared schema pieces: problems, GeoJSON geometry, cursor pages."""
+"""Shared schema pieces: problems, GeoJSON geometry, locations in any CRS, cursor pages."""
 
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 
 import marshmallow as ma
 from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
+from webargs.fields import DelimitedList
 
+from field.crs import CRS_NAMES
+from field.errors import InvalidInput
+from field.locations import MAX_ACCURACY_M, Area, GivenLocation
 from field.pages import MAX_LIMIT
 
 
@@ -85,6 +90,80 @@ class GeoJSONGeometry(ma.fields.Field):
         if geom.is_empty:
             raise ma.ValidationError("The geometry is empty.")
         return geom
+
+
+#: The CRS of the map the client draws on, for this request (``?crs=``, api/located.py sets it):
+#: positions in the query are read in it, and locations in the response are written in it.
+REQUEST_CRS: ContextVar[str] = ContextVar("request_crs", default="wgs84")
+
+_CRS_HELP = ("wgs84 (GPS, EXIF; the default), gcj02 (AMap, Tencent maps) or bd09 (Baidu). "
+             "Stored as WGS-84 whatever the input.")
+
+
+class LocationSchema(StrictSchema):
+    """A GeoJSON Point, the CRS its coordinates are in, and the device's accuracy."""
+
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(["Point"]), metadata={"example": "Point"})
+    coordinates = ma.fields.List(
+        ma.fields.Float(), required=True, validate=ma.validate.Length(2, 3),
+        metadata={"description": "[lon, lat] (RFC 7946 order); a third value (altitude) is ignored",
+                  "example": [106.5286, 29.5026]})
+    crs = ma.fields.String(load_default="wgs84", validate=ma.validate.OneOf(CRS_NAMES),
+                           metadata={"description": _CRS_HELP, "example": "gcj02"})
+    accuracy_m = ma.fields.Float(allow_none=True, load_default=None, validate=ma.validate.Range(0, MAX_ACCURACY_M),
+                                 metadata={"description": "Horizontal accuracy in metres, when the device gives it",
+                                           "example": 8.0})
+
+    @ma.post_load
+    def _given(self, data, **kwargs) -> GivenLocation:
+        lon, lat = data["coordinates"][:2]
+        return GivenLocation(lon, lat, data["crs"], data["accuracy_m"])
+
+
+class LocationField(ma.fields.Nested):
+    """In: a ``LocationSchema`` object, loaded as a ``GivenLocation`` (the domain converts it).
+    Out: a stored WGS-84 ``Location`` written in the request's CRS (``REQUEST_CRS``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(LocationSchema, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        crs = REQUEST_CRS.get()
+        lon, lat = value.in_crs(crs)
+        # 7 decimals: about a centimetre, finer than any phone's fix.
+        return {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)], "crs": crs,
+                "accuracy_m": value.accuracy_m}
+
+
+class AreaArgsSchema(ma.Schema):
+    """Where a list of located things looks; positions are in the request's ``crs``."""
+
+    near = DelimitedList(ma.fields.Float(), validate=ma.validate.Length(equal=2),
+                         metadata={"description": "lon,lat: the centre for radius_m and nearest",
+                                   "example": "106.5286,29.5026"})
+    radius_m = ma.fields.Float(load_default=None, validate=ma.validate.Range(1, 1_000_000),
+                               metadata={"description": "Only things within this many metres of near"})
+    nearest = ma.fields.Integer(load_default=None, validate=ma.validate.Range(1, MAX_LIMIT),
+                                metadata={"description": "The N nearest to near, nearest first (no further page)"})
+    bbox = DelimitedList(ma.fields.Float(), validate=ma.validate.Length(equal=4),
+                         metadata={"description": "min_lon,min_lat,max_lon,max_lat",
+                                   "example": "106.45,29.45,106.60,29.56"})
+    within_jurisdiction = ma.fields.UUID(load_default=None, metadata={
+        "description": "Only things inside this jurisdiction's boundary (a spatial test, not the record's "
+                       "jurisdiction)"})
+
+    @ma.post_load
+    def _area(self, data, **kwargs) -> dict:
+        try:
+            area = Area.from_query(
+                near=tuple(data["near"]) if data.get("near") else None, radius_m=data["radius_m"],
+                bbox=tuple(data["bbox"]) if data.get("bbox") else None,
+                within_jurisdiction=data["within_jurisdiction"], nearest=data["nearest"], crs=REQUEST_CRS.get())
+        except InvalidInput as exc:
+            raise ma.ValidationError({p.field: [p.message] for p in exc.fields}) from None
+        return {"area": area}
 
 
 class PageArgsSchema(ma.Schema):
