@@ -1,0 +1,311 @@
+"""Undercover visits: finding categories, visit tasks, visits and findings (design: field/visits.py).
+
+Every endpoint here answers 404 to inspectors, liaisons and leaders, as if it did not
+exist; squad members see their own squad's tasks and their own records, under codes.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from field import callbacks, findings, taxonomy, visits
+from field.errors import AuthenticationFailed
+from field.models import Finding, FindingCategory, ServiceCase, Visit, VisitTask
+from field.pages import paginate
+from schemas.common import PageArgsSchema, page_of
+from schemas.sync import register_entity_schema
+from schemas.visits import (
+    CaseSchema,
+    CategoryCreateSchema,
+    CategoryQuerySchema,
+    CategorySchema,
+    CategoryUpdateSchema,
+    FindingAmendSchema,
+    FindingCreateSchema,
+    FindingQuerySchema,
+    FindingSchema,
+    TaskCreateSchema,
+    TaskQuerySchema,
+    TaskSchema,
+    TaskUpdateSchema,
+    VisitAmendSchema,
+    VisitCreateSchema,
+    VisitQuerySchema,
+    VisitSchema,
+)
+
+from .auth import authenticated, current_user
+from .db import commit, db
+from .located import located
+from .submissions import receipt, status_of
+
+blp = Blueprint("visits", __name__, url_prefix="/api/v1",
+                description="Undercover visits (明查暗访): the office's tasks for squads, their visits and findings, "
+                            "and the finding categories. Office staff and squad members only: 404 for anyone else")
+
+register_entity_schema("visit_task", TaskSchema())
+
+
+@blp.before_request
+def _undercover_only():
+    """Inspectors, liaisons and leaders get 404 here whatever they send: the area does not exist for them."""
+    try:
+        user = current_user()
+    except AuthenticationFailed:
+        return None  # the view answers 401
+    visits.require_undercover_role(user)
+
+
+# -- finding categories ------------------------------------------------------------------------
+
+
+@blp.route("/finding-categories")
+class Categories(MethodView):
+    @blp.arguments(CategoryQuerySchema, location="query")
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, page_of(CategorySchema))
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def get(self, query, cursor, limit):
+        """The finding categories that apply to the caller (office staff: and those below them)"""
+        stmt = taxonomy.categories_query(db(), current_user(), **query)
+        return paginate(db(), stmt, [FindingCategory.code, FindingCategory.id], cursor=cursor, limit=limit)
+
+    @blp.arguments(CategoryCreateSchema)
+    @blp.response(201, CategorySchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
+    def post(self, body):
+        """Add a category for the admin's jurisdiction (it applies below it too; admins)"""
+        row = taxonomy.create_category(db(), current_user(), **body)
+        commit()
+        return row
+
+
+@blp.route("/finding-categories/<uuid:category_id>")
+class CategoryById(MethodView):
+    @blp.response(200, CategorySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def get(self, category_id: uuid.UUID):
+        """One finding category"""
+        return taxonomy.get_category(db(), current_user(), category_id)
+
+    @blp.arguments(CategoryUpdateSchema)
+    @blp.response(200, CategorySchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def patch(self, body, category_id: uuid.UUID):
+        """Relabel, regroup or (de)activate an office's own category (admins; the seeded ones are fixed)"""
+        row = taxonomy.get_category(db(), current_user(), category_id)
+        taxonomy.update_category(db(), current_user(), row, body)
+        commit()
+        return row
+
+
+# -- visit tasks -------------------------------------------------------------------------------
+
+
+@blp.route("/visit-tasks")
+class Tasks(MethodView):
+    @located(blp)
+    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, page_of(TaskSchema))
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def get(self, query, cursor, limit):
+        """Visit tasks: office staff all of their scope, a squad member their own squad's"""
+        stmt = visits.tasks_query(current_user(), **query)
+        return paginate(db(), stmt, [VisitTask.created_at, VisitTask.id], cursor=cursor, limit=limit)
+
+    @located(blp)
+    @blp.arguments(TaskCreateSchema)
+    @blp.response(201, TaskSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
+    def post(self, body):
+        """Give a squad a task (office staff)
+
+        The target is one of: ``unit_id`` (a department, section or window),
+        ``enterprise_id``, ``place_name`` with ``location``, or, for the method
+        ``callback``, ``sample_id`` (a callback sample, assigned once).
+        """
+        task = visits.create_task(db(), current_user(), **body)
+        commit()
+        return task
+
+
+@blp.route("/visit-tasks/<uuid:task_id>")
+class TaskById(MethodView):
+    @located(blp)
+    @blp.response(200, TaskSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def get(self, task_id: uuid.UUID):
+        """One visit task (a squad member: of their own squad)"""
+        return visits.get_task(db(), current_user(), task_id)
+
+    @located(blp)
+    @blp.arguments(TaskUpdateSchema)
+    @blp.response(200, TaskSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
+    def patch(self, body, task_id: uuid.UUID):
+        """Change a task's theme, instructions, window or state (office staff)"""
+        task = visits.get_task(db(), current_user(), task_id)
+        visits.update_task(db(), current_user(), task, body)
+        commit()
+        return task
+
+
+@blp.route("/visit-tasks/<uuid:task_id>/cases")
+class TaskCases(MethodView):
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, page_of(CaseSchema))
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def get(self, task_id: uuid.UUID, cursor, limit):
+        """The cases a callback task is to call back, with the applicants' contacts (none for other tasks)"""
+        task = visits.get_task(db(), current_user(), task_id)
+        page = paginate(db(), callbacks.task_cases_query(task), [ServiceCase.case_no, ServiceCase.id],
+                        cursor=cursor, limit=limit)
+        known = callbacks.outcomes(db(), [c.id for c in page.items])
+        for case in page.items:
+            case.outcome = known.get(case.id)
+        return page
+
+
+# -- visits ------------------------------------------------------------------------------------
+
+
+@blp.route("/visits")
+class Visits(MethodView):
+    @located(blp, geojson=True)
+    @blp.arguments(VisitQuerySchema, location="query")
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, page_of(VisitSchema))
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def get(self, query, cursor, limit):
+        """Visits: office staff all of their scope, a squad member their own"""
+        stmt = visits.visits_query(current_user(), **query)
+        return paginate(db(), stmt, [Visit.received_at, Visit.id], cursor=cursor, limit=limit, descending=True)
+
+    @located(blp)
+    @blp.arguments(VisitCreateSchema)
+    @blp.response(201, VisitSchema)
+    @blp.alt_response(200, schema=VisitSchema, description="A repeat: the stored visit")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
+    def post(self, body):
+        """Record a visit (a squad member)
+
+        Send it again as often as needed: the first sending answers 201, every repeat 200
+        with the stored visit; the same id with another body is a 409. Who went is given
+        by member codes; the sender is always among them.
+        """
+        result = visits.record_visit(db(), receipt(), body)
+        commit()
+        return result.record, status_of(result)
+
+
+@blp.route("/visits/<uuid:visit_id>")
+class VisitById(MethodView):
+    @located(blp)
+    @blp.response(200, VisitSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def get(self, visit_id: uuid.UUID):
+        """One visit"""
+        return visits.get_visit(db(), current_user(), visit_id)
+
+    @located(blp)
+    @blp.arguments(VisitAmendSchema)
+    @blp.response(200, VisitSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
+    def put(self, body, visit_id: uuid.UUID):
+        """Amend a visit the office asked more information about (its submitter)
+
+        The whole visit again, as a new version; it goes back to submitted. Sending the
+        same amendment again changes nothing.
+        """
+        visit = visits.get_visit(db(), current_user(), visit_id)
+        visits.amend_visit(db(), current_user(), visit, body)
+        commit()
+        return visit
+
+
+# -- findings ----------------------------------------------------------------------------------
+
+
+@blp.route("/findings")
+class Findings(MethodView):
+    @located(blp, geojson=True)
+    @blp.arguments(FindingQuerySchema, location="query")
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, page_of(FindingSchema))
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def get(self, query, cursor, limit):
+        """Findings, newest first: office staff all of their scope, a squad member their own"""
+        stmt = findings.findings_query(current_user(), **query)
+        return paginate(db(), stmt, [Finding.received_at, Finding.id], cursor=cursor, limit=limit, descending=True)
+
+    @located(blp)
+    @blp.arguments(FindingCreateSchema)
+    @blp.response(201, FindingSchema)
+    @blp.alt_response(200, schema=FindingSchema, description="A repeat: the stored finding")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
+    def post(self, body):
+        """Record a finding (a squad member)
+
+        The category must be active where the unit is (422 naming ``category``); the
+        unit, the person and the visit must be ones the sender may name (422 naming the
+        field). Offline-safe like every record: 201 first, 200 for repeats, 409 for the
+        same id with another body.
+        """
+        result = findings.record_finding(db(), receipt(), body)
+        commit()
+        return result.record, status_of(result)
+
+
+@blp.route("/findings/<uuid:finding_id>")
+class FindingById(MethodView):
+    @located(blp)
+    @blp.response(200, FindingSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
+    def get(self, finding_id: uuid.UUID):
+        """One finding"""
+        return findings.get_finding(db(), current_user(), finding_id)
+
+    @located(blp)
+    @blp.arguments(FindingAmendSchema)
+    @blp.response(200, FindingSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
+    def put(self, body, finding_id: uuid.UUID):
+        """Amend a finding the office asked more information about (its submitter)"""
+        finding = findings.get_finding(db(), current_user(), finding_id)
+        findings.amend_finding(db(), current_user(), finding, body)
+        commit()
+        return finding
