@@ -233,15 +233,16 @@ def _open_photo(
             _check_boxes_complete(stream, media)
         with _decoding(media, max_pixels):
             im = Image.open(stream, formats=[PILLOW_FORMATS[media.mime]])
-        try:
+        # ``with``, not im.close(): ImageFile.close() also closes the stream it was given,
+        # which is the caller's (read_facts on a file a pipeline goes on reading); leaving
+        # the block drops the decoder's state and leaves the stream to whoever owns it.
+        with im:
             width, height = im.size
             if width < 1 or height < 1:
                 raise CorruptMedia(f"The {media.mime} file declares an empty image.")
             if max_pixels is not None and width * height > max_pixels:
                 raise TooManyPixels(max_pixels, width, height)
             yield im, media
-        finally:
-            im.close()
 
 
 def _check_boxes_complete(stream: BinaryIO, media: MediaType) -> None:

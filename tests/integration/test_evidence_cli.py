@@ -1,0 +1,130 @@
+"""The evidence commands: verify re-hashes originals, derive works through pending photos, cleanup-uploads."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+from evidence import uploads
+from evidence.storage import LocalBlobStore
+from field import accounts, jurisdictions, migrate
+from field.db import make_engine, make_session_factory
+from field.models import Base, Blob, DerivativesState, JurisdictionLevel, Role, Upload, utcnow
+from tests.conftest import fresh_database_url
+from tests.directory_fixtures import fast_passwords  # noqa: F401 (fixture)
+from tests.evidence_fixtures import TEST_BUCKET
+from tests.upload_fixtures import GPS_PHOTO, LIMITS, SMALL_PHOTO, photo_bytes, receive_bytes
+
+
+@pytest.fixture(params=["local", "s3"])
+def store_env(request, tmp_path, monkeypatch):
+    """The command line's evidence store, configured through the environment as in production."""
+    if request.param == "local":
+        monkeypatch.setenv("EVIDENCE_STORAGE", "local")
+        monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+        return LocalBlobStore(tmp_path / "evidence")
+    store = request.getfixturevalue("s3_store")
+    server = request.getfixturevalue("seaweed")
+    for name, value in {"EVIDENCE_STORAGE": "s3", "S3_ENDPOINT_URL": server.endpoint_url, "S3_BUCKET": TEST_BUCKET,
+                        "S3_ACCESS_KEY": server.access_key, "S3_SECRET_KEY": server.secret_key,
+                        "S3_PREFIX": store.prefix}.items():
+        monkeypatch.setenv(name, value)
+    return store
+
+
+@pytest.fixture
+def cli_db(backend, tmp_path, monkeypatch, fast_passwords):  # noqa: F811
+    """A committed database of its own, with a district and a squad member; yields a session on it."""
+    url = fresh_database_url(backend, tmp_path, "_evidcli")
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)  # the evidence tables have no migration yet
+    monkeypatch.setenv("DATABASE_URL", url)
+    with make_session_factory(engine)() as session:
+        parent = None
+        for code, name, level in (("500000", "重庆市", JurisdictionLevel.province),
+                                  ("500100", "重庆市市辖区", JurisdictionLevel.city),
+                                  ("500107", "九龙坡区", JurisdictionLevel.district)):
+            parent = jurisdictions.create_jurisdiction(session, actor=None, code=code, name=name, level=level,
+                                                       parent_id=parent.id if parent else None)
+        district = parent
+        user = accounts.create_user(session, actor=None, username="monitor-1", password="correct horse battery",
+                                    display_name="Monitor", role=Role.squad_member, jurisdiction_id=district.id)
+        session.commit()
+        session.info["user"] = user
+        yield session
+    engine.dispose()
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _flip_a_byte(store, sha: str) -> None:
+    with store.open_original(sha) as stored:
+        data = bytearray(stored.read())
+    data[len(data) // 2] ^= 0x80
+    if isinstance(store, LocalBlobStore):
+        path = store.root / "originals" / sha[:2] / sha[2:4] / sha
+        path.chmod(0o644)
+        path.write_bytes(bytes(data))
+    else:  # straight to the bucket, as a careless operator or a failing disk would
+        store.client.put_object(Bucket=store.bucket, Key=f"{store.prefix}originals/{sha[:2]}/{sha[2:4]}/{sha}",
+                                Body=bytes(data))
+
+
+def test_verify_re_hashes_every_original_and_names_one_with_a_flipped_byte(cli_db, store_env):
+    user = cli_db.info["user"]
+    small = receive_bytes(cli_db, store_env, user, photo_bytes(SMALL_PHOTO), uuid.uuid4()).blob.sha256
+    receive_bytes(cli_db, store_env, user, photo_bytes(GPS_PHOTO), uuid.uuid4())
+    intact = run("verify")
+    assert intact.exit_code == 0, intact.output
+    assert "originals checked: 2" in intact.output and "originals intact" in intact.output
+    _flip_a_byte(store_env, small)
+    broken = run("verify")
+    assert broken.exit_code == 1
+    assert f"BROKEN original {small}: its stored bytes now hash to" in broken.output
+
+
+def test_derive_makes_the_missing_viewing_copies_and_keeps_undecodable_photos(cli_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVIDENCE_STORAGE", "local")
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    store = LocalBlobStore(tmp_path / "evidence")
+    user = cli_db.info["user"]
+    good = receive_bytes(cli_db, store, user, photo_bytes(SMALL_PHOTO), uuid.uuid4()).blob.sha256
+    bad = receive_bytes(cli_db, store, user, photo_bytes("broken_odd/pillow__truncated_jpeg.jpg"),
+                        uuid.uuid4()).blob.sha256
+    result = run("derive")
+    assert result.exit_code == 0 and "derived: 1, undecodable (kept without derivatives): 1" in result.output
+    cli_db.expire_all()
+    assert cli_db.get(Blob, good).derivatives_state == DerivativesState.ready
+    assert cli_db.get(Blob, bad).derivatives_state == DerivativesState.failed
+    assert store.derivative_exists(good, "thumb") and store.derivative_exists(good, "preview")
+    cli_db.rollback()  # SQLite: an open transaction would hold the command's writes back
+    assert "derived: 0" in run("derive").output
+
+
+def test_cleanup_uploads_discards_expired_staging(cli_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVIDENCE_STORAGE", "local")
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    store = LocalBlobStore(tmp_path / "evidence")
+    user = cli_db.info["user"]
+    made = []
+    for _ in range(2):
+        upload = uploads.create_upload(cli_db, user, device_id=None, length=100, limits=LIMITS,
+                                       metadata={"kind": "photo", "record_id": str(uuid.uuid4())},
+                                       expires_in=timedelta(hours=1))
+        store.stage_append(upload.staging_id, 0, io.BytesIO(b"x" * 40))
+        made.append(upload)
+    made[0].expires_at = utcnow() - timedelta(minutes=1)
+    cli_db.commit()
+    result = run("cleanup-uploads")
+    assert result.exit_code == 0 and "expired uploads cleaned up: 1" in result.output
+    assert store.stage_size(made[0].staging_id) == 0 and store.stage_size(made[1].staging_id) == 40
+    cli_db.expire_all()
+    assert cli_db.get(Upload, made[0].id).staging_discarded_at is not None
