@@ -25,6 +25,7 @@ migrate: install system-deps
 	$(BIN)/fieldwatch migrate
 
 run: migrate
+	$(BIN)/fieldwatch seed-taxonomy
 	$(BIN)/fieldwatch seed-demo
 	$(BIN)/fieldwatch run --host $(HOST) --port $(PORT)
 

@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 from shapely.geometry import shape
+from sqlalchemy import inspect, select
 
 from field import accounts, jurisdictions, migrate
 from field.errors import DomainError
@@ -91,20 +92,89 @@ def create_admin(username, code, display_name, password):
 
 
 @main.command("verify")
-def verify():
-    """Walk every custody chain (and re-hash stored originals); exit 1 naming the first break."""
-    from evidence import custody
+@click.option("--all-originals", is_flag=True, help="list every damaged original, not only the first")
+def verify(all_originals):
+    """Walk every custody chain and re-hash every stored original; exit 1 naming the first break."""
+    from evidence import custody, service
+    from field.models import Blob
+
+    from .evidence import blob_store
 
     failed = False
     with _session() as session:
         chains, breaks = custody.verify_all_chains(session)
-    click.echo(f"custody chains checked: {chains}")
-    for b in breaks:
-        failed = True
-        click.echo(f"BROKEN chain of jurisdiction {b.jurisdiction_id} at entry {b.seq}: {b.reason}", err=True)
+        click.echo(f"custody chains checked: {chains}")
+        for b in breaks:
+            failed = True
+            click.echo(f"BROKEN chain of jurisdiction {b.jurisdiction_id} at entry {b.seq}: {b.reason}", err=True)
+        # A database not yet migrated to the evidence tables has no originals to check, and
+        # without originals the store is not even opened (a local one would make its folders).
+        if inspect(session.connection()).has_table("blobs"):
+            any_original = session.execute(select(Blob.sha256).limit(1)).first() is not None
+            report = (service.verify_originals(session, blob_store(), stop_at_first=not all_originals)
+                      if any_original else service.OriginalsReport(checked=0))
+            click.echo(f"originals checked: {report.checked}")
+            for problem in report.problems:
+                failed = True
+                click.echo(f"BROKEN original {problem.sha256}: {problem.reason}", err=True)
     if failed:
         sys.exit(1)
-    click.echo("custody log intact")
+    click.echo("custody log intact, originals intact")
+
+
+@main.command("derive")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000),
+              help="photos per pass")
+@click.option("--follow", is_flag=True, help="keep working: a pass every --interval seconds (the worker)")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600.0))
+def derive(limit, follow, interval):
+    """Make the thumbnails and previews of photos still without them, off the request path."""
+    import time
+
+    from evidence import service
+    from evidence.errors import StorageUnavailable
+    from field.models import Blob, DerivativesState
+
+    from .evidence import blob_store, policy
+
+    store, current = blob_store(), policy()
+    with _session() as session:
+        while True:
+            made = undecodable = 0
+            for sha256 in service.pending_derivations(session, limit=limit):
+                if service.claim_derivation(session, sha256, lease=current.derive_lease) is None:
+                    session.rollback()  # a first viewer or another worker took it
+                    continue
+                session.commit()
+                blob = session.get(Blob, sha256)
+                try:
+                    service.derive(session, store, blob, policy=current)
+                except StorageUnavailable as exc:
+                    session.rollback()  # the lease lapses; the next pass tries again
+                    click.echo(f"storage unavailable for {sha256}: {exc.detail}", err=True)
+                    continue
+                session.commit()
+                if blob.derivatives_state == DerivativesState.ready:
+                    made += 1
+                else:
+                    undecodable += 1
+            click.echo(f"derived: {made}, undecodable (kept without derivatives): {undecodable}")
+            if not follow:
+                break
+            time.sleep(interval)
+
+
+@main.command("cleanup-uploads")
+def cleanup_uploads():
+    """Discard the staged bytes of unfinished tus uploads past their expiry (run it from cron)."""
+    from evidence import uploads
+
+    from .evidence import blob_store
+
+    with _session() as session:
+        count = uploads.cleanup_expired(session, blob_store())
+        session.commit()
+    click.echo(f"expired uploads cleaned up: {count}")
 
 
 #: A demo tree: Chongqing → its districts → Jiulongpo; codes from GB/T 2260.
@@ -140,6 +210,85 @@ def seed_demo():
     click.echo("    username: demo-admin")
     click.echo(f"    password: {password}")
     click.echo("")
+
+
+@main.group("import")
+def import_group():
+    """Bulk-import the directory from CSV or GeoJSON (formats: docs/directory.md)."""
+
+
+def _import(kind: str, path: str, report_path: str | None, batch_size: int) -> None:
+    import csv
+    from pathlib import Path
+
+    from field import imports
+
+    report_file = Path(report_path) if report_path else Path(path).with_suffix(".rejected.csv")
+    with _session() as session:
+        try:
+            records = imports.read_file(path, kind)
+        except imports.ImportFileError as exc:
+            raise click.ClickException(f"{path}: {exc.detail}") from None
+        report = imports.Report()
+        # click draws the bar on a terminal only; elsewhere it prints the label once.
+        with click.progressbar(length=len(records), label=f"{kind} from {Path(path).name}",
+                               file=sys.stderr, show_pos=True) as bar:
+            for handled in imports.import_records(session, kind, records, report, batch_size=batch_size):
+                session.commit()  # one transaction per batch: good rows already in stay in
+                bar.update(handled)
+    with report_file.open("w", newline="", encoding="utf-8-sig") as out:
+        writer = csv.writer(out)
+        writer.writerow(["row", "key", "reason"])
+        for rejected in report.rejected:
+            writer.writerow([rejected.row, rejected.key, rejected.reason])
+    click.echo(f"{kind}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+               f"{len(report.rejected)} rejected (report: {report_file})")
+
+
+_FILE = click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+_REPORT = click.option("--report", "report_path", type=click.Path(dir_okay=False),
+                       help="where to list rejected rows [default: FILE with .rejected.csv]")
+_BATCH = click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000),
+                      help="rows per transaction")
+
+
+@import_group.command("enterprises")
+@_FILE
+@_REPORT
+@_BATCH
+def import_enterprises(path, report_path, batch_size):
+    """Enterprises, keyed by credit code; importing the same FILE again changes nothing."""
+    _import("enterprises", path, report_path, batch_size)
+
+
+@import_group.command("units")
+@_FILE
+@_REPORT
+@_BATCH
+def import_units(path, report_path, batch_size):
+    """Units, keyed by jurisdiction, parent path and name; parents before their sections."""
+    _import("units", path, report_path, batch_size)
+
+
+@import_group.command("persons")
+@_FILE
+@_REPORT
+@_BATCH
+def import_persons(path, report_path, batch_size):
+    """Persons, keyed by unit path and name; their units must exist."""
+    _import("persons", path, report_path, batch_size)
+
+
+@main.command("seed-taxonomy")
+def seed_taxonomy():
+    """Add the seeded finding categories that are missing and correct their labels (safe to repeat)."""
+    from field import taxonomy
+
+    with _session() as session:
+        report = taxonomy.seed_categories(session)
+        session.commit()
+    click.echo(f"finding categories: {report.created} added, {report.updated} relabelled, "
+               f"{report.unchanged} unchanged")
 
 
 if __name__ == "__main__":

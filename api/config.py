@@ -21,6 +21,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "TRUSTED_PROXIES": (0, int, "how many reverse proxies set X-Forwarded-For in front of the app"),
     "MAX_JSON_BYTES": (1_048_576, int, "largest JSON request body"),
     "MAX_CLOCK_SKEW_S": (600, int, "a phone clock further off than this (seconds) flags its records"),
+    "FAR_FROM_TARGET_M": (300.0, float, "a check-in flags far_from_target when its distance to the enterprise, "
+                                        "less the fix's accuracy, exceeds this (metres)"),
     "EVIDENCE_STORAGE": ("local", str, "where originals go: local or s3"),
     "EVIDENCE_DIR": (str(ROOT / "var" / "evidence"), str, "root folder of the local evidence store"),
     "S3_ENDPOINT_URL": ("", str, "S3-compatible endpoint (SeaweedFS, MinIO, AWS)"),
@@ -28,6 +30,18 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "S3_ACCESS_KEY": ("", str, "S3 access key"),
     "S3_SECRET_KEY": ("", str, "S3 secret key"),
     "S3_REGION": ("us-east-1", str, "S3 region"),
+    "S3_PREFIX": ("", str, "key prefix inside the bucket (several deployments or test runs sharing one bucket)"),
+    "EVIDENCE_MAX_PHOTO_BYTES": (50 * 1024 * 1024, int, "largest photo accepted (tus and multipart), in bytes"),
+    "EVIDENCE_MAX_AUDIO_BYTES": (200 * 1024 * 1024, int, "largest audio recording accepted, in bytes"),
+    "EVIDENCE_MAX_VIDEO_BYTES": (500 * 1024 * 1024, int, "largest video accepted, in bytes"),
+    "EVIDENCE_MAX_PIXELS": (50_000_000, int, "largest photo accepted, in pixels declared by its header "
+                                             "(decompression bombs are refused before decoding)"),
+    "UPLOAD_EXPIRES_HOURS": (72, int, "an unfinished tus upload expires this long after its last chunk"),
+    "EVIDENCE_GPS_MAX_DISTANCE_M": (500.0, float, "a photo whose EXIF position lies further than this from its "
+                                                  "record's location, beyond both accuracies, is flagged (metres)"),
+    "EVIDENCE_TIME_WINDOW_H": (12.0, float, "a photo captured further than this from its record's device time "
+                                            "is flagged, unless the record kind has its own window (hours)"),
+    "EVIDENCE_SIGNED_URL_SECONDS": (300, int, "lifetime of the signed S3 download URLs given out for evidence"),
     "SWAGGER_UI_URL": ("https://cdn.jsdelivr.net/npm/swagger-ui-dist/", str,
                        "where /docs loads Swagger UI's scripts from"),
     "DEMO_ADMIN_PASSWORD": ("", str, "password of the demo admin made by `make run` (random if empty)"),

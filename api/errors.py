@@ -11,6 +11,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from evidence import errors as evidence_errors
+from evidence import service as evidence_service
+from evidence import uploads as evidence_uploads
 from field import errors as domain
 from field.workdays import CalendarNotCovered
 
@@ -69,6 +71,12 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
     evidence_errors.StorageUnavailable: "unavailable",
     evidence_errors.BlobConflict: "internal-error",
     evidence_errors.EvidenceError: "validation-failed",
+    evidence_uploads.UploadGone: "gone",
+    evidence_uploads.UploadLocked: "locked",
+    evidence_uploads.ChecksumMismatch: "checksum-mismatch",
+    evidence_uploads.UnsupportedChecksum: "bad-request",
+    evidence_service.NoDerivative: "not-found",
+    evidence_service.DerivationPending: "unavailable",
 }
 
 

@@ -25,7 +25,10 @@ def init_idempotency(app: Flask) -> None:
     @app.before_request
     def _claim():
         key = request.headers.get(HEADER)
-        if request.method != "POST" or not key or request.mimetype == "application/offset+octet-stream":
+        # Uploads are resumable and content-addressed already; hashing their bodies here
+        # would read them into memory.
+        if request.method != "POST" or not key or request.mimetype in (
+                "application/offset+octet-stream", "multipart/form-data"):
             return None
         if len(key) > 200:
             from flask_smorest import abort

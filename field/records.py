@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from evidence import custody
+from evidence import custody, links
 
 from . import geo
 from .errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -111,6 +111,8 @@ def submit(
             session.add(RecordVersion(record_id=record_id, version=1, body=json.loads(json.dumps(body, default=str)),
                                       body_hash=body_hash, submitted_by_id=receipt.user.id, submitted_at=now))
             session.flush()
+            # Evidence may have arrived before its record: judge it now that the record is here.
+            links.refresh_record_flags(session, record)
             custody.record(session, jurisdiction_id=record.jurisdiction_id, kind="record.created",
                            subject_type=record.kind, subject_id=record.id, actor=receipt.user,
                            device_id=receipt.device_id, data={"body_hash": body_hash, "version": 1})
@@ -210,6 +212,7 @@ def amend(session: Session, user: User, record: FieldRecord, body: dict, apply: 
                               author=user, body=(comment or "Amended.").strip(), state_from=before,
                               state_to=ReviewState.submitted))
     session.flush()
+    links.refresh_record_flags(session, record)  # the amended place or time may change the verdict
     custody.record(session, jurisdiction_id=record.jurisdiction_id, kind="record.amended",
                    subject_type=record.kind, subject_id=record.id, actor=user,
                    data={"body_hash": body_hash, "version": record.version})

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -54,6 +54,17 @@ def _postgis_url(suffix: str = "") -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """argon2id with minimal cost: the suite makes thousands of accounts, and the cost
+    parameters are not what the tests are about (test_accounts checks the scheme)."""
+    from argon2 import PasswordHasher
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
+
+
 @pytest.fixture(scope="session", params=_backends())
 def backend(request) -> str:
     return request.param
@@ -69,6 +80,17 @@ def db_url(backend, tmp_path_factory) -> str:
     Base.metadata.create_all(engine)
     engine.dispose()
     return url
+
+
+#: Every table's indexes as the models declare them, taken before any create_all.
+_DECLARED_INDEXES = {table: set(table.indexes) for table in Base.metadata.tables.values()}
+
+
+@event.listens_for(Table, "after_create")
+def _keep_declared_indexes(table, connection, **kw):
+    # GeoAlchemy2's SQLite DDL takes the spatial Index objects out of the metadata for good,
+    # so a later PostGIS create_all in the same process (any test's) would build no GiST index.
+    table.indexes |= _DECLARED_INDEXES.get(table, set())
 
 
 @pytest.fixture(scope="session")

@@ -71,4 +71,6 @@ DROP_APPEND_ONLY_DDL = {
 
 for _dialect, _statements in APPEND_ONLY_DDL.items():
     for _sql in _statements:
-        event.listen(CustodyEntry.__table__, "after_create", DDL(_sql).execute_if(dialect=_dialect))
+        # DDL() formats with %, so a literal % is written %%.
+        event.listen(CustodyEntry.__table__, "after_create",
+                     DDL(_sql.replace("%", "%%")).execute_if(dialect=_dialect))

@@ -7,8 +7,10 @@ import pytest
 
 from datetime import date
 
-from field import calendar, records
-from field.models import FieldRecord, Role, utcnow
+from field import calendar, enterprises, monitoring, records, squads, units
+from field.models import FieldRecord, Role, UnitKind, utcnow
+from tests.directory_fixtures import credit_code
+from tests.visits_fixtures import FOREIGN_BODIES, foreign_undercover
 
 
 @pytest.fixture
@@ -22,15 +24,117 @@ def foreign(session, make_user, tree, login, client):
         lambda: FieldRecord(jurisdiction_id=tree["other"].id, device_time=utcnow())).record
     other_admin = make_user(Role.admin, jurisdiction=tree["other"])
     override = calendar.add_override(session, other_admin, day=date(2025, 12, 1), working=False)
+    unit = units.create_unit(session, other_admin, name="渝中区市场监管局", kind=UnitKind.department)
+    person = units.create_person(session, other_admin, unit_id=unit.id, name="赵六")
+    enterprise = enterprises.create_enterprise(session, other_admin, name="渝中企业", credit_code=credit_code(division="500103"))
+    point = monitoring.create_point(session, other_admin, enterprise_id=enterprise.id, active_from=date(2025, 1, 1))
+    squad = squads.create_squad(session, other_admin, name="渝中小分队", code_prefix="YZ")
+    report_id, leader_visit_id = _foreign_report_and_visit(session, make_user, tree, other_admin)
+    inspection_ids = _foreign_inspections(session, other_admin, other_user, unit, enterprise)
+    upload_id = _foreign_upload(session, other_user)
+    undercover_ids = foreign_undercover(session, other_admin, squad, unit)
+    case_ids = _foreign_case(session, other_admin, person)
     session.commit()
-    return {"override_id": override.id, "user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
-            "record_id": record.id}
+    return {"unit_id": unit.id, "person_id": person.id, "enterprise_id": enterprise.id, "point_id": point.id,
+            "squad_id": squad.id, "override_id": override.id, "user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
+            "record_id": record.id, "upload_id": upload_id, "report_id": report_id, "leader_visit_id": leader_visit_id, **inspection_ids,
+            **undercover_ids, **case_ids}
 
+
+def _foreign_case(session, other_admin, person):
+    """An accountability case of the other district, naming one of its persons."""
+    from field import cases
+
+    case = cases.open_case(
+        session, other_admin, kind="efficiency_complaint", title="渝中案件", subjects=[{"person_id": person.id}],
+        complaint=cases.ComplaintInput("phone", utcnow(), "电话投诉"), opened_on=date(2026, 9, 24),
+        today=date(2026, 9, 24))
+    return {"case_id": case.id, "subject_id": case.subjects[0].id}
+
+
+def _foreign_upload(session, owner):
+    """A tus upload in progress of a user of the other district."""
+    from datetime import timedelta
+
+    from evidence import uploads
+
+    return uploads.create_upload(
+        session, owner, device_id=None, length=100, metadata={"kind": "photo", "record_id": str(uuid.uuid4())},
+        limits=uploads.Limits(photo=1 << 20, audio=1 << 20, video=1 << 20), expires_in=timedelta(hours=1)).id
+
+
+def _foreign_report_and_visit(session, make_user, tree, other_admin):
+    """A liaison's report and a leader's visit at a point of the other district."""
+    from field import leader_visits, reports
+    from field.locations import GivenLocation
+
+    liaison = make_user(Role.liaison, jurisdiction=tree["other"])
+    leader = make_user(Role.leader, jurisdiction=tree["other"])
+    enterprise = enterprises.create_enterprise(session, other_admin, name="渝中监测企业",
+                                               credit_code=credit_code(division="500103"))
+    point = monitoring.create_point(session, other_admin, enterprise_id=enterprise.id, active_from=date(2025, 1, 1),
+                                    liaison_ids=[liaison.id], leader_id=leader.id, visit_frequency="monthly")
+    report = reports.submit_report(session, records.Receipt(liaison, None, None), uuid.uuid4(),
+                                   report_type="suggestion", device_time=utcnow(), text="建议")
+    visit = leader_visits.log_visit(session, records.Receipt(leader, None, None), uuid.uuid4(), point_id=point.id,
+                                    device_time=utcnow(), visited_at=utcnow(), location=GivenLocation(106.57, 29.55))
+    return report.record.id, visit.record.id
+
+
+def _foreign_inspections(session, other_admin, inspector, unit, enterprise):
+    """A filing, an inspection record and a measure request of an inspector of the other district."""
+    from field import inspections
+    from field.locations import GivenLocation
+
+    inspections.assign_unit(session, other_admin, inspector.id, unit.id)
+    today, receipt = inspections.office_today(), records.Receipt(inspector, None, None)
+    filing = inspections.file_inspection(session, receipt, uuid.uuid4(), {
+        "device_time": utcnow(), "filing_kind": "statutory_exempt", "enterprise_ids": [enterprise.id],
+        "purpose": "安全生产检查", "legal_basis": "《安全生产法》", "exemption_basis": "《安全生产法》第六十五条",
+        "planned_start": today, "planned_end": today}, today=today).record
+    inspection = inspections.record_inspection(session, receipt, uuid.uuid4(), {
+        "device_time": utcnow(), "enterprise_id": enterprise.id, "location": GivenLocation(106.57, 29.55),
+        "checked": "消防通道", "found": "", "measure": "none"}, far_threshold_m=300.0).record
+    measure = inspections.request_measure(session, inspector, enterprise_id=enterprise.id, measure="sealing",
+                                          reason="查封")
+    return {"filing_id": filing.id, "inspection_id": inspection.id, "measure_id": measure.id}
+
+
+_FILING_BODY = {"device_time": "2026-05-06T10:15:00+08:00", "filing_kind": "annual_plan",
+                "enterprise_ids": [str(uuid.uuid4())], "purpose": "检查", "legal_basis": "《食品安全法》",
+                "planned_start": "2026-06-01", "planned_end": "2026-06-05"}
+_INSPECTION_BODY = {"device_time": "2026-05-06T10:15:00+08:00", "enterprise_id": str(uuid.uuid4()),
+                    "location": {"type": "Point", "coordinates": [106.57, 29.55]}, "checked": "检查",
+                    "found": "", "measure": "none"}
 
 #: A valid body for the endpoints that need one, so the answer is about the id, not the body.
 VALID_BODIES = {
+    ("PUT", "/api/v1/inspectors/<uuid:user_id>/unit"): {"unit_id": str(uuid.uuid4())},
+    ("PUT", "/api/v1/inspection-filings/<uuid:filing_id>"): _FILING_BODY,
+    ("PUT", "/api/v1/inspection-records/<uuid:inspection_id>"): _INSPECTION_BODY,
+    ("POST", "/api/v1/compulsory-measures/<uuid:measure_id>/decision"): {"state": "approved"},
+    ("PUT", "/api/v1/reports/<uuid:report_id>"): {
+        "device_time": "2026-05-06T10:15:00+08:00", "report_type": "suggestion", "text": "建议"},
+    ("PUT", "/api/v1/leader-visits/<uuid:leader_visit_id>"): {
+        "device_time": "2026-05-06T10:15:00+08:00", "point_id": str(uuid.uuid4()),
+        "visited_at": "2026-05-06T10:15:00+08:00", "location": {"type": "Point", "coordinates": [106.57, 29.55]}},
+    ("POST", "/api/v1/squads/<uuid:squad_id>/members"): {"real_name": "张三", "password": "correct horse battery"},
+    ("POST", "/api/v1/squads/<uuid:squad_id>/members/<uuid:user_id>/unmask"): {"reason": "核实线索"},
     ("POST", "/api/v1/records/<uuid:record_id>/review"): {"state": "accepted"},
     ("POST", "/api/v1/records/<uuid:record_id>/comments"): {"body": "hello"},
+    **FOREIGN_BODIES,
+    **{("POST", f"/api/v1/cases/<uuid:case_id>/{path}"): body for path, body in {
+        "transitions": {"to": "investigating"},
+        "sources": {"record_id": str(uuid.uuid4())},
+        "subjects": {"unit_id": str(uuid.uuid4())},
+        "delay-notices": {"reason": "延期", "new_deadline": "2030-01-01"},
+        "gates": {"gate": "facts_established", "note": "查清", "evidence": ["0" * 64]},
+        "dispositions": {"kind": "yellow_card", "unit_id": str(uuid.uuid4()), "decided_on": "2026-01-01",
+                         "authority": "区纪委"},
+        "notices": {"text": "通报", "issued_on": "2026-01-01"},
+        "complainant": {"reason": "核实"},
+    }.items()},
+    ("PATCH", "/api/v1/cases/<uuid:case_id>"): {"title": "x"},
 }
 
 

@@ -18,7 +18,8 @@ def test_compose_has_the_app_a_migration_step_postgis_and_an_s3_store():
     services = _compose()["services"]
     assert {"app", "migrate", "db", "s3"} <= set(services)
     assert "postgis" in services["db"]["image"]
-    assert services["migrate"]["command"] == ["fieldwatch", "migrate"]
+    assert "fieldwatch migrate" in " ".join(services["migrate"]["command"])
+    assert services["worker"]["command"][:2] == ["fieldwatch", "derive"]
 
 
 def test_every_dependency_names_a_service_that_exists():
