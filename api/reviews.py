@@ -16,12 +16,17 @@ from schemas.records import (
     CommentSchema,
     QueueArgsSchema,
     RecordEnvelopeSchema,
+    RecordReviewSchema,
     ReviewDecisionSchema,
     VersionSchema,
 )
 
+from schemas.sync import register_entity_schema
+
 from .auth import authenticated, current_user
 from .db import commit, db
+
+register_entity_schema("record_review", RecordReviewSchema())
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1",
                 description="Review of every kind of field record by the office")

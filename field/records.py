@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from evidence import custody, links
 
-from . import geo
+from . import geo, sync
 from .errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from .models import OFFICE_ROLES, FieldRecord, RecordVersion, ReviewComment, ReviewState, User, utcnow
 from .scope import in_scope
@@ -163,6 +163,7 @@ def review(session: Session, reviewer: User, record: FieldRecord, to_state: Revi
     custody.record(session, jurisdiction_id=record.jurisdiction_id, kind="record.reviewed",
                    subject_type=record.kind, subject_id=record.id, actor=reviewer,
                    data={"from": before.value, "to": to_state.value})
+    _tell_submitter(session, record)
     return note
 
 
@@ -171,6 +172,7 @@ def add_comment(session: Session, user: User, record: FieldRecord, body: str) ->
                          author=user, body=body.strip())
     session.add(note)
     session.flush()
+    _tell_submitter(session, record)
     return note
 
 
@@ -216,6 +218,7 @@ def amend(session: Session, user: User, record: FieldRecord, body: dict, apply: 
     custody.record(session, jurisdiction_id=record.jurisdiction_id, kind="record.amended",
                    subject_type=record.kind, subject_id=record.id, actor=user,
                    data={"body_hash": body_hash, "version": record.version})
+    _tell_submitter(session, record)
     return record
 
 
@@ -263,3 +266,26 @@ FLAGS = {
     "clock_skew": FieldRecord.flag_clock_skew,
     "far_from_target": FieldRecord.flag_far_from_target,
 }
+
+
+# -- the submitter's phone learns of reviews through the sync feed ------------------------------
+
+
+def _tell_submitter(session: Session, record: FieldRecord) -> None:
+    """A review step or comment on a record goes to its submitter's phone (and the office's)."""
+    sync.record(session, "record_review", record.id, record.jurisdiction_id,
+                sync.Audience("user", record.submitted_by_id))
+
+
+def load_reviews(session: Session, user: User, ids) -> dict[uuid.UUID, FieldRecord]:
+    """The sync feed's view: the review state and thread of the records among ``ids`` the user may see."""
+    rows = session.execute(select(FieldRecord).where(FieldRecord.id.in_(list(ids)),
+                                                     visible_records_predicate(user))).scalars()
+    found = {}
+    for record in rows:
+        record.review_thread = comments(session, record)
+        found[record.id] = record
+    return found
+
+
+sync.register_feed("record_review", load_reviews)

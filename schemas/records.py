@@ -76,3 +76,14 @@ class QueueArgsSchema(ma.Schema):
                                    validate=ma.validate.Length(equal=4),
                                    metadata={"description": "min_lon,min_lat,max_lon,max_lat (WGS-84)"})
     jurisdiction_id = ma.fields.UUID(load_default=None)
+
+
+class RecordReviewSchema(ma.Schema):
+    """What a phone's sync feed says of one of its own records: the review state and the thread."""
+
+    id = ma.fields.UUID()
+    kind = ma.fields.String()
+    version = ma.fields.Integer()
+    review_state = ma.fields.Enum(ReviewState)
+    reviewed_at = ma.fields.AwareDateTime(allow_none=True)
+    comments = ma.fields.List(ma.fields.Nested(CommentSchema), attribute="review_thread")
