@@ -112,6 +112,7 @@ from .models.inspections import (
 from .records import Receipt, Submitted
 from .scope import in_scope, jurisdiction_in_scope
 from .scoped import clean, resolve_live
+from .records import canonical_body
 
 #: The office's calendar: China Standard Time, UTC+8 all year (no daylight saving since 1991),
 #: fixed here so that no time-zone database is needed on the server.
@@ -132,32 +133,6 @@ def office_date(moment: datetime) -> date:
 def office_today() -> date:
     """Today in the office (Asia/Shanghai), from the server's clock: the day a filing is made."""
     return office_date(utcnow())
-
-
-def canonical(value: Any) -> Any:
-    """A loaded body as plain JSON, the same for every way of writing the same content.
-
-    Hashed by ``field.records.submit``: "5000" and "5000.00", or one moment written in two
-    offsets, are one body; kept as the record's version.
-    """
-    if isinstance(value, dict):
-        return {key: canonical(v) for key, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    if isinstance(value, GivenLocation):
-        return {"type": "Point", "coordinates": [value.lon, value.lat], "crs": value.crs,
-                "accuracy_m": value.accuracy_m}
-    if isinstance(value, Decimal):
-        return str(value.quantize(Decimal("0.01")))
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
 
 
 # -- inspectors' units ------------------------------------------------------------------------------
@@ -360,7 +335,7 @@ def _resolve_filing(session: Session, user: User, unit: Unit, body: dict, today:
     return {"filing_kind": kind, "purpose": body["purpose"].strip(), "legal_basis": body["legal_basis"].strip(),
             "exemption_basis": exemption, "planned_start": body["planned_start"], "planned_end": body["planned_end"],
             "filed_on": today, "enterprises": enterprises, "inspectors": inspectors,
-            "device_time": body["device_time"], "declared_attachments": canonical(body.get("declared_attachments", []))}
+            "device_time": body["device_time"], "declared_attachments": canonical_body(body.get("declared_attachments", []))}
 
 
 def file_inspection(session: Session, receipt: Receipt, filing_id: uuid.UUID, body: dict, *,
@@ -389,7 +364,7 @@ def file_inspection(session: Session, receipt: Receipt, filing_id: uuid.UUID, bo
                 state=ApprovalState.requested, requested_by_id=user.id, requested_by=user))
         return filing
 
-    result = records.submit(session, InspectionFiling, filing_id, canonical(body), receipt, build)
+    result = records.submit(session, InspectionFiling, filing_id, canonical_body(body), receipt, build)
     if result.created:
         for approval in result.record.measures:
             _log_measure(session, approval, "measure.requested", user)
@@ -404,7 +379,7 @@ def amend_filing(session: Session, user: User, filing: InspectionFiling, body: d
         for key, value in _resolve_filing(session, user, unit, body, today).items():
             setattr(filing, key, value)
 
-    records.amend(session, user, filing, canonical(body), apply, comment)
+    records.amend(session, user, filing, canonical_body(body), apply, comment)
     return filing
 
 
@@ -585,7 +560,7 @@ def _resolve_inspection(session: Session, user: User, unit: Unit, body: dict, *,
         "fine_amount": fine, "compulsory_measure_id": approval_id, "distance_m": distance,
         # Far only if even the most favourable reading of the fix (accuracy towards the target) is too far.
         "flag_far_from_target": distance is not None and distance - (checkin.accuracy_m or 0.0) > far_threshold_m,
-        "declared_attachments": canonical(body.get("declared_attachments", [])),
+        "declared_attachments": canonical_body(body.get("declared_attachments", [])),
     }
 
 
@@ -644,7 +619,7 @@ def record_inspection(session: Session, receipt: Receipt, record_id: uuid.UUID, 
         _judge(session, record)
         return record
 
-    result = records.submit(session, InspectionRecord, record_id, canonical(body), receipt, build)
+    result = records.submit(session, InspectionRecord, record_id, canonical_body(body), receipt, build)
     if result.created:
         _log_judgement(session, result.record, user, "received")
         _log_taken(session, result.record, user)
@@ -665,7 +640,7 @@ def amend_inspection(session: Session, user: User, record: InspectionRecord, bod
         _judge(session, record)
 
     version = record.version
-    records.amend(session, user, record, canonical(body), apply, comment)
+    records.amend(session, user, record, canonical_body(body), apply, comment)
     if record.version != version:
         _log_judgement(session, record, user, "amended")
         if record.compulsory_measure_id != taken_before:

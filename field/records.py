@@ -12,11 +12,13 @@ version is kept in ``record_versions``; every step is a custody-log entry.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import uuid
+from decimal import Decimal
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Generic, TypeVar
 
 from sqlalchemy import select
@@ -41,6 +43,34 @@ REVIEW_TRANSITIONS: dict[ReviewState, tuple[ReviewState, ...]] = {
     ReviewState.accepted: (),
     ReviewState.rejected: (),
 }
+
+
+def canonical_body(value):
+    """A loaded body as plain JSON, the same for every way of writing the same content.
+
+    What ``submit`` and ``amend`` hash and keep as a version: "5000" and "5000.00", key
+    order, or one instant written in two offsets are one body.
+    """
+    from .locations import GivenLocation
+
+    if isinstance(value, dict):
+        return {str(key): canonical_body(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical_body(v) for v in value]
+    if isinstance(value, GivenLocation):
+        return {"type": "Point", "coordinates": [value.lon, value.lat], "crs": value.crs,
+                "accuracy_m": value.accuracy_m}
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal("0.01")))
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
 
 
 def fingerprint(body) -> str:

@@ -82,6 +82,7 @@ from .monitoring import visible_points
 from .records import Receipt, Submitted
 from .scope import in_scope
 from .scoped import clean, resolve_live
+from .records import canonical_body
 
 #: The office's local time: China Standard Time, UTC+8 all year (no daylight saving since 1991).
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
@@ -110,31 +111,6 @@ POINT_CIRCLE = frozenset({Role.liaison, Role.leader})
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone(CHINA_TIME).date()
-
-
-def canonical_body(value: Any) -> Any:
-    """A loaded body as plain JSON, the same for every way of writing the same content.
-
-    Hashed by ``field.records.submit`` (one moment in two offsets is one body) and kept as
-    the record's version. The same rule as ``field.inspections.canonical``, for the types
-    these bodies hold; both belong in field/records.py.
-    """
-    if isinstance(value, dict):
-        return {str(key): canonical_body(v) for key, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [canonical_body(v) for v in value]
-    if isinstance(value, GivenLocation):
-        return {"type": "Point", "coordinates": [value.lon, value.lat], "crs": value.crs,
-                "accuracy_m": value.accuracy_m}
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
 
 
 # -- which point ----------------------------------------------------------------------------------

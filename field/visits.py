@@ -74,6 +74,7 @@ from .models.visits import (
 from .records import Receipt, Submitted
 from .scope import in_scope
 from .scoped import clean, resolve_live
+from .records import canonical_body
 
 #: Roles that may know undercover work exists at all.
 UNDERCOVER_ROLES = frozenset(OFFICE_ROLES | {Role.squad_member})
@@ -99,33 +100,6 @@ def require_office(user: User, what: str) -> None:
 
 
 # -- canonical bodies: what is hashed and kept as a record's version --------------------------
-
-
-def canonical_body(values: dict) -> dict:
-    """The validated values as plain JSON: UTC times, ids as text, a position as its GeoJSON input.
-
-    Hashing this (not the raw text) makes a repeat with other key order or another
-    time-zone notation of the same instant the same body.
-    """
-    def plain(value):
-        if isinstance(value, datetime):
-            return value.astimezone(timezone.utc).isoformat()
-        if isinstance(value, uuid.UUID):
-            return str(value)
-        if isinstance(value, GivenLocation):
-            return {"type": "Point", "coordinates": [value.lon, value.lat], "crs": value.crs,
-                    "accuracy_m": value.accuracy_m}
-        if isinstance(value, enum.Enum):
-            return value.value
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
-    return {k: plain(v) for k, v in values.items() if k not in ("id", "amendment_note")}
 
 
 def utc(moment: datetime) -> datetime:
