@@ -168,6 +168,9 @@ def change_user(session: Session, actor: User, user: User, changes: dict) -> Use
         raise NotAllowed("Only an admin manages accounts.")
     reasons = []
     if "display_name" in changes:
+        if user.role is Role.squad_member:
+            # A monitor is shown by their pseudonymous code; a name typed here would unmask them.
+            raise InvalidInput("display_name", "A squad member's display name is their code and cannot be changed.")
         user.display_name = changes["display_name"].strip()
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])

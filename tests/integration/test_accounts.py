@@ -100,3 +100,10 @@ def test_a_wrong_password_and_an_unknown_user_fail_alike(session, make_user):
     with pytest.raises(AuthenticationFailed) as unknown:
         accounts.authenticate(session, "nobody-here", "not the password")
     assert wrong.value.detail == unknown.value.detail
+
+
+def test_a_squad_members_display_name_stays_their_code(session, make_user):
+    admin, monitor = make_user(Role.admin), make_user(Role.squad_member)
+    with pytest.raises(InvalidInput) as err:
+        accounts.change_user(session, admin, monitor, {"display_name": "张三"})
+    assert err.value.fields[0].field == "display_name"
