@@ -1,0 +1,125 @@
+"""The office's figures: the query (jurisdiction, period, format) and the JSON answer (design: field/figures.py)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from .common import StrictSchema
+
+
+class FiguresArgsSchema(StrictSchema):
+    start = ma.fields.Date(required=True, data_key="from", metadata={"description": "First day (local), included"})
+    end = ma.fields.Date(required=True, data_key="to", metadata={"description": "Last day (local), included"})
+    jurisdiction_id = ma.fields.UUID(load_default=None,
+                                     metadata={"description": "Default: the caller's; its subtree is counted"})
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
+
+
+class FiguresComparedSchema(ma.Schema):
+    """A number in the period and in the previous period of the same length."""
+
+    current = ma.fields.Raw(allow_none=True)
+    previous = ma.fields.Raw(allow_none=True)
+    change = ma.fields.Raw(allow_none=True)
+    change_pct = ma.fields.Float(allow_none=True, metadata={"description": "None when the previous value is 0"})
+
+
+def _compared():
+    return ma.fields.Nested(FiguresComparedSchema)
+
+
+class FiguresJurisdictionSchema(ma.Schema):
+    id = ma.fields.UUID()
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class FiguresSpanSchema(ma.Schema):
+    start = ma.fields.Date(data_key="from")
+    end = ma.fields.Date(data_key="to")
+
+    @ma.pre_dump
+    def _keys(self, data, **kw):
+        return {"start": data["from"], "end": data["to"]}
+
+
+class CaseFiguresSchema(ma.Schema):
+    opened = _compared()
+    closed = _compared()
+    dismissed = _compared()
+    overdue = _compared()
+    closure_rate = _compared()
+    handling_days_mean = _compared()
+    handling_days_median = _compared()
+
+
+class DispositionFiguresSchema(ma.Schema):
+    persons_by_rank = ma.fields.Dict(keys=ma.fields.String(), values=_compared())
+    by_kind = ma.fields.Dict(keys=ma.fields.String(), values=_compared())
+
+
+class UnitFiguresSchema(ma.Schema):
+    unit_id = ma.fields.UUID()
+    name = ma.fields.String(allow_none=True)
+    findings = ma.fields.Integer()
+    complaints = ma.fields.Integer()
+    reports = ma.fields.Integer()
+    complaints_and_reports = ma.fields.Integer()
+    cases = ma.fields.Integer()
+    rank_by_findings = ma.fields.Integer(allow_none=True)
+    rank_by_complaints = ma.fields.Integer(allow_none=True)
+    rank_by_cases = ma.fields.Integer(allow_none=True)
+    loses_excellent_grade = ma.fields.Boolean()
+
+
+class EnterpriseFiguresSchema(ma.Schema):
+    enterprise_id = ma.fields.UUID()
+    name = ma.fields.String(allow_none=True)
+    inspections = _compared()
+    penalties = _compared()
+    fines_total = _compared()
+
+
+class InspectionFiguresSchema(ma.Schema):
+    penalty_measures = ma.fields.List(ma.fields.String())
+    inspections = _compared()
+    penalties = _compared()
+    fines_total = _compared()
+    unfiled = _compared()
+    per_enterprise = ma.fields.List(ma.fields.Nested(EnterpriseFiguresSchema))
+
+
+class LeaderVisitFiguresSchema(ma.Schema):
+    obligation = ma.fields.String()
+    periods_due = ma.fields.Integer()
+    periods_visited = ma.fields.Integer()
+    periods_missed = ma.fields.Integer()
+
+
+class PointFiguresSchema(ma.Schema):
+    point_id = ma.fields.UUID()
+    enterprise_id = ma.fields.UUID()
+    name = ma.fields.String()
+    covert = ma.fields.Boolean()
+    reports = _compared()
+    leader_visits = ma.fields.Nested(LeaderVisitFiguresSchema, allow_none=True)
+
+
+class CallbackFiguresSchema(ma.Schema):
+    sampled = _compared()
+    called = _compared()
+    reached = _compared()
+    satisfied = _compared()
+    dissatisfied = _compared()
+
+
+class FiguresSchema(ma.Schema):
+    jurisdiction = ma.fields.Nested(FiguresJurisdictionSchema)
+    period = ma.fields.Nested(FiguresSpanSchema)
+    previous_period = ma.fields.Nested(FiguresSpanSchema)
+    cases = ma.fields.Nested(CaseFiguresSchema)
+    dispositions = ma.fields.Nested(DispositionFiguresSchema)
+    units = ma.fields.List(ma.fields.Nested(UnitFiguresSchema))
+    inspections = ma.fields.Nested(InspectionFiguresSchema)
+    monitoring_points = ma.fields.List(ma.fields.Nested(PointFiguresSchema))
+    callbacks = ma.fields.Nested(CallbackFiguresSchema)
