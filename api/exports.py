@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Response, request, stream_with_context
+from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 
+from evidence.storage import content_disposition
 from field import findings, record_exports, reports
-from field.crs import CRS_NAMES
 from field.models import OFFICE_ROLES
 
 from .auth import authenticated, current_user
 from .db import db
+from .located import GEOJSON_MIME, CrsArgsSchema
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1",
                 description="Findings and reports as CSV for the office's spreadsheets, or GeoJSON for maps")
@@ -22,18 +23,8 @@ _GEOJSON = {"200": {"description": "A GeoJSON FeatureCollection, streamed (?crs=
 
 
 def _stream(chunks, mimetype: str, filename: str) -> Response:
-    resp = Response(stream_with_context(chunks), mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
-
-
-def _crs() -> str:
-    crs = request.args.get("crs", "wgs84")
-    if crs not in CRS_NAMES:
-        from flask_smorest import abort
-        abort(422, messages={"query": {"crs": [f"One of: {', '.join(CRS_NAMES)}."]}})
-    return crs
+    return Response(stream_with_context(chunks), mimetype=mimetype, headers={
+        "Content-Disposition": content_disposition(filename), "X-Content-Type-Options": "nosniff"})
 
 
 @blp.route("/findings/export.csv")
@@ -46,13 +37,14 @@ def findings_csv():
 
 
 @blp.route("/findings/export.geojson")
+@blp.arguments(CrsArgsSchema, location="query", as_kwargs=True)
 @blp.doc(responses=_GEOJSON)
 @authenticated(*OFFICE_ROLES)
-def findings_geojson():
+def findings_geojson(crs):
     """Findings in the caller's scope as GeoJSON"""
     stmt = findings.findings_query(current_user())
-    return _stream(record_exports.geojson_chunks(db(), stmt, record_exports.FINDING_COLUMNS, _crs()),
-                   "application/geo+json", "findings.geojson")
+    return _stream(record_exports.geojson_chunks(db(), stmt, record_exports.FINDING_COLUMNS, crs),
+                   GEOJSON_MIME, "findings.geojson")
 
 
 @blp.route("/reports/export.csv")
@@ -65,10 +57,11 @@ def reports_csv():
 
 
 @blp.route("/reports/export.geojson")
+@blp.arguments(CrsArgsSchema, location="query", as_kwargs=True)
 @blp.doc(responses=_GEOJSON)
 @authenticated(*OFFICE_ROLES)
-def reports_geojson():
+def reports_geojson(crs):
     """Contact-point reports in the caller's scope as GeoJSON"""
     stmt = reports.reports_query(current_user())
-    return _stream(record_exports.geojson_chunks(db(), stmt, record_exports.REPORT_COLUMNS, _crs()),
-                   "application/geo+json", "reports.geojson")
+    return _stream(record_exports.geojson_chunks(db(), stmt, record_exports.REPORT_COLUMNS, crs),
+                   GEOJSON_MIME, "reports.geojson")

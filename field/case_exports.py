@@ -150,7 +150,8 @@ def case_properties(case: Case, today: date, *, labels: bool) -> dict:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value) -> str:
+def spreadsheet_cell(value) -> str:
+    """A CSV cell a spreadsheet shows as text and never runs as a formula."""
     if value is None:
         return ""
     text = str(value)
@@ -178,7 +179,7 @@ def csv_chunks(session: Session, stmt: Select, today: date) -> Iterator[bytes]:
         buffer.truncate()
         for case in batch:
             row = case_properties(case, today, labels=True)
-            writer.writerow([_cell(row[key]) for _, key in CSV_COLUMNS])
+            writer.writerow([spreadsheet_cell(row[key]) for _, key in CSV_COLUMNS])
         yield buffer.getvalue().encode("utf-8")
 
 

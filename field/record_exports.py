@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Sequence
 from sqlalchemy import Select, func
 from sqlalchemy.orm import Session
 
-from .case_exports import _cell
+from .case_exports import spreadsheet_cell
 from .crs import from_wgs84
 from .models import FieldRecord
 from .pages import paginate
@@ -63,7 +63,7 @@ def csv_chunks(session: Session, stmt: Select, columns: Sequence[Column]) -> Ite
         buffer.seek(0)
         buffer.truncate()
         for record in batch:
-            writer.writerow([_cell(_value(get(record))) for _, get in columns])
+            writer.writerow([spreadsheet_cell(_value(get(record))) for _, get in columns])
         yield buffer.getvalue().encode("utf-8")
 
 
