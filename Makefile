@@ -32,6 +32,10 @@ run: migrate
 test: install system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+bench: install system-deps
+	@sh scripts/bench-deps.sh
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lock:
 	sh scripts/lock.sh
 

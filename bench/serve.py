@@ -1,0 +1,237 @@
+"""The production shape the HTTP benchmarks talk to: gunicorn on PostGIS, SeaweedFS or local storage, the derive worker.
+
+    python -m bench.serve [--storage s3|local] [--workers N] [--threads T]   # serve until Ctrl-C
+
+``serving(...)`` makes a fresh PostGIS database ``fieldwatch_bench_<name>``, migrates it, adds a
+district with an admin, a squad member and a unit (stress/world.py), starts SeaweedFS on
+loopback when asked (tests/seaweed.py), then gunicorn on a loopback socket it binds itself
+(port 0, handed over as ``fd://``), and optionally ``fieldwatch derive --follow``. Every process
+it started is stopped by its own pid on the way out, and the database is dropped.
+
+Gunicorn's worker count: ``DEFAULT_WORKERS`` sync-like processes, each with ``DEFAULT_THREADS``
+threads (gthread). A request spends much of its time waiting for PostgreSQL (a finding is
+four transactions: token, idempotency claim, the record, the stored answer), so threads
+overlap those waits; more processes than cores only add context switches on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .common import ROOT, Options, fresh_pg_database
+
+#: Gunicorn processes and threads per process: one process per core, plus one to cover
+#: the moments a process holds the GIL while its threads wait on the database.
+DEFAULT_WORKERS = (os.cpu_count() or 2) + 1
+DEFAULT_THREADS = 4
+#: How long gunicorn (and its workers' imports) may take to answer /healthz.
+START_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Served:
+    """A running fieldwatch: where it answers and who may call it."""
+
+    base_url: str
+    database_url: str
+    tokens: list[str]             # one bearer token per phone: squad members (findings, uploads)
+    unit_id: str                  # a unit the member may report on
+    jurisdiction_id: str
+    master: subprocess.Popen
+    workers: int
+    threads: int
+    storage: str
+    env: dict
+    tmp: Path
+    s3: dict = field(default_factory=dict)   # endpoint_url, bucket, access_key, secret_key, prefix
+    derive: subprocess.Popen | None = None
+
+    @property
+    def token(self) -> str:
+        return self.tokens[0]
+
+    @property
+    def headers(self) -> dict:
+        return self.phone(0)
+
+    def phone(self, i: int) -> dict:
+        """The Authorization header of phone ``i`` (modulo the phones there are)."""
+        return {"Authorization": f"Bearer {self.tokens[i % len(self.tokens)]}"}
+
+    def worker_pids(self) -> list[int]:
+        """Gunicorn's worker processes (children of the master)."""
+        pids: list[int] = []
+        for task in Path(f"/proc/{self.master.pid}/task").iterdir():
+            try:
+                pids += [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return sorted(set(pids))
+
+    def describe(self) -> str:
+        return f"gunicorn {self.workers} worker(s) x {self.threads} thread(s) (gthread), PostGIS, {self.storage}"
+
+
+def _env(database_url: str, tmp: Path, storage: str, s3: dict) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("S3_", "EVIDENCE_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=database_url, SECRET_KEY="bench", EVIDENCE_STORAGE=storage,
+               EVIDENCE_DIR=str(tmp / "evidence"), TMPDIR=str(tmp / "spool"), PYTHONUNBUFFERED="1")
+    (tmp / "spool").mkdir(parents=True, exist_ok=True)
+    if storage == "s3":
+        env.update(S3_ENDPOINT_URL=s3["endpoint_url"], S3_BUCKET=s3["bucket"], S3_ACCESS_KEY=s3["access_key"],
+                   S3_SECRET_KEY=s3["secret_key"], S3_PREFIX=s3["prefix"])
+    return env
+
+
+def _world(database_url: str, tmp: Path, phones: int) -> tuple[list[str], str, str]:
+    """Migrate and populate: ``phones`` squad members, each with a device token; the unit's and district's ids."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from field import accounts, squads
+    from field.models import Squad, Unit, User
+    from stress.world import PASSWORD, build
+
+    world = build(database_url, str(tmp / "evidence"))
+    try:
+        tokens = [world.monitor_headers["Authorization"].split(" ", 1)[1]]
+        with world.app.extensions["SESSION_FACTORY"]() as s:
+            admin = s.execute(select(User).where(User.username == "admin")).scalar_one()
+            squad = s.execute(select(Squad)).scalars().first()
+            for i in range(1, phones):
+                member = squads.enlist(s, admin, squad, real_name=f"监督员{i}", password=PASSWORD)
+                s.flush()
+                tokens.append(accounts.issue_token(s, s.get(User, member.user_id), f"phone {i}",
+                                                   timedelta(days=1)).token)
+            jurisdiction_id = s.get(Unit, world.unit_id).jurisdiction_id
+            s.commit()
+        return tokens, str(world.unit_id), str(jurisdiction_id)
+    finally:
+        world.close()
+
+
+def _wait_ready(base_url: str, master: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if master.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {master.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(base_url + "/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT_S:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _stop(process: subprocess.Popen | None, grace: float = 10.0) -> None:
+    """Stop one process we started, by its pid: TERM, then KILL after ``grace``."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def _drop_database(name: str, server: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def serving(opts: Options, name: str, *, storage: str = "local", workers: int = DEFAULT_WORKERS,
+            threads: int = DEFAULT_THREADS, derive: bool = False, phones: int = 1, keep_database: bool = False,
+            extra_args: tuple[str, ...] = ()) -> Iterator[Served]:
+    """Everything a benchmark needs to talk HTTP to fieldwatch; torn down on exit."""
+    db_name = f"fieldwatch_bench_{name}"
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"{name}-", dir=opts.workdir)))
+        database_url = fresh_pg_database(db_name, opts.pg_server)
+        if not keep_database:
+            stack.callback(_drop_database, db_name, opts.pg_server)
+        tokens, unit_id, jurisdiction_id = _world(database_url, tmp, phones)
+        s3: dict = {}
+        if storage == "s3":
+            from evidence.storage import S3BlobStore
+            from tests.seaweed import start_seaweed
+
+            server = start_seaweed(tmp / "seaweed")
+            stack.callback(server.stop)
+            s3 = {"endpoint_url": server.endpoint_url, "bucket": "fieldwatch-bench", "access_key": server.access_key,
+                  "secret_key": server.secret_key, "prefix": f"bench-{name}"}
+            S3BlobStore(s3["endpoint_url"], s3["bucket"], s3["access_key"], s3["secret_key"]).ensure_bucket()
+        env = _env(database_url, tmp, storage, s3)
+
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(2048)
+        stack.callback(listener.close)
+        port = listener.getsockname()[1]
+        log = tmp / "gunicorn.log"
+        bin_dir = Path(sys.executable).parent
+        args = [str(bin_dir / "gunicorn"), "--bind", f"fd://{listener.fileno()}", "--workers", str(workers),
+                "--worker-class", "gthread", "--threads", str(threads), "--backlog", "2048",
+                "--keep-alive", "30", "--timeout", "600", "--graceful-timeout", "5",
+                "--error-logfile", str(log), "--log-level", "warning", *extra_args, "wsgi:app"]
+        with open(log, "ab") as out:
+            master = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, pass_fds=(listener.fileno(),))
+        stack.callback(_stop, master)
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_ready(base_url, master, log)
+
+        worker = None
+        if derive:
+            with open(tmp / "derive.log", "ab") as out:
+                worker = subprocess.Popen([str(bin_dir / "fieldwatch"), "derive", "--follow", "--interval", "0.5"],
+                                          cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL)
+            stack.callback(_stop, worker)
+        yield Served(base_url=base_url, database_url=database_url, tokens=tokens, unit_id=unit_id,
+                     jurisdiction_id=jurisdiction_id, master=master, workers=workers, threads=threads,
+                     storage=storage, env=env, tmp=tmp, s3=s3, derive=worker)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--storage", choices=("local", "s3"), default="local")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    parser.add_argument("--derive", action="store_true", help="run the derive worker too")
+    args = parser.parse_args(argv)
+    with serving(Options(), "serve", storage=args.storage, workers=args.workers, threads=args.threads,
+                 derive=args.derive) as served:
+        print(f"{served.describe()} at {served.base_url}")
+        print(f"squad member: Authorization: Bearer {served.token}   unit_id: {served.unit_id}")
+        print("Ctrl-C stops everything and drops the database.")
+        try:
+            while served.master.poll() is None:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
