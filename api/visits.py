@@ -13,9 +13,9 @@ from flask_smorest import Blueprint
 
 from field import callbacks, findings, taxonomy, visits
 from field.errors import AuthenticationFailed
-from field.models import Finding, FindingCategory, ServiceCase, Visit, VisitTask
+from field.models import FindingCategory, ServiceCase, Visit, VisitTask
 from field.pages import paginate
-from schemas.common import PageArgsSchema, page_of
+from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
 from schemas.sync import register_entity_schema
 from schemas.visits import (
     CaseSchema,
@@ -257,14 +257,15 @@ class VisitById(MethodView):
 class Findings(MethodView):
     @located(blp, geojson=True)
     @blp.arguments(FindingQuerySchema, location="query")
+    @blp.arguments(AreaArgsSchema, location="query", as_kwargs=True)
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(FindingSchema))
     @blp.alt_response(404, response="NOT_FOUND")
     @authenticated()
-    def get(self, query, cursor, limit):
-        """Findings, newest first: office staff all of their scope, a squad member their own"""
-        stmt = findings.findings_query(current_user(), **query)
-        return paginate(db(), stmt, [Finding.received_at, Finding.id], cursor=cursor, limit=limit, descending=True)
+    def get(self, query, area, cursor, limit):
+        """Findings, newest first: office staff all of their scope, a squad member their own; near, radius,
+        box, boundary and nearest-N as for the directory"""
+        return findings.list_findings(db(), current_user(), query, area, cursor=cursor, limit=limit)
 
     @located(blp)
     @blp.arguments(FindingCreateSchema)

@@ -19,9 +19,11 @@ from . import records
 from .errors import InvalidInput, NotAllowed, NotFound
 from .models import Jurisdiction, Role, User
 from .models.directory import Person, Unit
+from .locations import Area
 from .models.visits import Callback, Finding, Severity, Visit
+from .pages import Page
 from .records import Receipt, Submitted
-from .scoped import resolve_live
+from .scoped import located_page, resolve_live
 from .taxonomy import resolve_category
 from .visits import canonical_body, locate, membership, require_undercover_role, utc
 
@@ -160,3 +162,11 @@ def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUI
     if squad_id is not None:
         stmt = stmt.where(Finding.squad_id == squad_id)
     return stmt
+
+
+def list_findings(session: Session, user: User, filters: dict, area: Area, *, cursor: str | None,
+                  limit: int) -> Page:
+    """A page of ``findings_query``, newest first, narrowed to ``area`` through the spatial index."""
+    return located_page(session, user, findings_query(user, **filters), [Finding.received_at, Finding.id],
+                        Finding.location, area, cursor=cursor, limit=limit, location_of=lambda f: f.position,
+                        descending=True)

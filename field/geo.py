@@ -97,11 +97,13 @@ def within_radius(session, column, lon: float, lat: float, metres: float) -> Col
 
 def within_geometry(session, column, geom: BaseGeometry) -> ColumnElement[bool]:
     """Points (or shapes) inside ``geom``; the boundary's box narrows through the index first."""
-    box_filter = in_bbox(session, column, *geom.bounds)
     shape = func.ST_GeomFromText(geom.wkt, SRID)
     if _dialect(session) == "postgresql":
-        return and_(box_filter, func.ST_Intersects(column, shape))
-    return and_(box_filter, func.ST_Intersects(column, shape) == 1)
+        # ST_Intersects brings its own ``&&`` on the GiST index. A second box test beside it makes
+        # the planner count the same narrowing twice (a district's 5 % of the rows estimated as
+        # 0.3 %), and it then sorts every row of the district instead of reading newest first.
+        return func.ST_Intersects(column, shape)
+    return and_(in_bbox(session, column, *geom.bounds), func.ST_Intersects(column, shape) == 1)
 
 
 def within_column(session, column, boundary_column) -> ColumnElement[bool]:

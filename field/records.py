@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -262,8 +262,18 @@ def review_queue(session: Session, reviewer: User, *, kind: str | None = None, u
     """What waits for review in the reviewer's scope, filterable; ordered oldest first by the caller."""
     if reviewer.role not in OFFICE_ROLES:
         raise NotAllowed("Only office staff see the review queue.")
-    stmt = select(FieldRecord).where(in_scope(FieldRecord.jurisdiction_id, reviewer),
-                                     FieldRecord.review_state.in_(states))
+    # The states are written into the SQL, not bound: a partial index (ix_field_records_waiting)
+    # is only used when the query's own text implies its predicate, and SQLite never looks into
+    # bound values for that.
+    wanted = bindparam("queue_states", [ReviewState(s) for s in states], expanding=True, literal_execute=True,
+                       type_=FieldRecord.review_state.type)
+    scope = in_scope(FieldRecord.jurisdiction_id, reviewer)
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite would rather fetch every record of the scope's jurisdictions by their index and
+        # sort them all, a cost that grows with the table; the unary + (a no-op) keeps it on the
+        # waiting index, oldest first, checking the scope on the way, as PostgreSQL does.
+        scope = in_scope(literal_column("+field_records.jurisdiction_id"), reviewer)
+    stmt = select(FieldRecord).where(scope, FieldRecord.review_state.in_(wanted))
     if kind:
         stmt = stmt.where(FieldRecord.kind == kind)
     if unit_id:

@@ -34,6 +34,11 @@ class FieldErrorSchema(ma.Schema):
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details."""
 
+    class Meta:
+        # RFC 9457 §3.2: a problem type may add extension members (retry_after, allowed,
+        # missing_gates, earliest, actual …); the document must let them through.
+        unknown = ma.INCLUDE
+
     type = ma.fields.String(metadata={"example": "/problems/validation-failed"})
     title = ma.fields.String()
     status = ma.fields.Integer()

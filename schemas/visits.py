@@ -257,6 +257,8 @@ class FindingSchema(RecordEnvelopeSchema):
     description = ma.fields.String()
     visit_id = ma.fields.UUID(allow_none=True)
     callback_id = ma.fields.UUID(allow_none=True)
+    distance_m = ma.fields.Float(dump_only=True, metadata={
+        "description": "Great-circle metres from `near`; only when the list was asked with `near`"})
 
 
 class FindingQuerySchema(ma.Schema):
@@ -320,8 +322,11 @@ class CaseSchema(ma.Schema):
 
 class SampleCreateSchema(StrictSchema):
     size = ma.fields.Integer(strict=True, validate=ma.validate.Range(1), metadata={"example": 30})
+    # The bounds are given as numbers: apispec writes a Decimal field's bounds as strings ("100.00"),
+    # which is no JSON Schema.
     percent = ma.fields.Decimal(places=2, validate=ma.validate.Range(0, 100, min_inclusive=False), metadata={
-        "description": "Instead of size: this percentage of the batch, rounded up", "example": 5})
+        "description": "Instead of size: this percentage of the batch, rounded up", "example": 5,
+        "minimum": 0, "exclusiveMinimum": 0, "maximum": 100})
     seed = ma.fields.Integer(strict=True, validate=ma.validate.Range(0, SEED_LIMIT - 1), metadata={
         "description": "To reproduce a draw; default: a random seed, which is stored and returned"})
 

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, IdMixin, JurisdictionScoped, TimestampMixin, utcnow
@@ -31,8 +31,14 @@ class ReviewState(str, enum.Enum):
 class FieldRecord(TimestampMixin, JurisdictionScoped, Base):
     __tablename__ = "field_records"
     __table_args__ = (
-        # The review queue: waiting records of a jurisdiction, oldest first.
-        Index("ix_field_records_queue", "review_state", "received_at", "id"),
+        # The review queue: waiting records, oldest first, read in index order whatever the table's
+        # size (the scope and the filters are checked on the way). Partial: decided records, most
+        # of the table, are not in it. The predicate must match ``field.records.WAITING``.
+        Index("ix_field_records_waiting", "received_at", "id",
+              postgresql_where=text("review_state IN ('submitted', 'in_review')"),
+              sqlite_where=text("review_state IN ('submitted', 'in_review')")),
+        # Lists of records newest first (findings, visits), narrowed by area or filters on the way.
+        Index("ix_field_records_received", "received_at", "id"),
         Index("ix_field_records_submitter", "submitted_by_id", "received_at"),
     )
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "record"}

@@ -85,3 +85,34 @@ def test_the_office_lists_findings_by_severity_and_a_monitor_only_their_own(clie
     assert [f["severity"] for f in serious["items"]] == ["serious"]
     assert len(client.get("/api/v1/findings", headers=office).get_json()["items"]) == 2
     assert len(client.get("/api/v1/findings", headers=bob).get_json()["items"]) == 1
+
+
+def test_the_office_finds_findings_near_a_point_in_a_box_and_inside_a_boundary_newest_first(client, world, login,
+                                                                                             session, tree):
+    from field import geo
+    from shapely.geometry import box
+
+    alice, office = login(world.alice.user), login(world.reviewer)
+    made = {}
+    for name, lon, lat in (("near", 106.5000, 29.5000), ("close", 106.5030, 29.5000), ("far", 106.6000, 29.6000),
+                           ("nowhere", None, None)):
+        location = None if lon is None else {"type": "Point", "coordinates": [lon, lat], "crs": "wgs84"}
+        resp = client.post("/api/v1/findings", headers=alice, json=_finding_body(world, location=location))
+        assert resp.status_code == 201, resp.get_json()
+        made[resp.get_json()["id"]] = name
+
+    def names(**query):
+        resp = client.get("/api/v1/findings", headers=office, query_string=query)
+        assert resp.status_code == 200, resp.get_json()
+        return [made[f["id"]] for f in resp.get_json()["items"]], resp.get_json()["items"]
+
+    within, items = names(near="106.5,29.5", radius_m=500)
+    assert within == ["close", "near"]  # newest first
+    assert items[1]["distance_m"] < 1 and 280 < items[0]["distance_m"] < 300
+    assert names(bbox="106.49,29.49,106.502,29.51")[0] == ["near"]
+    tree["home_street"].boundary = geo.to_db(geo.as_multipolygon(box(106.55, 29.55, 106.65, 29.65)))
+    session.commit()
+    assert names(within_jurisdiction=str(tree["home_street"].id))[0] == ["far"]
+    assert names(near="106.5,29.5", nearest=2)[0] == ["near", "close"]
+    bad = client.get("/api/v1/findings", headers=office, query_string={"radius_m": 500})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "near"

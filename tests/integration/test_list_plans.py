@@ -1,0 +1,74 @@
+"""Lists read in index order: the plans the benchmarks (bench/lists.py, bench/spatial.py) depend on.
+
+A page of the review queue must be a walk along ``ix_field_records_waiting`` (oldest waiting
+first, scope checked on the way), never a sort of every waiting record of the scope: that sort
+grows with the table (bench/lists.py measured 545 ms at 1,000,000 records before). The planner
+is told here that sorting is dear (PostgreSQL) or has no statistics (SQLite); if the query
+could not be answered in the index's order, the plan would still show a sort.
+"""
+
+import uuid
+
+import pytest
+from sqlalchemy import event
+from shapely.geometry import box
+
+from field import geo, records
+from field.models import FieldRecord, Finding, Role
+from field.pages import paginate
+
+from .test_records import BODY, _submit
+
+
+def _statements(session, run):
+    """The SQL (and parameters) ``run()`` sends on the session's connection."""
+    conn = session.connection()
+    seen = []
+
+    def listen(_conn, _cursor, statement, parameters, _context, _many):
+        seen.append((statement, parameters))
+
+    event.listen(conn, "before_cursor_execute", listen)
+    try:
+        run()
+    finally:
+        event.remove(conn, "before_cursor_execute", listen)
+    return seen
+
+
+def _plan(session, statement, parameters) -> str:
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+    else:
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    return "\n".join(str(r[-1]) for r in rows)
+
+
+@pytest.mark.parametrize("scope", ["home", "city"])
+def test_a_page_of_the_review_queue_walks_the_waiting_index_without_sorting(session, make_user, tree, scope):
+    user = make_user(Role.squad_member)
+    for i in range(5):
+        _submit(session, user, uuid.uuid4(), {**BODY, "n": i})
+    reviewer = make_user(Role.reviewer, jurisdiction=tree[scope])
+    first = paginate(session, records.review_queue(session, reviewer), [FieldRecord.received_at, FieldRecord.id],
+                     cursor=None, limit=2)
+    sent = _statements(session, lambda: paginate(
+        session, records.review_queue(session, reviewer), [FieldRecord.received_at, FieldRecord.id],
+        cursor=first.next_cursor, limit=2))
+    statement, parameters = next((s, p) for s, p in sent if "FROM field_records" in s)
+    plan = _plan(session, statement, parameters)
+    assert "ix_field_records_waiting" in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_boundary_search_on_postgis_tests_the_index_once(session):
+    """The box of the boundary beside ST_Intersects (which brings its own) made the planner count the
+    narrowing twice and sort a whole district's findings instead of reading them newest first."""
+    if session.connection().dialect.name != "postgresql":
+        pytest.skip("PostGIS planner estimate")
+    predicate = geo.within_geometry(session, Finding.location, box(106.4, 29.4, 106.6, 29.6))
+    sql = str(predicate.compile(session.connection()))
+    assert sql.count("ST_Intersects") == 1 and "ST_MakeEnvelope" not in sql and "&&" not in sql, sql
