@@ -13,7 +13,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from schemas.common import GeoJSONGeometry, ProblemSchema
 
 from .auth import init_auth
-from .bodies import init_json_guard
+from .bodies import BodyGuardDoc, init_json_guard
+from .compression import init_compression
 from .config import load_config
 from .db import init_db
 from .errors import PROBLEM_MIME, register_error_handlers
@@ -78,12 +79,13 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     init_db(app)
+    init_compression(app)  # first: its after_request runs last, on the final body
     init_auth(app)
     init_json_guard(app)
     init_idempotency(app)  # after the JSON guard: a refused body claims no key
     register_error_handlers(app)
 
-    api = FieldwatchApi(app)
+    api = FieldwatchApi(app, spec_kwargs={"extra_plugins": [BodyGuardDoc()]})
     api.register_field(GeoJSONGeometry, "object", None)
     from . import (
         accounts, calendar, callbacks, cases, directory, enterprises, evidence, exports, figures, health, inspections,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from apispec import BasePlugin
 from flask import Flask, request
 from flask_smorest import abort
 
@@ -91,3 +92,21 @@ def init_json_guard(app: Flask) -> None:
         except _Refused as exc:
             field = exc.path or "_body"
             abort(422, messages={"json": {field: [str(exc)]}})
+
+
+#: What the guard above may answer to any request with a body, by the component response documenting it.
+GUARD_RESPONSES = {"400": "BAD_REQUEST", "413": "REQUEST_ENTITY_TOO_LARGE", "415": "UNSUPPORTED_MEDIA_TYPE",
+                   "422": "UNPROCESSABLE_ENTITY"}
+
+
+class BodyGuardDoc(BasePlugin):
+    """apispec plugin: every operation that takes a request body documents the guard's answers."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                responses = operation.setdefault("responses", {})
+                for status, component in GUARD_RESPONSES.items():
+                    if status not in responses and int(status) not in responses:
+                        responses[status] = component
+

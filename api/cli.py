@@ -133,10 +133,12 @@ def derive(limit, follow, interval):
 
     from evidence import service
     from evidence.errors import StorageUnavailable
+    from evidence.photo import keep_freed_image_memory
     from field.models import Blob, DerivativesState
 
     from .evidence import blob_store, policy
 
+    keep_freed_image_memory()  # photo after photo: reuse the buffers instead of faulting them in again
     store, current = blob_store(), policy()
     with _session() as session:
         while True:

@@ -162,6 +162,35 @@ class PhotoResult:
         return self.perceptual_hash - (1 << 64) if self.perceptual_hash >= 1 << 63 else self.perceptual_hash
 
 
+#: Allocations below this come from the heap, not from mmap: every Pillow buffer (its arena
+#: allocates in blocks of at most 16 MB) and the decoder's.
+KEEP_MMAP_THRESHOLD = 32 << 20
+#: Freed heap kept for the next photo rather than returned to the kernel.
+KEEP_TRIM_THRESHOLD = 64 << 20
+
+
+def keep_freed_image_memory() -> bool:
+    """Have the C allocator keep freed image buffers for the next photo: for a process deriving many.
+
+    With glibc's defaults a photo's buffers (12 MB for a 12 MP JPEG decoded at half scale) are
+    mmapped, unmapped when freed, and faulted in again by the next photo: about 6,000 page
+    faults and 10 ms of system time per 12 MP JPEG, a fifth of its whole cost. Setting the
+    thresholds (what MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ do) serves them from
+    the heap and lets it keep up to ``KEEP_TRIM_THRESHOLD`` bytes free. Process-wide, so it
+    is for the derive worker, not for web workers, whose memory should go back after a large
+    request. False where the C library has no ``mallopt`` (not glibc) or refuses the values.
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
+    return bool(mallopt(m_mmap_threshold, KEEP_MMAP_THRESHOLD)) and bool(
+        mallopt(m_trim_threshold, KEEP_TRIM_THRESHOLD))
+
+
 def hash_distance(a: int, b: int) -> int:
     """Hamming distance between two perceptual hashes (signed or unsigned form)."""
     return ((a ^ b) & ((1 << 64) - 1)).bit_count()

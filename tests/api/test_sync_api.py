@@ -67,6 +67,26 @@ def test_an_unchanged_directory_costs_one_query_beyond_the_token_check(app, clie
     assert len(ours) == 1 and "change_log" in ours[0], ours
 
 
+def test_an_unchanged_directory_is_read_in_one_transaction_with_nothing_committed(app, pull, inspector, make_unit):
+    make_unit()
+    _, headers = inspector
+    _, body = pull(headers)  # the token's last-used touch is written by this first request
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement.lstrip().upper().split(" ", 1)[0])
+
+    connection = app.extensions["SESSION_FACTORY"].kw["bind"]
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        changes, _ = pull(headers, body["cursor"])
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert changes == {}
+    # Under the test's outer transaction a session's transaction is a savepoint: one begun, none released.
+    assert statements.count("SAVEPOINT") == 1 and "RELEASE" not in statements, statements
+
+
 def test_edits_come_as_upserts_and_deletions_as_tombstones(pull, inspector, admin, session, make_unit, make_enterprise):
     unit, enterprise = make_unit(), make_enterprise()
     _, headers = inspector
