@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from functools import wraps
 
-from flask import Response, stream_with_context
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -48,7 +48,7 @@ from schemas.cases import (
 from schemas.common import PageArgsSchema, page_of
 
 from .auth import authenticated, current_device, current_user
-from .db import commit, db
+from .db import commit, db, streamed
 from .evidence import blob_store
 from .located import GEOJSON_MIME, CrsArgsSchema, located
 
@@ -122,7 +122,7 @@ class CasesCsv(MethodView):
         """The cases of the list's filters as CSV for the office's spreadsheets"""
         stmt = cases.cases_query(current_user(), **query)
         chunks = case_exports.csv_chunks(db(), stmt, cases.office_today())
-        return Response(stream_with_context(chunks), mimetype="text/csv",
+        return Response(streamed(chunks), mimetype="text/csv",
                         headers={"Content-Disposition": content_disposition(f"cases-{cases.office_today()}.csv")})
 
 
@@ -137,7 +137,7 @@ class CasesGeoJson(MethodView):
         """The cases of the list's filters as a GeoJSON FeatureCollection"""
         stmt = cases.cases_query(current_user(), **query)
         chunks = case_exports.geojson_chunks(db(), stmt, cases.office_today(), crs)
-        return Response(stream_with_context(chunks), mimetype=GEOJSON_MIME)
+        return Response(streamed(chunks), mimetype=GEOJSON_MIME)
 
 
 @blp.route("/cases/<uuid:case_id>")
@@ -308,7 +308,7 @@ class CaseEvidenceZip(MethodView):
                                                       device_id=current_device().id)
         commit()  # the export is on record before a byte leaves
         head = f"{export.entry.jurisdiction_id}:{export.entry.seq}:{export.entry.hash}"
-        return Response(stream_with_context(case_exports.evidence_zip(db(), export, store)),
+        return Response(streamed(case_exports.evidence_zip(db(), export, store)),
                         mimetype="application/zip",
                         headers={"Content-Disposition": content_disposition(export.filename),
                                  "X-Custody-Head": head, "Cache-Control": "no-store"})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from collections.abc import Iterable, Iterator
+
+from flask import Flask, current_app, g, stream_with_context
 from sqlalchemy.orm import Session
 
 from field.db import make_engine, make_session_factory
@@ -10,7 +12,8 @@ from field.db import make_engine, make_session_factory
 
 def init_db(app: Flask) -> None:
     if "SESSION_FACTORY" not in app.extensions:
-        engine = make_engine(app.config["DATABASE_URL"])
+        engine = make_engine(app.config["DATABASE_URL"],
+                             connect_timeout_s=app.config["DATABASE_CONNECT_TIMEOUT_S"])
         app.extensions["ENGINE"] = engine
         app.extensions["SESSION_FACTORY"] = make_session_factory(engine)
 
@@ -32,3 +35,23 @@ def db() -> Session:
 def commit() -> None:
     """The one commit point of a write request: called by the view after its domain call."""
     db().commit()
+
+
+def streamed(chunks: Iterable) -> Iterator:
+    """A response body read from the request's session, which ends with the body.
+
+    Flask has already torn the request down (and closed the session) when a server reads a
+    streamed body; the chunks reopen the session, so it is rolled back and closed here, or its
+    transaction would outlive the request (on SQLite a held lock that stops every writer).
+    """
+    session = db()
+
+    def body():
+        try:
+            yield from chunks
+        finally:
+            session.rollback()
+            session.close()
+
+    return stream_with_context(body())
+

@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 
-from flask import Response, stream_with_context
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -23,7 +23,7 @@ from schemas.directory import (
 from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import commit, db, streamed
 from .located import located
 
 blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises",
@@ -89,7 +89,7 @@ def export(query):
             buffer.truncate()
         yield buffer.getvalue()
 
-    return Response(stream_with_context(lines()), mimetype="text/csv",
+    return Response(streamed(lines()), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="enterprises.csv"'})
 
 

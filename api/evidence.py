@@ -151,19 +151,26 @@ class EvidenceBySha(MethodView):
         return access.readable_attachment(db(), current_user(), sha256).blob
 
 
-_BYTES_DOC = {
-    "responses": {
-        "200": {"description": "The bytes, as an attachment", "content": {"application/octet-stream": {
-            "schema": {"type": "string", "format": "binary"}}}},
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def _bytes_doc(description: str, media_types: tuple[str, ...]) -> dict:
+    return {"responses": {
+        "200": {"description": description, "content": {m: _BINARY for m in media_types}},
         "302": {"description": "S3 storage: a short-lived signed URL to download from (Location)"},
         "304": {"description": "If-None-Match matched the ETag (the SHA-256)"},
-    },
-}
+    }}
+
+
+#: An original is served as the type its bytes were sniffed as (evidence/sniff.py): a photo, audio or video.
+_ORIGINAL_DOC = _bytes_doc("The original bytes, as an attachment, typed as sniffed", ("image/*", "audio/*", "video/*"))
+#: Viewing copies are always JPEG.
+_DERIVATIVE_DOC = _bytes_doc("The viewing copy, as an attachment", ("image/jpeg",))
 
 
 @blp.route("/evidence/<string:sha256>/original")
 class EvidenceOriginal(MethodView):
-    @blp.doc(**_BYTES_DOC)
+    @blp.doc(**_ORIGINAL_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
     @authenticated()
     def get(self, sha256: str):
@@ -187,7 +194,7 @@ class EvidenceOriginal(MethodView):
 
 @blp.route("/evidence/<string:sha256>/<any(thumb, preview):name>")
 class EvidenceDerivative(MethodView):
-    @blp.doc(**_BYTES_DOC)
+    @blp.doc(**_DERIVATIVE_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @authenticated()

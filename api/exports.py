@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, stream_with_context
+from flask import Response
 from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
@@ -10,7 +10,7 @@ from field import findings, record_exports, reports
 from field.models import OFFICE_ROLES
 
 from .auth import authenticated, current_user
-from .db import db
+from .db import db, streamed
 from .located import GEOJSON_MIME, CrsArgsSchema
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1",
@@ -23,7 +23,7 @@ _GEOJSON = {"200": {"description": "A GeoJSON FeatureCollection, streamed (?crs=
 
 
 def _stream(chunks, mimetype: str, filename: str) -> Response:
-    return Response(stream_with_context(chunks), mimetype=mimetype, headers={
+    return Response(streamed(chunks), mimetype=mimetype, headers={
         "Content-Disposition": content_disposition(filename), "X-Content-Type-Options": "nosniff"})
 
 

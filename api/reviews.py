@@ -37,6 +37,7 @@ class ReviewQueue(MethodView):
     @blp.arguments(QueueArgsSchema, location="query")
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(RecordEnvelopeSchema))
+    @blp.alt_response(404, response="NOT_FOUND", description="jurisdiction_id names no jurisdiction in scope")
     @authenticated(*OFFICE_ROLES)
     def get(self, filters, cursor, limit):
         """Records waiting for review, oldest first"""

@@ -145,8 +145,17 @@ def list_enterprises(session: Session, user: User, filters: dict, area: Area, *,
 def export_enterprises(session: Session, user: User, filters: dict,
                        batch: int = 500) -> Iterator[tuple[Enterprise, str]]:
     """Every enterprise of the user's scope matching ``filters`` with its jurisdiction's code and its
-    visible point status, read in keyset batches so memory stays flat."""
+    visible point status, read in keyset batches so memory stays flat.
+
+    The query is built now, not when the first row is asked for: a streamed response reads the
+    rows after the request's session has let ``user`` go, so the rows are read as the user
+    loaded afresh."""
     stmt = enterprises_query(user, **filters)
+    return _export_batches(session, user.id, stmt, batch)
+
+
+def _export_batches(session: Session, user_id: uuid.UUID, stmt, batch: int) -> Iterator[tuple[Enterprise, str]]:
+    user = session.get(User, user_id)
     cursor = None
     while True:
         page = paginate(session, stmt, [Enterprise.created_at, Enterprise.id], cursor=cursor, limit=batch)

@@ -1,0 +1,302 @@
+"""A committed district with one of everything, made through the API, for the fuzz and the canary scan.
+
+Monitors' real names and phones and a complainant's name and contact carry ``District.marker``
+(``CANARY-<hex>``) and ``District.phones``; the uploaded photo carries ``District.photo_marker``
+in its EXIF Artist and UserComment and in an XMP packet (the original keeps it, as evidence
+must; its viewing copies must not). A scan of every response can so prove that none leaks.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from api import create_app
+from field import accounts, jurisdictions, migrate, taxonomy
+from field.credit_code import _check_character, _organization_check_character
+from field.models import JurisdictionLevel, Role, User
+
+PASSWORD = "correct horse battery"
+CST = timezone(timedelta(hours=8))
+#: The real photo corpus beside the repository; the district's photo is made from one of them.
+PHOTOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "photos"
+PHOTO = "gps/ianare__DSCN0021.jpg"
+
+
+@dataclass
+class District:
+    app: object
+    marker: str
+    #: the monitor's and the complainant's phone numbers (digits only)
+    phones: tuple[str, ...]
+    #: planted in the photo's metadata only
+    photo_marker: str
+    headers: dict[Role, dict]
+    users: dict[Role, uuid.UUID]
+    #: id of one object of each kind, by the name of the URL parameter that takes it
+    ids: dict[str, str] = field(default_factory=dict)
+    photo_sha: str = ""
+    photo_bytes: bytes = b""
+    #: every answer given while the district was built: (role, method, url, status, headers and body)
+    answers: list[tuple[Role, str, str, int, bytes]] = field(default_factory=list)
+
+    def close(self) -> None:
+        engine = self.app.extensions.get("ENGINE")
+        if engine is not None:
+            engine.dispose()
+
+
+class _Caller:
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.log: list[tuple[str, str, str, int, bytes]] = []
+
+    def __call__(self, method, url, headers, expect=(200, 201), **kw):
+        resp = self.client.open(url, method=method, headers=headers, **kw)
+        written = "".join(f"{k}: {v}\n" for k, v in resp.headers.items()).encode() + b"\n" + resp.data
+        self.log.append((headers.get("Authorization", ""), method, url, resp.status_code, written))
+        if resp.status_code not in ((expect,) if isinstance(expect, int) else expect):
+            raise RuntimeError(f"building the district: {method} {url} answered {resp.status_code}: "
+                               f"{resp.get_data(as_text=True)[:500]}")
+        return resp.get_json(silent=True)
+
+
+def marked_photo(marker: str) -> bytes:
+    """A corpus JPEG re-encoded with the marker in EXIF Artist and UserComment and in an XMP packet,
+    its GPS and capture time kept (the derivatives must strip all of it)."""
+    with Image.open(PHOTOS / PHOTO) as img:
+        exif = img.getexif()
+        exif[0x013B] = f"Artist {marker}"  # Artist
+        exif.get_ifd(0x8769)[0x9286] = b"ASCII\x00\x00\x00" + f"comment {marker}".encode()  # UserComment
+        xmp = (f'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+               f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+               f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{marker}</dc:creator></rdf:Description>'
+               f'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
+        out = io.BytesIO()
+        img.save(out, "JPEG", quality=90, exif=exif, xmp=xmp)
+    return out.getvalue()
+
+
+def build(url: str, evidence_dir: str, *, marker: str | None = None, session_factory=None) -> District:
+    """Migrate ``url`` (an empty database) and fill it through the API; every write is committed.
+
+    With ``session_factory`` the app uses it (the fuzz wraps each request in a transaction it
+    rolls back); the district itself is built with the app's own engine first.
+    """
+    marker = marker or f"CANARY-{uuid.uuid4().hex[:12]}"
+    migrate.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "district", "EVIDENCE_DIR": evidence_dir,
+                      "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute", "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute"})
+    headers: dict[Role, dict] = {}
+    users: dict[Role, uuid.UUID] = {}
+    with app.extensions["SESSION_FACTORY"]() as s:
+        province = jurisdictions.create_jurisdiction(s, actor=None, code="500000", name="重庆市",
+                                                     level=JurisdictionLevel.province)
+        city = jurisdictions.create_jurisdiction(s, actor=None, code="500100", name="市辖区",
+                                                 level=JurisdictionLevel.city, parent_id=province.id)
+        district = jurisdictions.create_jurisdiction(s, actor=None, code="500107", name="九龙坡区",
+                                                     level=JurisdictionLevel.district, parent_id=city.id)
+        jurisdictions.create_jurisdiction(s, actor=None, code="500107001", name="杨家坪街道",
+                                          level=JurisdictionLevel.street, parent_id=district.id)
+        admin = accounts.create_user(s, actor=None, username="admin", password=PASSWORD, display_name="王管理",
+                                     role=Role.admin, jurisdiction_id=district.id)
+        headers[Role.admin] = {"Authorization": f"Bearer {accounts.issue_token(s, admin, 'pc', timedelta(days=2)).token}"}
+        users[Role.admin] = admin.id
+        taxonomy.seed_categories(s)
+        s.commit()
+        district_id = str(district.id)
+
+    call = _Caller(app)
+    admin_h = headers[Role.admin]
+    today = datetime.now(CST).date()
+    now = datetime.now(CST).replace(microsecond=0)
+    ids: dict[str, str] = {"jurisdiction_id": district_id}
+
+    for year in (today.year, today.year + 1):
+        call("POST", "/api/v1/calendar/years", admin_h, (201, 422), json={"year": year})  # 422: built in already
+    ids["override_id"] = call("POST", "/api/v1/calendar/overrides", admin_h, json={
+        "day": f"{today.year}-12-26", "working": False, "note": "区内调休"})["id"]
+    ids["category_id"] = call("POST", "/api/v1/finding-categories", admin_h, json={
+        "code": "district_extra", "label_zh": "区自定义", "label_en": "District extra"})["id"]
+
+    def staff(role, name):
+        body = {"username": f"{role.value}.{uuid.uuid4().hex[:6]}", "password": PASSWORD, "display_name": name,
+                "role": role.value, "jurisdiction_id": district_id}
+        return call("POST", "/api/v1/users", admin_h, json=body)["id"]
+
+    for role, name in ((Role.reviewer, "李审核"), (Role.inspector, "赵执法"), (Role.liaison, "陈联络"),
+                       (Role.leader, "刘领导")):
+        users[role] = uuid.UUID(staff(role, name))
+
+    bureau = call("POST", "/api/v1/units", admin_h, json={"name": "区市场监督管理局", "kind": "department",
+                                                          "location": {"type": "Point", "coordinates": [106.51, 29.50]}})
+    section = call("POST", "/api/v1/units", admin_h, json={"name": "登记科", "kind": "section",
+                                                           "parent_id": bureau["id"]})
+    window = call("POST", "/api/v1/units", admin_h, json={"name": "三号窗口", "kind": "window",
+                                                          "parent_id": section["id"]})
+    person = call("POST", "/api/v1/persons", admin_h, json={"unit_id": window["id"], "name": "李科员",
+                                                            "post": "窗口负责人", "rank": "section"})
+    ids.update(unit_id=window["id"], person_id=person["id"])
+    enterprise = _enterprise(call, admin_h)
+    ids["enterprise_id"] = enterprise["id"]
+    point = call("POST", "/api/v1/monitoring-points", admin_h, json={
+        "enterprise_id": enterprise["id"], "covert": True, "liaison_ids": [str(users[Role.liaison])],
+        "leader_id": str(users[Role.leader]), "visit_frequency": "monthly", "active_from": f"{today.year}-01-01"})
+    ids["point_id"] = point["id"]
+    call("PUT", f"/api/v1/inspectors/{users[Role.inspector]}/unit", admin_h, json={"unit_id": bureau["id"]})
+
+    squad = call("POST", "/api/v1/squads", admin_h, json={"name": "第一暗访小分队", "code_prefix": "JLP"})
+    ids["squad_id"] = squad["id"]
+    phone = "13812345678"
+    monitor = call("POST", f"/api/v1/squads/{squad['id']}/members", admin_h, json={
+        "real_name": f"张{marker}", "phone": phone, "password": PASSWORD})
+    other = call("POST", f"/api/v1/squads/{squad['id']}/members", admin_h, json={
+        "real_name": f"李{marker}", "phone": f"139{marker}", "password": PASSWORD})
+    users[Role.squad_member] = uuid.UUID(monitor["user_id"])
+    ids["user_id"] = monitor["user_id"]
+    ids["other_monitor_id"] = other["user_id"]
+
+    with app.extensions["SESSION_FACTORY"]() as s:
+        for role in (Role.reviewer, Role.inspector, Role.liaison, Role.leader, Role.squad_member):
+            token = accounts.issue_token(s, s.get(User, users[role]), f"{role.value} phone", timedelta(days=2))
+            headers[role] = {"Authorization": f"Bearer {token.token}"}
+        s.commit()
+    reviewer_h, monitor_h = headers[Role.reviewer], headers[Role.squad_member]
+    inspector_h, liaison_h, leader_h = headers[Role.inspector], headers[Role.liaison], headers[Role.leader]
+    ids["device_id"] = call("GET", "/api/v1/me/devices", monitor_h)[0]["id"]
+
+    # undercover work: a task, a visit, a finding with a photo, a callback sample and a callback
+    task = call("POST", "/api/v1/visit-tasks", reviewer_h, json={
+        "squad_id": squad["id"], "method": "in_disguise", "target": {"unit_id": window["id"]},
+        "theme": "登记窗口办事效率", "window_start": (now - timedelta(days=2)).isoformat(),
+        "window_end": (now + timedelta(days=5)).isoformat()})
+    ids["task_id"] = task["id"]
+    visit = call("POST", "/api/v1/visits", monitor_h, json={
+        "id": str(uuid.uuid4()), "device_time": (now - timedelta(hours=1)).isoformat(), "task_id": task["id"],
+        "started_at": (now - timedelta(hours=3)).isoformat(), "ended_at": (now - timedelta(hours=2)).isoformat(),
+        "narrative": "三号窗口工作人员离岗约二十分钟。",
+        "location": {"type": "Point", "coordinates": [106.51, 29.50], "accuracy_m": 15}})
+    ids["visit_id"] = visit["id"]
+    finding = call("POST", "/api/v1/findings", monitor_h, json={
+        "id": str(uuid.uuid4()), "device_time": (now - timedelta(hours=1)).isoformat(), "category": "absent_from_post",
+        "severity": "moderate", "unit_id": window["id"], "person_id": person["id"], "visit_id": visit["id"],
+        "occurred_at": (now - timedelta(hours=2, minutes=30)).isoformat(), "description": "工作时间离岗二十分钟。",
+        "location": {"type": "Point", "coordinates": [106.51, 29.50], "accuracy_m": 15}})
+    ids["finding_id"] = ids["record_id"] = finding["id"]
+    photo_marker = f"EXIFCANARY-{uuid.uuid4().hex[:12]}"
+    photo = marked_photo(photo_marker)
+    boundary, body = encode_multipart({"record_id": finding["id"], "kind": "photo",
+                                       "file": FileStorage(io.BytesIO(photo), "IMG_0001.jpg")})
+    uploaded = call("POST", "/api/v1/evidence", monitor_h, data=body,
+                    content_type=f"multipart/form-data; boundary={boundary}")
+    call("POST", f"/api/v1/records/{finding['id']}/comments", reviewer_h, json={"body": "请补充照片。"})
+    call("POST", f"/api/v1/records/{visit['id']}/review", reviewer_h, json={"state": "accepted", "comment": "属实"})
+
+    csv = ("case_no,unit,service,completed_on,applicant_name,applicant_contact\n"
+           + "".join(f"JLP-{i:05d},区市场监督管理局,营业执照变更,{today - timedelta(days=10)},申请人{i},139{i:08d}\n"
+                     for i in range(1, 7))).encode()
+    batch = call("POST", "/api/v1/callback-batches", {**reviewer_h, "Content-Type": "text/csv"}, data=csv)
+    ids["batch_id"] = batch["id"]
+    sample = call("POST", f"/api/v1/callback-batches/{batch['id']}/samples", reviewer_h, json={"size": 3, "seed": 7})
+    ids["sample_id"] = sample["id"]
+    call("POST", "/api/v1/visit-tasks", reviewer_h, json={
+        "squad_id": squad["id"], "method": "callback", "target": {"sample_id": sample["id"]}, "theme": "办件回访",
+        "window_start": (now - timedelta(days=2)).isoformat(), "window_end": (now + timedelta(days=5)).isoformat()})
+    drawn = call("GET", f"/api/v1/callback-samples/{sample['id']}/cases", reviewer_h)["items"][0]
+    callback = call("POST", "/api/v1/callbacks", monitor_h, json={
+        "id": str(uuid.uuid4()), "device_time": now.isoformat(), "case_id": drawn["id"],
+        "called_at": (now - timedelta(minutes=30)).isoformat(), "reached": True, "satisfied": False,
+        "problem": "办事人员要求多次补交材料"})
+    ids["callback_id"] = callback["id"]
+
+    # a liaison's report, a leader's visit
+    report = call("POST", "/api/v1/reports", liaison_h, json={
+        "id": str(uuid.uuid4()), "device_time": now.isoformat(), "report_type": "enforcement_visit",
+        "unit_id": bureau["id"], "visited_on": str(today), "officers": "两名执法人员", "filing_shown": False})
+    ids["report_id"] = report["id"]
+    leader_visit = call("POST", "/api/v1/leader-visits", leader_h, json={
+        "id": str(uuid.uuid4()), "device_time": now.isoformat(), "point_id": point["id"],
+        "visited_at": (now - timedelta(hours=1)).isoformat(), "notes": "座谈",
+        "location": {"type": "Point", "coordinates": [106.5286, 29.5026], "accuracy_m": 12}})
+    ids["leader_visit_id"] = leader_visit["id"]
+
+    # an inspector's filing, a compulsory measure and an inspection record
+    filing = call("POST", "/api/v1/inspection-filings", inspector_h, json={
+        "id": str(uuid.uuid4()), "device_time": now.isoformat(), "filing_kind": "statutory_exempt",
+        "enterprise_ids": [enterprise["id"]], "purpose": "安全生产检查", "legal_basis": "《安全生产法》",
+        "exemption_basis": "《安全生产法》第六十五条", "planned_start": str(today),
+        "planned_end": str(today + timedelta(days=2))})
+    ids["filing_id"] = filing["id"]
+    measure = call("POST", "/api/v1/compulsory-measures", inspector_h, json={
+        "enterprise_id": enterprise["id"], "measure": "sealing", "reason": "疑似存放不合格产品"})
+    ids["measure_id"] = measure["id"]
+    call("POST", f"/api/v1/compulsory-measures/{measure['id']}/decision", reviewer_h,
+         json={"state": "approved", "note": "同意"})
+    inspection = call("POST", "/api/v1/inspection-records", inspector_h, json={
+        "id": str(uuid.uuid4()), "device_time": now.isoformat(), "enterprise_id": enterprise["id"],
+        "filing_id": filing["id"], "location": {"type": "Point", "coordinates": [106.5286, 29.5026], "accuracy_m": 10},
+        "checked": "安全生产台账", "found": "", "measure": "none"})
+    ids["inspection_id"] = inspection["id"]
+
+    complainant_phone = "13987654321"
+    # an accountability case from the finding and a complaint, with a subject, a delay notice, a notice
+    case = call("POST", "/api/v1/cases", reviewer_h, json={
+        "kind": "efficiency_complaint", "title": "登记窗口离岗", "source_record_ids": [finding["id"]],
+        "complaint": {"channel": "phone", "received_at": (now - timedelta(days=1)).isoformat(),
+                      "text": "窗口人员离岗", "complainant_name": f"投诉人{marker}",
+                      "complainant_contact": f"{marker}@example.cn {complainant_phone}"},
+        "subjects": [{"person_id": person["id"]}]})
+    ids["case_id"] = case["id"]
+    subject = call("POST", f"/api/v1/cases/{case['id']}/subjects", reviewer_h, json={"unit_id": window["id"]})
+    ids["subject_id"] = subject["id"]
+    call("POST", f"/api/v1/cases/{case['id']}/delay-notices", reviewer_h, json={
+        "reason": "需调取市级数据", "new_deadline": str(today + timedelta(days=90))})
+    for step in ("investigating", "deciding"):
+        call("POST", f"/api/v1/cases/{case['id']}/transitions", reviewer_h, json={"to": step})
+    call("POST", f"/api/v1/cases/{case['id']}/dispositions", reviewer_h, json={
+        "kind": "disciplinary_sanction", "person_id": person["id"], "sanction_system": "administrative",
+        "grade": "demerit", "decided_on": str(today), "authority": "区监委"})
+    call("POST", f"/api/v1/cases/{case['id']}/notices", reviewer_h, json={
+        "text": "对区市场监督管理局三号窗口工作人员离岗问题予以通报。", "issued_on": str(today)})
+    ids["kind"] = "efficiency_complaint"
+    ids["sha256"] = uploaded["sha256"]
+    ids["name"] = "thumb"
+    ids["slug"] = "not-found"
+
+    ids["upload_id"] = _tus_upload(call, monitor_h, finding["id"])
+    app.extensions["ENGINE"].dispose()
+    if session_factory is not None:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "district", "EVIDENCE_DIR": evidence_dir},
+                         session_factory=session_factory)
+    role_of = {h["Authorization"]: role for role, h in headers.items()}
+    answers = [(role_of[auth], method, url, status, data) for auth, method, url, status, data in call.log]
+    return District(app, marker, (phone, complainant_phone), photo_marker, headers, users, ids, uploaded["sha256"],
+                    photo, answers)
+
+
+def _enterprise(call, admin_h):
+    body = "77001234"
+    first17 = "91500107" + body + _organization_check_character(body)
+    return call("POST", "/api/v1/enterprises", admin_h, json={
+        "name": "重庆九龙精密机械有限公司", "credit_code": first17 + _check_character(first17),
+        "location": {"type": "Point", "coordinates": [106.5286, 29.5026]}, "contact_name": "周经理",
+        "contact_phone": "02368000000"})
+
+
+def _tus_upload(call, headers, record_id) -> str:
+    """An unfinished tus upload of the monitor's (its id is the last part of Location)."""
+    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                    {"record_id": record_id, "kind": "photo", "filename": "IMG_0002.jpg"}.items())
+    resp = call.client.post("/api/v1/uploads", headers={**headers, "Tus-Resumable": "1.0.0", "Upload-Length": "1000",
+                                                        "Upload-Metadata": meta})
+    if resp.status_code != 201:
+        raise RuntimeError(f"building the district: tus POST answered {resp.status_code}: {resp.get_data(as_text=True)}")
+    return resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
