@@ -9,9 +9,11 @@ COPY field field
 COPY evidence evidence
 COPY schemas schemas
 COPY migrations migrations
+COPY deploy/gunicorn.conf.py deploy/gunicorn.conf.py
 COPY wsgi.py ./
 RUN pip install --no-cache-dir .
 RUN useradd --system --home /app fieldwatch
 USER fieldwatch
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "wsgi:app"]
+# gthread workers, timeouts and keep-alive: deploy/gunicorn.conf.py (docs/deploy.md); GUNICORN_* override them.
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"]

@@ -166,16 +166,74 @@ def derive(limit, follow, interval):
             time.sleep(interval)
 
 
+def _complete_received(session, store, policy, lease_s: float) -> tuple[int, int, int]:
+    """Complete every upload whose bytes are all in but whose completion a crash or an outage cut
+    short, as the resuming HEAD would (api/uploads.py): take its lease, run ``complete_upload``,
+    commit, then discard the staged copy. Returns (completed, refused, left for the next run)."""
+    from datetime import timedelta
+
+    from evidence import service, uploads
+    from field.models import User
+
+    completed = refused = left = 0
+    seen = set()
+    while True:
+        batch = [u for u in uploads.received_uncompleted(session) if u.id not in seen]
+        if not batch:
+            return completed, refused, left
+        for upload in batch:
+            seen.add(upload.id)
+            # As the HEAD's completion: time to read the bytes three times at 5 MB/s.
+            lease = timedelta(seconds=lease_s + 3 * upload.length / 5_000_000)
+            try:
+                token = uploads.acquire_lock(session, store, upload, lease=lease)
+            except Exception as exc:  # noqa: BLE001 - taken meanwhile (423) or the store is down
+                session.rollback()
+                left += 1
+                click.echo(f"upload {upload.id} left for the next run: {exc}", err=True)
+                continue
+            session.commit()
+            try:
+                if upload.offset != upload.length or upload.completed_at is not None:
+                    completion = None  # the store knows fewer bytes, or someone completed it
+                else:
+                    owner = session.get(User, upload.owner_id)
+                    completion = service.complete_upload(session, store, upload, uploader=owner, policy=policy)
+            except Exception as exc:  # noqa: BLE001 - the store or the database failed: keep the bytes
+                session.rollback()
+                session.refresh(upload)
+                uploads.release_lock(session, upload, token)
+                session.commit()
+                left += 1
+                click.echo(f"upload {upload.id} left for the next run: {exc}", err=True)
+                continue
+            uploads.release_lock(session, upload, token)
+            session.commit()
+            if completion is None:
+                left += upload.completed_at is None
+            elif completion.refusal is not None:
+                refused += 1
+            else:
+                uploads.discard_staging(session, store, upload)  # the original is committed
+                session.commit()
+                completed += 1
+
+
 @main.command("cleanup-uploads")
 def cleanup_uploads():
-    """Discard the staged bytes of unfinished tus uploads past their expiry (run it from cron)."""
+    """Complete fully received tus uploads whose completion was cut short, and discard the staged
+    bytes of unfinished uploads past their expiry (run it from cron)."""
     from evidence import uploads
 
-    from .evidence import blob_store
+    from .evidence import blob_store, policy
 
+    store = blob_store()
     with _session() as session:
-        count = uploads.cleanup_expired(session, blob_store())
+        count = uploads.cleanup_expired(session, store)
         session.commit()
+        lease_s = current_app.config.get("UPLOAD_LOCK_SECONDS", uploads.DEFAULT_LEASE.total_seconds())
+        completed, refused, left = _complete_received(session, store, policy(), lease_s)
+    click.echo(f"received uploads completed: {completed}, refused: {refused}, left for the next run: {left}")
     click.echo(f"expired uploads cleaned up: {count}")
 
 

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS: dict[str, tuple[Any, type, str]] = {
     "DATABASE_URL": (f"sqlite:///{ROOT / 'var' / 'fieldwatch.db'}", str,
                      "SQLAlchemy URL; sqlite:/// (SpatiaLite) or postgresql:// (PostGIS)"),
+    "DATABASE_CONNECT_TIMEOUT_S": (5, int, "seconds a new PostgreSQL connection may take before the request "
+                                           "answers 503"),
     "SECRET_KEY": ("", str, "signs short-lived URLs; set it in production (random if empty)"),
     "TOKEN_TTL_DAYS": (30, int, "lifetime of a device's bearer token"),
     "LOGIN_LIMIT_PER_ACCOUNT": ("5 per minute;20 per hour", str, "failed-login rate limit per username"),
@@ -30,6 +32,9 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "S3_ACCESS_KEY": ("", str, "S3 access key"),
     "S3_SECRET_KEY": ("", str, "S3 secret key"),
     "S3_REGION": ("us-east-1", str, "S3 region"),
+    "S3_CONNECT_TIMEOUT_S": (3.0, float, "seconds to connect to the S3 store before a try fails"),
+    "S3_READ_TIMEOUT_S": (20.0, float, "seconds the S3 store may stay silent in an answer before a try fails"),
+    "S3_MAX_ATTEMPTS": (2, int, "tries of one S3 call (the first included) before the request answers 503"),
     "S3_PREFIX": ("", str, "key prefix inside the bucket (several deployments or test runs sharing one bucket)"),
     "EVIDENCE_MAX_PHOTO_BYTES": (50 * 1024 * 1024, int, "largest photo accepted (tus and multipart), in bytes"),
     "EVIDENCE_MAX_AUDIO_BYTES": (200 * 1024 * 1024, int, "largest audio recording accepted, in bytes"),
@@ -37,6 +42,11 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "EVIDENCE_MAX_PIXELS": (50_000_000, int, "largest photo accepted, in pixels declared by its header "
                                              "(decompression bombs are refused before decoding)"),
     "UPLOAD_EXPIRES_HOURS": (72, int, "an unfinished tus upload expires this long after its last chunk"),
+    "UPLOAD_MAX_OPEN_PER_USER": (20, int, "unfinished tus uploads one user may have at once (429 beyond)"),
+    "UPLOAD_MAX_PENDING_BYTES_PER_USER": (1 << 30, int, "bytes one user's unfinished tus uploads may still "
+                                                         "await, in all (429 beyond)"),
+    "UPLOAD_MAX_STREAMS_PER_USER": (4, int, "tus uploads of one user receiving bytes at the same moment "
+                                            "(429 beyond)"),
     "EVIDENCE_GPS_MAX_DISTANCE_M": (500.0, float, "a photo whose EXIF position lies further than this from its "
                                                   "record's location, beyond both accuracies, is flagged (metres)"),
     "EVIDENCE_TIME_WINDOW_H": (12.0, float, "a photo captured further than this from its record's device time "

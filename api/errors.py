@@ -73,6 +73,7 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
     evidence_errors.EvidenceError: "validation-failed",
     evidence_uploads.UploadGone: "gone",
     evidence_uploads.UploadLocked: "locked",
+    evidence_uploads.TooManyUploads: "rate-limited",
     evidence_uploads.ChecksumMismatch: "checksum-mismatch",
     evidence_uploads.UnsupportedChecksum: "bad-request",
     evidence_service.NoDerivative: "not-found",
@@ -133,7 +134,8 @@ def _domain_problem(exc: Exception) -> Response:
     fields = [{"field": f.field, "message": f.message} for f in getattr(exc, "fields", [])]
     extra = dict(getattr(exc, "extra", {}) or {})
     status = getattr(exc, "status", None)
-    headers = {"Retry-After": "5"} if slug == "unavailable" else None
+    retry_after = getattr(exc, "retry_after", None) or (5 if slug == "unavailable" else None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     return problem(slug, getattr(exc, "detail", str(exc)), fields=fields, status=status, headers=headers, **extra)
 
 

@@ -9,6 +9,8 @@ hash at capture) and ``filename``.
 - ``POST /uploads``: creation (201, Location, Upload-Expires), with the first bytes in the
   body if its Content-Type is application/offset+octet-stream.
 - ``HEAD /uploads/<id>``: Upload-Offset, Upload-Length, Upload-Expires; Cache-Control: no-store.
+  An upload whose bytes are all in but whose completion was cut short (a crash, the store
+  down) is completed by this HEAD: clients stop asking once the offset is the length.
 - ``PATCH /uploads/<id>``: a chunk at Upload-Offset (204 with the new offset). When the last
   byte is in, the pipeline runs in the same request (evidence/service.py): a refusal
   answers with its problem and the upload then answers 410.
@@ -20,7 +22,10 @@ Statuses follow the spec: 412 without ``Tus-Resumable: 1.0.0`` (with Tus-Version
 Tus-Max-Size or Upload-Length, 415 for a PATCH body of another type, 409 with the current
 Upload-Offset when the offset is not the upload's, 460 when the chunk does not match
 Upload-Checksum (the chunk is discarded), 423 while another request appends to the
-upload, 404 for someone else's or a terminated upload, 410 for an expired or refused one.
+upload, 404 for someone else's or a terminated upload, 410 for an expired or refused one,
+429 with Retry-After at a per-user cap (UPLOAD_MAX_OPEN_PER_USER and
+UPLOAD_MAX_PENDING_BYTES_PER_USER at creation, UPLOAD_MAX_STREAMS_PER_USER at each
+PATCH), the problem naming the cap in ``limit``; nothing is read of a refused PATCH.
 Every answer, errors included, carries Tus-Resumable; errors are problem+json. An
 upload's id is looked up before the protocol version is checked, so an id that is not
 the caller's answers 404 whatever the headers.
@@ -35,10 +40,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import BinaryIO
 
 from flask import Response, current_app, g, request, url_for
 from flask.views import MethodView
@@ -78,6 +85,13 @@ def _lease() -> timedelta:
 
 def _expires_in() -> timedelta:
     return timedelta(hours=current_app.config["UPLOAD_EXPIRES_HOURS"])
+
+
+def _caps() -> uploads.Caps:
+    config = current_app.config
+    return uploads.Caps(open_uploads=config["UPLOAD_MAX_OPEN_PER_USER"],
+                        pending_bytes=config["UPLOAD_MAX_PENDING_BYTES_PER_USER"],
+                        streams=config["UPLOAD_MAX_STREAMS_PER_USER"])
 
 
 @blp.after_app_request
@@ -156,10 +170,10 @@ def _has_body() -> bool:
 
 
 @contextmanager
-def _lease_on(upload: Upload) -> Iterator[str]:
+def _lease_on(upload: Upload, caps: uploads.Caps = uploads.Caps()) -> Iterator[str]:
     """Hold the upload's lease for the block: committed before, released (and committed) after, even on error."""
     store = blob_store()
-    token = uploads.acquire_lock(db(), store, upload, lease=_lease())
+    token = uploads.acquire_lock(db(), store, upload, lease=_lease(), caps=caps)
     commit()
     try:
         yield token
@@ -185,17 +199,19 @@ def _completion_lease(upload: Upload) -> timedelta:
     return _lease() + timedelta(seconds=3 * upload.length / 5_000_000)
 
 
-def _receive_chunk(upload: Upload, offset: int) -> None:
-    """Append the request body at ``offset``, and run the pipeline once the last byte is in."""
+def _receive_chunk(upload: Upload, offset: int, body: BinaryIO | None = None,
+                   caps: uploads.Caps | None = None) -> None:
+    """Append ``body`` (the request body) at ``offset``, and run the pipeline once the last byte is in."""
     checksum = _checksum()
     refusal = None
-    with _lease_on(upload) as token:
+    with _lease_on(upload, _caps() if caps is None else caps) as token:
 
         def renew(lease: timedelta | None = None) -> None:
             uploads.renew_lock(db(), upload.id, token, lease=lease or _lease())
             commit()
 
-        uploads.append(db(), blob_store(), upload, offset=offset, stream=request.stream, checksum=checksum,
+        uploads.append(db(), blob_store(), upload, offset=offset, stream=request.stream if body is None else body,
+                       checksum=checksum,
                        declared_size=request.content_length, expires_in=_expires_in(), renew=renew,
                        renew_every_s=_lease().total_seconds() / 3)
         if upload.offset == upload.length and upload.completed_at is None:
@@ -239,6 +255,7 @@ class Uploads(MethodView):
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @authenticated()
     def post(self):
         """Create an upload (tus creation), optionally with its first bytes (creation-with-upload)"""
@@ -254,7 +271,8 @@ class Uploads(MethodView):
         if with_bytes and request.mimetype != OFFSET_STREAM:
             abort(415, message=f"Send the first bytes as {OFFSET_STREAM}.")
         upload = uploads.create_upload(db(), user, device_id=current_device().id, length=length,
-                                       metadata=metadata, limits=limits(), expires_in=_expires_in())
+                                       metadata=metadata, limits=limits(), expires_in=_expires_in(),
+                                       caps=_caps())
         commit()
         _set_header("Location", url_for("uploads.UploadById", upload_id=upload.id, _external=True))
         _expose(upload)
@@ -269,11 +287,22 @@ class UploadById(MethodView):
              responses={"200": {"description": "Upload-Offset, Upload-Length, Upload-Expires"}})
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(423, response="LOCKED")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @authenticated()
     def head(self, upload_id: uuid.UUID):
         """Where an upload stands (tus HEAD)"""
         upload = uploads.get_upload(db(), current_user(), upload_id)
         _require_version()
+        if upload.offset == upload.length and upload.completed_at is None:
+            # Every byte is in but the completion did not happen: the server died during it, or
+            # the store was down (503). tus clients stop at Upload-Offset == Upload-Length and
+            # would never send the empty PATCH that finishes it, so the HEAD that resumes them
+            # finishes it (423 while someone, or a dead process's lease, still holds it).
+            _receive_chunk(upload, upload.offset, body=io.BytesIO(), caps=uploads.Caps())
         _expose(upload)
         return Response(status=200)
 
@@ -288,6 +317,7 @@ class UploadById(MethodView):
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.alt_response(423, response="LOCKED")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @authenticated()
     def patch(self, upload_id: uuid.UUID):
         """Append a chunk at Upload-Offset; the last one stores, checks and attaches the evidence"""

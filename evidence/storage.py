@@ -32,6 +32,10 @@ from evidence.errors import (
 CHUNK_SIZE = 1 << 20
 #: Names of the derivatives kept beside an original.
 DERIVATIVE_NAMES = frozenset({"thumb", "preview"})
+#: S3 client bounds when the configuration gives none (see S3_* in api/config.py).
+DEFAULT_S3_CONNECT_TIMEOUT_S = 3.0
+DEFAULT_S3_READ_TIMEOUT_S = 20.0
+DEFAULT_S3_MAX_ATTEMPTS = 2
 #: Longest lifetime of a signed URL S3 accepts (7 days, SigV4).
 MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
 
@@ -135,6 +139,9 @@ def make_blob_store(config: Mapping[str, Any]) -> BlobStore:
             secret_key=config["S3_SECRET_KEY"],
             region=config.get("S3_REGION") or "us-east-1",
             prefix=config.get("S3_PREFIX") or "",
+            connect_timeout_s=float(config.get("S3_CONNECT_TIMEOUT_S") or DEFAULT_S3_CONNECT_TIMEOUT_S),
+            read_timeout_s=float(config.get("S3_READ_TIMEOUT_S") or DEFAULT_S3_READ_TIMEOUT_S),
+            max_attempts=int(config.get("S3_MAX_ATTEMPTS") or DEFAULT_S3_MAX_ATTEMPTS),
         )
     raise ValueError(f"EVIDENCE_STORAGE must be 'local' or 's3', not {kind!r}")
 
@@ -448,6 +455,9 @@ class S3BlobStore:
         prefix: str = "",
         *,
         spool_dir: str | None = None,
+        connect_timeout_s: float = DEFAULT_S3_CONNECT_TIMEOUT_S,
+        read_timeout_s: float = DEFAULT_S3_READ_TIMEOUT_S,
+        max_attempts: int = DEFAULT_S3_MAX_ATTEMPTS,
     ) -> None:
         import boto3
         from botocore.config import Config
@@ -466,7 +476,12 @@ class S3BlobStore:
                 # Path-style works with every S3-compatible server; virtual-host
                 # style needs wildcard DNS that SeaweedFS/MinIO setups rarely have.
                 s3={"addressing_style": "path"},
-                retries={"max_attempts": 3, "mode": "standard"},
+                # botocore's defaults (60 s to connect, 60 s of silence, 3 tries with backoff)
+                # would hold a request for minutes when the store is unreachable; a quick
+                # StorageUnavailable (503, Retry-After) lets the phone retry later instead.
+                connect_timeout=connect_timeout_s,
+                read_timeout=read_timeout_s,
+                retries={"max_attempts": max_attempts, "mode": "standard"},
                 # We send our own SHA-256 where it matters; botocore's default
                 # CRC trailers (aws-chunked) are not understood by every server.
                 request_checksum_calculation="when_required",

@@ -15,6 +15,13 @@ itself if the process dies. The store refuses a second write at the same offset
 anyway (flock locally, If-None-Match on S3), so even a holder whose lease lapsed
 cannot interleave with its successor: one of them gets OffsetMismatch (409).
 
+Per-user caps (``Caps``) keep one greedy or broken phone from starving everyone else:
+at creation, how many unfinished uploads a user may have and how many of their announced
+bytes may still be outstanding; at each lease, how many of their uploads may be
+receiving bytes at the same moment. The user's row is locked (FOR UPDATE; SQLite's
+BEGIN IMMEDIATE serialises anyway) while counting, so requests racing from one user
+cannot all slip under a cap. Over a cap: TooManyUploads (429 with Retry-After).
+
 These functions flush and never commit; the HTTP layer (api/uploads.py) commits.
 """
 
@@ -30,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from field.errors import InvalidInput, NotFound
@@ -68,6 +75,32 @@ class Limits:
     def largest(self) -> int:
         """Tus-Max-Size: no upload of any kind may be longer."""
         return max(self.photo, self.audio, self.video)
+
+
+@dataclass(frozen=True)
+class Caps:
+    """What one user may have going at once; None leaves that cap off."""
+
+    #: Unfinished (open, unexpired) uploads.
+    open_uploads: int | None = None
+    #: Bytes announced by those uploads and not received yet.
+    pending_bytes: int | None = None
+    #: Uploads receiving bytes at the same moment (PATCHes holding a lease).
+    streams: int | None = None
+
+
+class TooManyUploads(EvidenceError):
+    """The user is at one of their upload caps: wait ``retry_after`` seconds, or finish what is open (429)."""
+
+    code = "too_many_uploads"
+
+    def __init__(self, limit: str, value: int, detail: str, retry_after: int) -> None:
+        self.limit = limit
+        self.value = value
+        self.retry_after = retry_after
+        #: Members of the problem body: which cap, and its value.
+        self.extra = {"limit": limit, "limit_value": value, "retry_after": retry_after}
+        super().__init__(detail)
 
 
 class UploadGone(EvidenceError):
@@ -120,12 +153,13 @@ class Checksum:
 
 def create_upload(
     session: Session, owner: User, *, device_id: uuid.UUID | None, length: int, metadata: dict[str, str],
-    limits: Limits, expires_in: timedelta, now: datetime | None = None,
+    limits: Limits, expires_in: timedelta, caps: Caps = Caps(), now: datetime | None = None,
 ) -> Upload:
     """A new upload of ``length`` bytes; ``metadata`` is the decoded Upload-Metadata.
 
     ``kind`` (photo, audio, video) and ``record_id`` are required; ``sha256`` (the phone's
     hash at capture) and ``filename`` are optional. Over the kind's limit: TooLarge (413).
+    Over the owner's open-upload or pending-byte cap: TooManyUploads (429).
     """
     now = now or utcnow()
     kind = metadata.get("kind")
@@ -139,6 +173,7 @@ def create_upload(
     declared = parse_sha256(metadata.get("sha256"), "Upload-Metadata.sha256")
     filename = clean_filename(metadata.get("filename") or metadata.get("name"))
     check_record_for_evidence(session, owner, record_id, "Upload-Metadata.record_id")
+    _check_open_caps(session, owner.id, length, caps, now)
     upload = Upload(
         owner_id=owner.id, device_id=device_id, jurisdiction_id=owner.jurisdiction_id, kind=kind,
         length=length, offset=0, filename=filename, record_id=record_id, declared_sha256=declared,
@@ -198,19 +233,76 @@ def get_upload(session: Session, user: User, upload_id: uuid.UUID, *, live: bool
     return upload
 
 
+# -- per-user caps -------------------------------------------------------------------------------
+
+#: Seconds a client is told to wait: a stream frees within a chunk's time, an open upload
+#: only when it finishes, is terminated or expires.
+STREAM_RETRY_AFTER_S = 5
+OPEN_RETRY_AFTER_S = 60
+
+
+def _lock_owner(session: Session, owner_id: uuid.UUID) -> None:
+    # Counting under the owner's row lock makes check-then-act exact for one user's racing requests.
+    # FOR NO KEY UPDATE, not FOR UPDATE: a request that already changed one of the owner's upload
+    # rows takes KEY SHARE on the owner for the foreign key when it changes the row again (its
+    # lease's release); FOR UPDATE would block that while waiting for the row, a deadlock (503).
+    session.execute(select(User.id).where(User.id == owner_id).with_for_update(key_share=True))
+
+
+def _check_open_caps(session: Session, owner_id: uuid.UUID, length: int, caps: Caps, now: datetime) -> None:
+    if caps.open_uploads is None and caps.pending_bytes is None:
+        return
+    _lock_owner(session, owner_id)
+    count, pending = session.execute(
+        select(func.count(), func.coalesce(func.sum(Upload.length - Upload.offset), 0)).where(
+            Upload.owner_id == owner_id, Upload.completed_at.is_(None), Upload.terminated_at.is_(None),
+            Upload.failed_at.is_(None), Upload.expires_at > now)
+    ).one()
+    if caps.open_uploads is not None and count >= caps.open_uploads:
+        raise TooManyUploads(
+            "open_uploads", caps.open_uploads,
+            f"You already have {count} unfinished uploads; at most {caps.open_uploads} may be open at once. "
+            "Finish or terminate one, then start this one.", OPEN_RETRY_AFTER_S)
+    if caps.pending_bytes is not None and pending + length > caps.pending_bytes:
+        raise TooManyUploads(
+            "pending_bytes", caps.pending_bytes,
+            f"Your unfinished uploads still await {pending} bytes; with these {length} that would pass the "
+            f"{caps.pending_bytes} bytes one user may have outstanding. Finish what is open first.",
+            OPEN_RETRY_AFTER_S)
+
+
+def _check_stream_cap(session: Session, upload: Upload, caps: Caps, now: datetime) -> None:
+    if caps.streams is None:
+        return
+    _lock_owner(session, upload.owner_id)
+    streaming = session.execute(
+        select(func.count()).select_from(Upload).where(
+            Upload.owner_id == upload.owner_id, Upload.id != upload.id,
+            Upload.locked_by.is_not(None), Upload.locked_until >= now)
+    ).scalar_one()
+    if streaming >= caps.streams:
+        raise TooManyUploads(
+            "streams", caps.streams,
+            f"{streaming} of your uploads are receiving bytes right now; at most {caps.streams} may at once. "
+            "Send this one when one of them has finished its chunk.", STREAM_RETRY_AFTER_S)
+
+
 # -- the lock ----------------------------------------------------------------------------------
 
 
 def acquire_lock(
     session: Session, store: BlobStore, upload: Upload, *, lease: timedelta = DEFAULT_LEASE,
-    now: datetime | None = None,
+    caps: Caps = Caps(), now: datetime | None = None,
 ) -> str:
     """Take the upload's lease for this request and return its token; UploadLocked if someone holds it.
 
-    Commit right after: the lease must be visible to other processes. The upload is
-    re-read, and its offset taken from the store, the truth about what arrived.
+    With ``caps.streams``, TooManyUploads when that many other uploads of the owner hold a
+    lease (are receiving bytes). Commit right after: the lease must be visible to other
+    processes. The upload is re-read, and its offset taken from the store, the truth
+    about what arrived.
     """
     now = now or utcnow()
+    _check_stream_cap(session, upload, caps, now)
     token = secrets.token_hex(16)
     taken = session.execute(
         update(Upload)
@@ -377,8 +469,11 @@ def cleanup_expired(session: Session, store: BlobStore, *, now: datetime | None 
 
     Also the staged copies of completed uploads that a crash left behind (between the
     commit of the original and the discard). Uploads whose lease is still held are left
-    for the next run. Run it from cron (``fieldwatch cleanup-uploads``); it is safe to
-    run on several hosts at once.
+    for the next run. An expired upload whose bytes are all staged is not unfinished: its
+    completion was cut short (a crash, the store down) and the phone never asked again;
+    it is kept, its offset set from the store, for ``received_uncompleted`` and the
+    completion (evidence/service.py ``complete_upload``). Run it from cron (``fieldwatch
+    cleanup-uploads``, which completes those too); it is safe to run on several hosts at once.
     """
     now = now or utcnow()
     done = 0
@@ -386,14 +481,37 @@ def cleanup_expired(session: Session, store: BlobStore, *, now: datetime | None 
         stale = list(session.execute(
             select(Upload).where(
                 Upload.staging_discarded_at.is_(None),
-                or_(Upload.completed_at.is_not(None), Upload.expires_at < now),
+                or_(Upload.completed_at.is_not(None),
+                    (Upload.expires_at < now) & (Upload.offset < Upload.length)),
                 or_(Upload.locked_until.is_(None), Upload.locked_until < now),
             ).order_by(Upload.expires_at, Upload.id).limit(batch)
         ).scalars())
         if not stale:
             return done
         for upload in stale:
+            if upload.completed_at is None and upload.failed_at is None and upload.terminated_at is None:
+                staged = store.stage_size(upload.staging_id)
+                if staged == upload.length:  # every byte arrived; the offset's commit did not
+                    upload.offset = staged
+                    continue
             store.stage_discard(upload.staging_id)
             upload.staging_discarded_at = now
             done += 1
         session.flush()
+
+
+def received_uncompleted(session: Session, *, now: datetime | None = None, limit: int = 100) -> list[Upload]:
+    """Uploads whose bytes are all in but that were never completed, and whose lease has lapsed.
+
+    A crash or a store outage cut their completion short. The HEAD of a resuming phone
+    completes them; if the phone never asks again, ``fieldwatch cleanup-uploads`` does,
+    through the same ``complete_upload`` (expired or not: they are evidence, not garbage).
+    """
+    now = now or utcnow()
+    return list(session.execute(
+        select(Upload).where(
+            Upload.offset == Upload.length, Upload.completed_at.is_(None), Upload.failed_at.is_(None),
+            Upload.terminated_at.is_(None), Upload.staging_discarded_at.is_(None),
+            or_(Upload.locked_until.is_(None), Upload.locked_until < now),
+        ).order_by(Upload.created_at, Upload.id).limit(limit)
+    ).scalars())

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ctypes.util
 import os
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -88,14 +90,59 @@ def _sqlite_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+#: Seconds a new PostgreSQL connection may take (TCP, TLS, authentication) before it fails.
+DEFAULT_CONNECT_TIMEOUT_S = 5
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 5,
+                connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S) -> Engine:
     """An engine for ``url``; SQLite URLs get SpatiaLite loaded on every connection."""
     if is_sqlite(url):
         return _sqlite_engine(url, echo=echo)
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, echo=echo, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    # Without a connect timeout, a database host that drops packets (not one that refuses)
+    # holds every request for the kernel's SYN retries, two minutes, instead of a quick 503.
+    # A URL's own ?connect_timeout= wins.
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": max(1, int(connect_timeout_s))}
+    engine = create_engine(parsed, echo=echo, pool_size=pool_size, max_overflow=10, connect_args=connect_args)
+    _ping_idle_connections(engine)
+    return engine
+
+
+#: A pooled connection unused for longer than this is pinged before it is handed out.
+PING_IDLE_AFTER_S = 1.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Replace a pooled connection the server dropped while it sat idle, before a request meets it.
+
+    ``pool_pre_ping`` would ping on every checkout: a round trip on each of a request's
+    transactions. A connection handed back less than ``PING_IDLE_AFTER_S`` ago is used
+    without one: a server that went away since fails its first statement, which SQLAlchemy
+    reports as a disconnect (the request answers 503) and which discards every pooled
+    connection older than that moment, so the next requests connect anew.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine.pool, "checkin")
+    def _idle_from(dbapi_connection, record):
+        if record is not None:
+            record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        idle_from = record.info.pop("idle_from", None)
+        if idle_from is None or time.monotonic() - idle_from < PING_IDLE_AFTER_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                # The pool reconnects this checkout, and drops the connections as old as this one.
+                raise InvalidatePoolError(f"idle connection lost: {err}") from err
+            raise
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

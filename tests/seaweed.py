@@ -48,6 +48,8 @@ class SeaweedServer:
     process: subprocess.Popen[bytes]
     log_path: Path
     ports: tuple[int, ...] = field(default=())
+    #: The command line, to start the same server again on the same ports and data (``restart``).
+    args: tuple[str, ...] = field(default=())
 
     def stop(self) -> None:
         """Stop the server this object started (by its pid only) and remove its stray sockets."""
@@ -64,6 +66,19 @@ class SeaweedServer:
         for port in self.ports:
             for stray in tmp.glob(f"seaweedfs-*-{port}.sock"):
                 stray.unlink(missing_ok=True)
+
+    def restart(self) -> None:
+        """Start the stopped server again on its ports, data and credentials (outage harnesses)."""
+        if self.process.poll() is None:
+            raise RuntimeError("the server is still running")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(list(self.args), stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL)
+        try:
+            _wait_until_ready(self)
+        except BaseException:
+            self.stop()
+            raise
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -115,6 +130,7 @@ def start_seaweed(tmpdir: Path | str) -> SeaweedServer:
         process=process,
         log_path=log_path,
         ports=(master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc),
+        args=tuple(args),
     )
     try:
         _wait_until_ready(server)

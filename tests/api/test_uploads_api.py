@@ -348,3 +348,44 @@ def test_termination_waits_for_no_one_holding_the_upload_and_answers_423(client,
     session.commit()
     assert client.delete(url, headers=tus(headers)).status_code == 423
     assert client.head(url, headers=tus(headers)).status_code == 200
+
+
+# -- a completion cut short ----------------------------------------------------------------------
+
+
+def _all_bytes_in_but_not_completed(client, headers, store, session, data) -> str:
+    """What a server killed during completion leaves: every byte staged and the offset committed."""
+    import io
+
+    url = upload_path(create_upload(client, headers, length=len(data), record_id=uuid.uuid4()))
+    upload = session.get(Upload, uuid.UUID(url.rsplit("/", 1)[-1]))
+    store.stage_append(upload.staging_id, 0, io.BytesIO(data))
+    session.execute(update(Upload).where(Upload.id == upload.id).values(offset=len(data)))
+    session.commit()
+    return url
+
+
+def test_a_head_completes_an_upload_whose_bytes_are_all_in_but_whose_completion_was_cut_short(
+        client, phone, store, session):
+    _, headers = phone
+    data = photo_bytes(SMALL_PHOTO)
+    url = _all_bytes_in_but_not_completed(client, headers, store, session, data)
+    head = client.head(url, headers=tus(headers))
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == str(len(data))
+    status = client.get(url, headers=headers).get_json()
+    assert status["state"] == "complete" and store.exists(sha256(data))
+    assert session.execute(select(func.count()).select_from(Attachment)).scalar() == 1
+    # Asking again changes nothing.
+    assert client.head(url, headers=tus(headers)).status_code == 200
+    assert session.execute(select(func.count()).select_from(Attachment)).scalar() == 1
+
+
+def test_a_head_on_a_cut_short_completion_still_held_by_a_lease_is_423(client, phone, store, session):
+    _, headers = phone
+    url = _all_bytes_in_but_not_completed(client, headers, store, session, photo_bytes(SMALL_PHOTO))
+    session.execute(update(Upload).where(Upload.id == uuid.UUID(url.rsplit("/", 1)[-1]))
+                    .values(locked_by="a-dead-process", locked_until=utcnow() + timedelta(minutes=1)))
+    session.commit()
+    head = client.head(url, headers=tus(headers))
+    assert head.status_code == 423 and head.headers["Tus-Resumable"] == "1.0.0"
+    assert client.get(url, headers=headers).get_json()["state"] == "open"

@@ -128,3 +128,69 @@ def test_cleanup_uploads_discards_expired_staging(cli_db, tmp_path, monkeypatch)
     assert store.stage_size(made[0].staging_id) == 0 and store.stage_size(made[1].staging_id) == 40
     cli_db.expire_all()
     assert cli_db.get(Upload, made[0].id).staging_discarded_at is not None
+
+
+def test_cleanup_uploads_completes_received_uploads_whose_completion_was_cut_short(cli_db, tmp_path, monkeypatch):
+    """A phone sent every byte, the server died (or the store was down) before completing, and the
+    phone never asked again: the cleanup completes it, even past its expiry, instead of discarding
+    the evidence. Only truly incomplete uploads are discarded; a held lease is left alone."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from field.models import Attachment
+
+    monkeypatch.setenv("EVIDENCE_STORAGE", "local")
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    store = LocalBlobStore(tmp_path / "evidence")
+    user = cli_db.info["user"]
+    data = {SMALL_PHOTO: photo_bytes(SMALL_PHOTO), GPS_PHOTO: photo_bytes(GPS_PHOTO)}
+    past, now = utcnow() - timedelta(minutes=5), utcnow()
+
+    def staged_upload(name: str, staged: int, offset: int, *, locked_until=None):
+        body = data[name]
+        upload = uploads.create_upload(cli_db, user, device_id=None, length=len(body), limits=LIMITS,
+                                       metadata={"kind": "photo", "record_id": str(uuid.uuid4()),
+                                                 "filename": name.split("/")[-1]},
+                                       expires_in=timedelta(hours=1))
+        store.stage_append(upload.staging_id, 0, io.BytesIO(body[:staged]))
+        upload.offset = offset
+        upload.expires_at = past  # expired: the phone never came back
+        if locked_until is not None:
+            upload.locked_by, upload.locked_until = "a-dead-process", locked_until
+        return upload
+
+    full = staged_upload(SMALL_PHOTO, len(data[SMALL_PHOTO]), len(data[SMALL_PHOTO]), locked_until=past)
+    # The last chunk reached the store, but the crash came before its offset was committed.
+    uncommitted = staged_upload(GPS_PHOTO, len(data[GPS_PHOTO]), 1000)
+    partial = staged_upload(SMALL_PHOTO, 1000, 1000)
+    held = staged_upload(GPS_PHOTO, len(data[GPS_PHOTO]), len(data[GPS_PHOTO]),
+                         locked_until=now + timedelta(minutes=10))
+    cli_db.commit()
+
+    result = run("cleanup-uploads")
+    assert result.exit_code == 0, result.output
+    assert "received uploads completed: 2, refused: 0, left for the next run: 0" in result.output
+    assert "expired uploads cleaned up: 1" in result.output
+
+    cli_db.expire_all()
+    for upload, name in ((full, SMALL_PHOTO), (uncommitted, GPS_PHOTO)):
+        row = cli_db.get(Upload, upload.id)
+        sha = hashlib.sha256(data[name]).hexdigest()
+        assert row.completed_at is not None and row.blob_sha256 == sha and row.failed_at is None
+        assert row.locked_by is None and row.staging_discarded_at is not None
+        with store.open_original(sha) as stored:
+            assert hashlib.sha256(stored.read()).hexdigest() == sha
+        assert cli_db.execute(select(Attachment).where(Attachment.blob_sha256 == sha,
+                                                       Attachment.record_id == row.record_id)).first()
+    gone = cli_db.get(Upload, partial.id)
+    assert gone.staging_discarded_at is not None and gone.completed_at is None
+    assert store.stage_size(partial.staging_id) == 0
+    kept = cli_db.get(Upload, held.id)
+    assert kept.completed_at is None and kept.staging_discarded_at is None
+    assert store.stage_size(held.staging_id) == len(data[GPS_PHOTO])
+
+    cli_db.rollback()  # SQLite: an open transaction would hold the command's writes back
+    again = run("cleanup-uploads")
+    assert "received uploads completed: 0, refused: 0, left for the next run: 0" in again.output
+    assert "expired uploads cleaned up: 0" in again.output

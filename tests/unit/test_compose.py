@@ -60,3 +60,18 @@ def test_the_s3_credentials_in_compose_match_the_store_config():
     identities = json.loads((ROOT / "deploy" / "seaweedfs-s3.json").read_text())["identities"]
     keys = {(c["accessKey"], c["secretKey"]) for i in identities for c in i["credentials"]}
     assert (env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"]) in keys
+
+
+def test_nginx_fronts_the_app_with_the_production_config():
+    services = _compose()["services"]
+    proxy = services["nginx"]
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert proxy["depends_on"]["app"]["condition"] == "service_healthy"
+    assert "healthcheck" in proxy and proxy["ports"]
+    assert "ports" not in services["app"], "phones must reach the app only through nginx"
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    port = services["app"]["expose"][0]
+    assert f"server app:{port};" in conf
+    for directive in ("client_header_timeout", "client_body_timeout", "limit_conn per_client",
+                      "proxy_request_buffering off"):
+        assert directive in conf, directive
