@@ -8,6 +8,7 @@ import logging
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from sqlalchemy.orm import configure_mappers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from schemas.common import GeoJSONGeometry, ProblemSchema
@@ -99,4 +100,6 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
     logging.getLogger("fieldwatch").setLevel(logging.INFO)
+    # Mapper configuration (about a second of CPU) at start-up, not in a worker's first requests.
+    configure_mappers()
     return app

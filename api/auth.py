@@ -27,19 +27,24 @@ def _token_from_header() -> str | None:
     return token.strip()
 
 
-def current_user() -> User:
-    """The authenticated caller; 401 (problem body) when there is none or the token is dead."""
+def current_user(*, continue_transaction: bool = False) -> User:
+    """The authenticated caller; 401 (problem body) when there is none or the token is dead.
+
+    ``continue_transaction``: the caller writes next in the transaction that read the token
+    (the Idempotency-Key, then the request's work), and the last-used touch commits with them.
+    """
     if "user" not in g:
         token = _token_from_header()
         if token is None:
             raise AuthenticationFailed("Send a bearer token: Authorization: Bearer <token>.")
         session = db()
         user, device = user_for_token(session, token)
-        # Commit the last-used touch now, before the view: a read request never commits. A write
-        # request commits in any case, so that no lock of this transaction (SQLite's is taken at
-        # BEGIN) holds up another session of the request (idempotency keys). A read without a
-        # touch goes on in the same transaction: a commit, a checkout and its ping spared.
-        if session.dirty or request.method not in ("GET", "HEAD", "OPTIONS"):
+        # Commit the last-used touch now, before the view: a read request never commits. A read
+        # without a touch goes on in the same transaction: a commit and a checkout spared. A write
+        # request ends the token's transaction before its view, which may read a large body first:
+        # the transaction would hold SQLite's write lock (taken at BEGIN) or a pooled connection
+        # all along. Unless the caller writes at once in it (continue_transaction).
+        if not continue_transaction and (session.dirty or request.method not in ("GET", "HEAD", "OPTIONS")):
             session.commit()
         g.user, g.device = user, device
     return g.user

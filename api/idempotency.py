@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from field import idempotency
 from field.errors import AuthenticationFailed
 
 from .auth import current_user
+from .db import db
 
 HEADER = "Idempotency-Key"
+log = logging.getLogger("fieldwatch.idempotency")
 
 
 def _fingerprint() -> str:
@@ -34,34 +38,31 @@ def init_idempotency(app: Flask) -> None:
             from flask_smorest import abort
             abort(422, messages={"headers": {HEADER: ["At most 200 characters."]}})
         try:
-            user = current_user()
+            # The key is taken in the transaction that reads the token and does the work.
+            user = current_user(continue_transaction=True)
         except AuthenticationFailed:
             return None  # the view answers 401; nothing to remember
-        session = current_app.extensions["SESSION_FACTORY"]()
-        try:
-            replay = idempotency.claim(session, user, key, _fingerprint())
-        finally:
-            session.close()
-        if replay is not None:
-            resp = Response(replay.body, status=replay.status, mimetype=replay.mimetype)
+        result = idempotency.take(db(), user, key, _fingerprint())
+        if isinstance(result, idempotency.Replay):
+            resp = Response(result.body, status=result.status, mimetype=result.mimetype)
             resp.headers["Idempotent-Replayed"] = "true"
             return resp
-        g.idempotency_key = (user, key)
+        g.idempotency_taken = result
         return None
 
     @app.after_request
     def _complete(response: Response):
-        claimed = g.pop("idempotency_key", None)
-        if claimed is None:
+        taken = g.pop("idempotency_taken", None)
+        if taken is None:
             return response
-        user, key = claimed
-        session = current_app.extensions["SESSION_FACTORY"]()
         try:
             if response.status_code >= 500:
-                idempotency.release(session, user, key)
+                idempotency.release(db(), taken)
             else:
-                idempotency.complete(session, user, key, response.status_code, response.mimetype,
-                                     response.get_data(as_text=True))
-        finally:
-            session.close()
+                idempotency.answer(db(), taken, response.status_code, response.mimetype,
+                                   response.get_data(as_text=True))
+        except SQLAlchemyError:
+            # The request's own outcome stands: its work committed (or not) already. Unstored,
+            # a committed key stays in flight, and a retry is told so until it goes stale.
+            log.exception("the answer to Idempotency-Key %r could not be stored", taken.key)
         return response

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,35 +48,50 @@ def entry_hash(entry: CustodyEntry) -> str:
     return hashlib.sha256(canonical(content).encode()).hexdigest()
 
 
-def _lock_chain(session: Session, jurisdiction_id: uuid.UUID) -> CustodyChain:
-    stmt = select(CustodyChain).where(CustodyChain.jurisdiction_id == jurisdiction_id).with_for_update()
-    chain = session.execute(stmt).scalar_one_or_none()
-    if chain is not None:
-        return chain
+#: The three statements of an append, built once: an append runs them with its values.
+_chains, _entries = CustodyChain.__table__, CustodyEntry.__table__
+_LOCK_HEAD = (select(_chains.c.head_seq, _chains.c.head_hash)
+              .where(_chains.c.jurisdiction_id == bindparam("jurisdiction_id")).with_for_update())
+_MOVE_HEAD = (update(_chains).where(_chains.c.jurisdiction_id == bindparam("chain"))
+              .values(head_seq=bindparam("seq"), head_hash=bindparam("hash")))
+_APPEND = insert(_entries)
+
+
+def _lock_head(session: Session, jurisdiction_id: uuid.UUID) -> tuple[int, str]:
+    """Lock the jurisdiction's chain head (starting the chain if need be); its seq and hash."""
+    params = {"jurisdiction_id": jurisdiction_id}
+    head = session.execute(_LOCK_HEAD, params).first()
+    if head is not None:
+        return head
     try:
         with session.begin_nested():
-            session.add(CustodyChain(jurisdiction_id=jurisdiction_id, head_seq=0, head_hash=GENESIS))
+            session.execute(insert(_chains).values(jurisdiction_id=jurisdiction_id, head_seq=0, head_hash=GENESIS))
     except IntegrityError:
         pass  # another transaction started this chain first; lock theirs
-    return session.execute(stmt).scalar_one()
+    return session.execute(_LOCK_HEAD, params).one()
 
 
 def record(
     session: Session, *, jurisdiction_id: uuid.UUID, kind: str, subject_type: str, subject_id,
     actor=None, device_id: uuid.UUID | None = None, data: dict | None = None,
 ) -> CustodyEntry:
-    """Append one entry to the jurisdiction's chain (flushes; the caller's transaction commits)."""
-    chain = _lock_chain(session, jurisdiction_id)
+    """Append one entry to the jurisdiction's chain (the caller's transaction commits).
+
+    The head stays locked until that commit. The append is three plain statements, not the
+    unit of work: less work while the lock is held, which serialises the jurisdiction's appends.
+    """
+    session.flush()  # what the entry is about goes first, before the head is locked
     entry = CustodyEntry(
-        jurisdiction_id=jurisdiction_id, seq=chain.head_seq + 1, occurred_at=utcnow(), kind=kind,
+        jurisdiction_id=jurisdiction_id, occurred_at=utcnow(), kind=kind,
         subject_type=subject_type, subject_id=str(subject_id),
         actor_id=getattr(actor, "id", actor), device_id=device_id,
-        data=json.loads(canonical(data or {})), prev_hash=chain.head_hash,
+        data=json.loads(canonical(data or {})),
     )
+    entry.seq, entry.prev_hash = _lock_head(session, jurisdiction_id)
+    entry.seq += 1
     entry.hash = entry_hash(entry)
-    chain.head_seq, chain.head_hash = entry.seq, entry.hash
-    session.add(entry)
-    session.flush()
+    session.execute(_MOVE_HEAD, {"chain": jurisdiction_id, "seq": entry.seq, "hash": entry.hash})
+    session.execute(_APPEND, {column.key: getattr(entry, column.key) for column in _entries.columns})
     return entry
 
 

@@ -73,3 +73,74 @@ def test_a_failed_request_releases_its_key_so_a_retry_runs(app, client, admin, l
     assert client.post("/flaky", headers=headers, json={}).status_code == 500
     assert client.post("/flaky", headers=headers, json={}).status_code == 201
     assert len(calls) == 2
+
+
+def test_a_refused_request_stores_its_answer_for_the_repeat(client, admin_headers, tree):
+    # The key is taken in the request's transaction, which a refusal rolls back: the answer is
+    # stored on its own then.
+    headers = {**admin_headers, "Idempotency-Key": "k-refused"}
+    body = {**_new_user(tree, "refused.user"), "role": "no such role"}
+    first = client.post("/api/v1/users", headers=headers, json=body)
+    second = client.post("/api/v1/users", headers=headers, json=body)
+    assert first.status_code == second.status_code == 422
+    assert second.headers["Idempotent-Replayed"] == "true" and second.get_json() == first.get_json()
+
+
+def test_a_request_that_fails_after_its_commit_releases_its_key(app, client, admin, login):
+    from api.db import commit
+
+    calls = []
+
+    @app.route("/commits-then-fails", methods=["POST"])
+    def commits_then_fails():
+        calls.append(1)
+        commit()  # the key is committed with the (empty) work
+        if len(calls) == 1:
+            raise RuntimeError("transient, after the commit")
+        return {"ok": True}, 201
+
+    headers = {**login(admin), "Idempotency-Key": "k-after-commit"}
+    assert client.post("/commits-then-fails", headers=headers, json={}).status_code == 500
+    assert client.post("/commits-then-fails", headers=headers, json={}).status_code == 201
+    assert len(calls) == 2
+
+
+def test_what_a_view_leaves_uncommitted_is_not_committed_with_its_answer(app, client, admin, login,
+                                                                          session_factory):
+    from api.db import db
+    from field.models import User
+
+    @app.route("/writes-without-commit", methods=["POST"])
+    def writes_without_commit():
+        db().get(User, admin.id).display_name = "never committed"
+        db().flush()
+        return {"ok": True}, 201
+
+    headers = {**login(admin), "Idempotency-Key": "k-uncommitted"}
+    assert client.post("/writes-without-commit", headers=headers, json={}).status_code == 201
+    replay = client.post("/writes-without-commit", headers=headers, json={})
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    with session_factory() as s:
+        assert s.get(User, admin.id).display_name != "never committed"
+
+
+def test_a_write_with_a_key_commits_the_token_touch_with_its_work(client, admin, login, tree, session_factory):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from field.models import DeviceToken, utcnow
+
+    headers = login(admin, device="touched phone")
+    long_ago = utcnow() - timedelta(days=1)
+    with session_factory() as s:
+        device = s.execute(select(DeviceToken).where(DeviceToken.user_id == admin.id,
+                                                     DeviceToken.device_name == "touched phone")).scalar_one()
+        device.last_used_at = long_ago
+        s.commit()
+        device_id = device.id
+    resp = client.post("/api/v1/users", headers={**headers, "Idempotency-Key": "k-touch"},
+                       json=_new_user(tree, "touch.user"))
+    assert resp.status_code == 201
+    with session_factory() as s:
+        assert s.get(DeviceToken, device_id, populate_existing=True).last_used_at > long_ago
