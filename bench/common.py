@@ -107,3 +107,14 @@ def fresh_pg_database(name: str, server: str = PG_SERVER) -> str:
     with psycopg.connect(f"{server}/{name}", autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     return f"{server.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+
+
+def main_of(run, doc: str, argv=None) -> int:
+    """``python -m bench.<module> [--quick]`` for a module with no options of its own: run it, print the table."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes and short runs (checks the harness)")
+    args = parser.parse_args(argv)
+    print_table(run(Options(quick=args.quick)))
+    return 0

@@ -24,7 +24,6 @@ without fieldwatch. Target: fieldwatch's MB/s at least 30 % of the floor's.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import secrets
@@ -37,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
-from .common import PHOTOS, Options, Row, percentile, print_table
+from .common import PHOTOS, Options, Row, main_of, percentile
 from .serve import Served, serving
 
 NAME = "2 evidence ingest"
@@ -226,11 +225,7 @@ def run(opts: Options) -> list[Row]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    print_table(run(Options(quick=args.quick)))
-    return 0
+    return main_of(run, __doc__, argv)
 
 
 if __name__ == "__main__":

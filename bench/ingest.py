@@ -25,7 +25,6 @@ Target: at concurrency 16 fieldwatch reaches at least 20 % of pgbench's rate.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -35,7 +34,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .common import Options, Row, print_table
+from .common import Options, Row, main_of
 from .serve import Served, serving
 
 NAME = "1 record ingest"
@@ -245,12 +244,7 @@ def run(opts: Options) -> list[Row]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    rows = run(Options(quick=args.quick))
-    print_table(rows)
-    return 0
+    return main_of(run, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ interpreter that only decodes the same file fully with Pillow (``Image.open(...)
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import struct
@@ -30,7 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .common import PHOTOS, ROOT, Options, Row, print_table
+from .common import PHOTOS, ROOT, Options, Row, main_of
 from .serve import Served, serving
 
 NAME = "7 memory"
@@ -191,11 +190,7 @@ def run(opts: Options) -> list[Row]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    print_table(run(Options(quick=args.quick)))
-    return 0
+    return main_of(run, __doc__, argv)
 
 
 if __name__ == "__main__":

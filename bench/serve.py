@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from stress.served import drop_database, stop_process, wait_ready
 
 from .common import ROOT, Options, fresh_pg_database
 
@@ -124,39 +123,6 @@ def _world(database_url: str, tmp: Path, phones: int) -> tuple[list[str], str, s
         world.close()
 
 
-def _wait_ready(base_url: str, master: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if master.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {master.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(base_url + "/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT_S:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def _stop(process: subprocess.Popen | None, grace: float = 10.0) -> None:
-    """Stop one process we started, by its pid: TERM, then KILL after ``grace``."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
-
-
-def _drop_database(name: str, server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @contextmanager
 def serving(opts: Options, name: str, *, storage: str = "local", workers: int = DEFAULT_WORKERS,
             threads: int = DEFAULT_THREADS, derive: bool = False, phones: int = 1, keep_database: bool = False,
@@ -168,7 +134,7 @@ def serving(opts: Options, name: str, *, storage: str = "local", workers: int = 
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"{name}-", dir=opts.workdir)))
         database_url = fresh_pg_database(db_name, opts.pg_server)
         if not keep_database:
-            stack.callback(_drop_database, db_name, opts.pg_server)
+            stack.callback(drop_database, database_url)
         tokens, unit_id, jurisdiction_id = _world(database_url, tmp, phones)
         s3: dict = {}
         if storage == "s3":
@@ -197,9 +163,9 @@ def serving(opts: Options, name: str, *, storage: str = "local", workers: int = 
         with open(log, "ab") as out:
             master = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL, pass_fds=(listener.fileno(),))
-        stack.callback(_stop, master)
+        stack.callback(stop_process, master)
         base_url = f"http://127.0.0.1:{port}"
-        _wait_ready(base_url, master, log)
+        wait_ready(base_url, master, log)
 
         worker = None
         if derive:
@@ -207,7 +173,7 @@ def serving(opts: Options, name: str, *, storage: str = "local", workers: int = 
                 worker = subprocess.Popen([str(bin_dir / "fieldwatch"), "derive", "--follow", "--interval", "0.5"],
                                           cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL)
-            stack.callback(_stop, worker)
+            stack.callback(stop_process, worker)
         yield Served(base_url=base_url, database_url=database_url, tokens=tokens, unit_id=unit_id,
                      jurisdiction_id=jurisdiction_id, master=master, workers=workers, threads=threads,
                      storage=storage, env=env, tmp=tmp, s3=s3, derive=worker)

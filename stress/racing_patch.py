@@ -48,6 +48,7 @@ from evidence.errors import BlobNotFound
 from evidence.storage import LocalBlobStore
 from field.models import Upload
 
+from .counts import report as print_counts
 from .served import fresh_postgis, gunicorn
 from .world import World, build
 
@@ -308,15 +309,7 @@ REPORTED = ("rounds", "204 winners", "423 losers", "409 losers", "losers whose a
 
 
 def report(result: dict) -> None:
-    counts = result["counts"]
-    for name in REPORTED:
-        print(f"  {name}: {counts.get(name, 0)}")
-    for name in sorted(set(counts) - set(REPORTED)):
-        print(f"  {name}: {counts[name]}")
-    print(f"  seconds: {result['seconds']:.1f}")
-    print(f"failures: {len(result['failures'])}")
-    for line in result["failures"][:20]:
-        print("  " + line)
+    print_counts(result, REPORTED)
 
 
 def main(argv=None) -> int:

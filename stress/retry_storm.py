@@ -52,6 +52,7 @@ from field.models import FieldRecord, Finding, RecordVersion
 from field.models.custody import CustodyEntry
 from field.models.inspections import InspectionFiling, inspection_filing_enterprises
 
+from .counts import report as print_counts
 from .served import fresh_postgis, gunicorn
 from .world import Phone, World, add_phones, build, filing, finding
 
@@ -410,15 +411,7 @@ REPORTED = ("sent", "attempts", "dropped", "answers lost", "retries", "raced ret
 
 
 def report(result: dict) -> None:
-    counts = result["counts"]
-    for name in REPORTED:
-        print(f"  {name}: {counts.get(name, 0)}")
-    for name in sorted(set(counts) - set(REPORTED) - {"connections"}):
-        print(f"  {name}: {counts[name]}")
-    print(f"  seconds: {result['seconds']:.1f}  ({counts['attempts'] / max(result['seconds'], 1e-9):.0f} requests/s)")
-    print(f"failures: {len(result['failures'])}")
-    for line in result["failures"][:20]:
-        print("  " + line)
+    print_counts(result, REPORTED, hide=frozenset({"connections"}), rate_of="attempts")
 
 
 def main(argv=None) -> int:

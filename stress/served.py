@@ -50,7 +50,8 @@ class Served:
         return [line for line in self.log.read_text(errors="replace").splitlines() if _SERVER_ERROR.search(line)]
 
 
-def _wait_ready(base_url: str, master: subprocess.Popen, log: Path) -> None:
+def wait_ready(base_url: str, master: subprocess.Popen, log: Path) -> None:
+    """Until ``base_url``/healthz answers 200; the log's tail in the error if gunicorn exits or stays silent."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if master.poll() is not None:
@@ -61,12 +62,12 @@ def _wait_ready(base_url: str, master: subprocess.Popen, log: Path) -> None:
                     return
         except (OSError, urllib.error.URLError):
             time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT_S:.0f} s")
+    raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT_S:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-def _stop(process: subprocess.Popen, grace: float = 15.0) -> None:
-    """Stop the one process we started, by its pid: TERM (gunicorn stops its workers), then KILL."""
-    if process.poll() is not None:
+def stop_process(process: subprocess.Popen | None, grace: float = 15.0) -> None:
+    """Stop one process we started, by its pid: TERM (gunicorn stops its workers), then KILL after ``grace``."""
+    if process is None or process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
     try:
@@ -105,10 +106,10 @@ def gunicorn(database_url: str, evidence_dir: str, tmp: Path, *, workers: int = 
                                       stdin=subprocess.DEVNULL, pass_fds=(listener.fileno(),))
         try:
             base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-            _wait_ready(base_url, master, log)
+            wait_ready(base_url, master, log)
             yield Served(base_url, master, workers, log)
         finally:
-            _stop(master)
+            stop_process(master)
     finally:
         listener.close()
 

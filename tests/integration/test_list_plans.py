@@ -72,3 +72,11 @@ def test_a_boundary_search_on_postgis_tests_the_index_once(session):
     predicate = geo.within_geometry(session, Finding.location, box(106.4, 29.4, 106.6, 29.6))
     sql = str(predicate.compile(session.connection()))
     assert sql.count("ST_Intersects") == 1 and "ST_MakeEnvelope" not in sql and "&&" not in sql, sql
+
+
+def test_the_app_s_postgresql_connections_plan_without_parallel_workers(engine, backend):
+    """A page is a few rows found through an index: starting parallel workers for it costs more than it saves."""
+    if backend != "postgis":
+        pytest.skip("parallel plans are PostgreSQL's")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
