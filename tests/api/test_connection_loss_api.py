@@ -17,7 +17,7 @@ def served(backend, db_url, engine, tmp_path):
     """An app on its own engine and pool (not the tests' shared transaction), and a way to
     make the server drop every connection of that pool, as a restarted server does."""
     if backend != "postgis":
-        pytest.skip("SQLite opens a connection per checkout: there is no pool to go stale")
+        pytest.skip("an embedded SQLite file has no server to drop a pooled connection")
     url = make_url(db_url).update_query_dict({"application_name": APPLICATION_NAME})
     app = create_app({"DATABASE_URL": url.render_as_string(hide_password=False), "SECRET_KEY": "test",
                       "EVIDENCE_DIR": str(tmp_path / "evidence")})
