@@ -122,8 +122,9 @@ class District:
 
     def __init__(self, url: str, workdir: Path, enterprises: int, rng: random.Random):
         from api import create_app
-        from field import accounts, imports, jurisdictions, migrate
+        from field import accounts, jurisdictions, migrate
         from field.models import JurisdictionLevel, Role
+        from stress.world import chongqing
 
         self.url = url
         migrate.upgrade(url)
@@ -131,12 +132,7 @@ class District:
         self.factory = self.app.extensions["SESSION_FACTORY"]
         self.rng = rng
         with self.factory() as s:
-            province = jurisdictions.create_jurisdiction(s, actor=None, code="500000", name="重庆市",
-                                                         level=JurisdictionLevel.province)
-            city = jurisdictions.create_jurisdiction(s, actor=None, code="500100", name="市辖区",
-                                                     level=JurisdictionLevel.city, parent_id=province.id)
-            home = jurisdictions.create_jurisdiction(s, actor=None, code="500107", name="九龙坡区",
-                                                     level=JurisdictionLevel.district, parent_id=city.id)
+            province, city, home = chongqing(s)
             jurisdictions.create_jurisdiction(s, actor=None, code="500103", name="渝中区",
                                               level=JurisdictionLevel.district, parent_id=city.id)
             inspector = accounts.create_user(s, actor=None, username="bench.inspector", password=PASSWORD,

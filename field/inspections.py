@@ -80,11 +80,9 @@ so "5000" and "5000.00", or a time in another offset, are the same body.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
-from typing import Any, Callable
+from typing import Callable
 
 from shapely.geometry import Point
 from sqlalchemy import ColumnElement, Select, and_, event, false, or_, select
@@ -95,7 +93,6 @@ from evidence import custody
 from . import geo, records
 from .calendar import calendar_for
 from .errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed, NotFound
-from .locations import GivenLocation
 from .models import OFFICE_ROLES, FieldRecord, Jurisdiction, ReviewState, Role, User, utcnow
 from .models.directory import Enterprise, Unit, UnitKind
 from .models.inspections import (
@@ -786,7 +783,7 @@ def _forget_on_rollback(session: Session, previous_transaction) -> None:
 
 
 __all__ = [
-    "OFFICE_TZ", "AD_HOC_NOTICE_DAYS", "office_date", "office_today", "canonical",
+    "OFFICE_TZ", "AD_HOC_NOTICE_DAYS", "office_date", "office_today",
     "unit_of", "assign_unit", "get_assignment", "own_assignment", "remove_assignment",
     "approved_filing_covering", "covers", "counts_as_approved", "check_window",
     "file_inspection", "amend_filing", "get_filing", "filings_query",

@@ -61,7 +61,6 @@ filing match adds a ``report.filing_match`` entry saying what was found and why.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Any

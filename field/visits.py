@@ -45,9 +45,8 @@ notation do not make a repeat a conflict. Task changes go to the sync feed (enti
 
 from __future__ import annotations
 
-import enum
 import uuid
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Iterable
 
 from shapely.geometry import Point

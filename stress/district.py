@@ -24,6 +24,8 @@ from field import accounts, jurisdictions, migrate, taxonomy
 from field.credit_code import _check_character, _organization_check_character
 from field.models import JurisdictionLevel, Role, User
 
+from .world import chongqing
+
 PASSWORD = "correct horse battery"
 CST = timezone(timedelta(hours=8))
 #: The real photo corpus beside the repository; the district's photo is made from one of them.
@@ -98,12 +100,7 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
     headers: dict[Role, dict] = {}
     users: dict[Role, uuid.UUID] = {}
     with app.extensions["SESSION_FACTORY"]() as s:
-        province = jurisdictions.create_jurisdiction(s, actor=None, code="500000", name="重庆市",
-                                                     level=JurisdictionLevel.province)
-        city = jurisdictions.create_jurisdiction(s, actor=None, code="500100", name="市辖区",
-                                                 level=JurisdictionLevel.city, parent_id=province.id)
-        district = jurisdictions.create_jurisdiction(s, actor=None, code="500107", name="九龙坡区",
-                                                     level=JurisdictionLevel.district, parent_id=city.id)
+        province, city, district = chongqing(s)
         jurisdictions.create_jurisdiction(s, actor=None, code="500107001", name="杨家坪街道",
                                           level=JurisdictionLevel.street, parent_id=district.id)
         admin = accounts.create_user(s, actor=None, username="admin", password=PASSWORD, display_name="王管理",

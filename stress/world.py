@@ -62,17 +62,23 @@ ENTERPRISE_CREDIT_CODE = "91500107000000019C"
 BUREAU = "九龙坡区市场监督管理局"
 
 
+def chongqing(session) -> tuple:
+    """重庆市 › 市辖区 › 九龙坡区: the province, city and district every harness's world starts from."""
+    province = jurisdictions.create_jurisdiction(session, actor=None, code="500000", name="重庆市",
+                                                 level=JurisdictionLevel.province)
+    city = jurisdictions.create_jurisdiction(session, actor=None, code="500100", name="市辖区",
+                                             level=JurisdictionLevel.city, parent_id=province.id)
+    district = jurisdictions.create_jurisdiction(session, actor=None, code="500107", name="九龙坡区",
+                                                 level=JurisdictionLevel.district, parent_id=city.id)
+    return province, city, district
+
+
 def build(url: str, evidence_dir: str) -> World:
     """Migrate ``url`` (an empty database), add a district, an admin, a monitor and a unit."""
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "stress", "EVIDENCE_DIR": evidence_dir})
     with app.extensions["SESSION_FACTORY"]() as s:
-        province = jurisdictions.create_jurisdiction(s, actor=None, code="500000", name="重庆市",
-                                                     level=JurisdictionLevel.province)
-        city = jurisdictions.create_jurisdiction(s, actor=None, code="500100", name="市辖区",
-                                                 level=JurisdictionLevel.city, parent_id=province.id)
-        district = jurisdictions.create_jurisdiction(s, actor=None, code="500107", name="九龙坡区",
-                                                     level=JurisdictionLevel.district, parent_id=city.id)
+        province, city, district = chongqing(s)
         admin = accounts.create_user(s, actor=None, username="admin", password=PASSWORD, display_name="a",
                                      role=Role.admin, jurisdiction_id=district.id)
         taxonomy.seed_categories(s)

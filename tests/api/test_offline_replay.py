@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from api import create_app
-from field import accounts, jurisdictions, migrate, squads, taxonomy, units
-from field.models import Finding, JurisdictionLevel, Role, UnitKind, User
+from field import accounts, migrate, squads, taxonomy, units
+from field.models import Finding, Role, UnitKind, User
+from stress.world import chongqing
 from tests.conftest import PASSWORD, fresh_database_url
 
 SENDS = 1000
@@ -24,12 +25,7 @@ def live(backend, tmp_path):
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "EVIDENCE_DIR": str(tmp_path / "evidence")})
     with app.extensions["SESSION_FACTORY"]() as s:
-        province = jurisdictions.create_jurisdiction(s, actor=None, code="500000", name="重庆市",
-                                                     level=JurisdictionLevel.province)
-        city = jurisdictions.create_jurisdiction(s, actor=None, code="500100", name="市辖区",
-                                                 level=JurisdictionLevel.city, parent_id=province.id)
-        district = jurisdictions.create_jurisdiction(s, actor=None, code="500107", name="九龙坡区",
-                                                     level=JurisdictionLevel.district, parent_id=city.id)
+        province, city, district = chongqing(s)
         admin = accounts.create_user(s, actor=None, username="admin", password=PASSWORD, display_name="a",
                                      role=Role.admin, jurisdiction_id=district.id)
         taxonomy.seed_categories(s)

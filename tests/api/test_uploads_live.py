@@ -28,8 +28,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from PIL import Image
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from tusclient.client import TusClient
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 from tusclient.storage.filestorage import FileStorage
@@ -40,6 +39,7 @@ from evidence.storage import LocalBlobStore, S3BlobStore
 from field import accounts, jurisdictions, migrate
 from field.db import make_engine, make_session_factory
 from field.models import Base, JurisdictionLevel, Role, Upload
+from stress.served import drop_database
 from tests.conftest import PASSWORD, fresh_database_url
 from tests.evidence_fixtures import TEST_BUCKET, CorpusPhoto, corpus
 
@@ -154,16 +154,6 @@ def draining(app):
     return wrapped
 
 
-def _drop_database(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        return
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def _backends_in_run(request) -> list[str]:
     from tests.conftest import _backends
 
@@ -222,7 +212,7 @@ def live(request, backend, tmp_path_factory) -> Iterator[Live]:
             http.server_close()
             app.extensions["ENGINE"].dispose()
             engine.dispose()
-            _drop_database(url)
+            drop_database(url)
 
 
 def _sha256(path: Path) -> str:
