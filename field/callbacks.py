@@ -391,6 +391,23 @@ def outcomes(session: Session, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
     return out
 
 
+def show_cases(session: Session, actor: User, cases: Sequence[ServiceCase], *, device_id: uuid.UUID | None) -> None:
+    """Fill each case's ``outcome`` for the answer, and log that ``actor`` is shown their applicants' contacts.
+
+    A disclosure of identities: one custody entry per batch on the page (``applicant_contacts.shown``,
+    the case ids, never a name or a number), in the transaction the caller commits before answering.
+    """
+    known = outcomes(session, [c.id for c in cases])
+    shown: dict[tuple[uuid.UUID, uuid.UUID], list[uuid.UUID]] = {}
+    for case in cases:
+        case.outcome = known.get(case.id)
+        shown.setdefault((case.jurisdiction_id, case.batch_id), []).append(case.id)
+    for (jurisdiction_id, batch_id), case_ids in shown.items():
+        custody.record(session, jurisdiction_id=jurisdiction_id, kind="applicant_contacts.shown",
+                       subject_type="callback_batch", subject_id=batch_id, actor=actor, device_id=device_id,
+                       data={"case_ids": case_ids})
+
+
 def _callback_values(session: Session, user: User, values: dict) -> dict:
     case = session.execute(select(ServiceCase).where(ServiceCase.id == values["case_id"], visible_cases(user))
                            ).scalar_one_or_none()

@@ -323,8 +323,8 @@ class CaseTimelineEntrySchema(ma.Schema):
 
 
 class CaseComplainantSchema(ma.Schema):
-    name = ma.fields.String(allow_none=True)
-    contact = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True, metadata={"x-identity": "complainant"})
+    contact = ma.fields.String(allow_none=True, metadata={"x-identity": "complainant"})
 
 
 class CaseTimeLimitSchema(ma.Schema):

@@ -318,8 +318,8 @@ class UnmaskSchema(StrictSchema):
 class IdentitySchema(ma.Schema):
     user_id = ma.fields.UUID()
     code = ma.fields.String(metadata={"example": "JLP-A07"})
-    real_name = ma.fields.String(metadata={"example": "张卫东"})
-    phone = ma.fields.String(allow_none=True, metadata={"example": "13800000000"})
+    real_name = ma.fields.String(metadata={"example": "张卫东", "x-identity": "monitor"})
+    phone = ma.fields.String(allow_none=True, metadata={"example": "13800000000", "x-identity": "monitor"})
     disclosure_id = ma.fields.UUID(metadata={"description": "The audit entry this unmasking wrote"})
     disclosed_at = ma.fields.AwareDateTime()
 

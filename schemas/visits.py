@@ -314,8 +314,8 @@ class CaseSchema(ma.Schema):
     unit_id = ma.fields.UUID(allow_none=True, metadata={"description": "The directory's unit, when matched"})
     service = ma.fields.String(metadata={"example": "不动产转移登记"})
     completed_on = ma.fields.Date()
-    applicant_name = ma.fields.String(allow_none=True)
-    applicant_contact = ma.fields.String()
+    applicant_name = ma.fields.String(allow_none=True, metadata={"x-identity": "applicant"})
+    applicant_contact = ma.fields.String(metadata={"x-identity": "applicant"})
     outcome = ma.fields.Nested(OutcomeSchema, allow_none=True, metadata={
         "description": "The calls recorded so far; null before the first"})
 
