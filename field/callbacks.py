@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from evidence import custody
 
-from . import records
+from . import records, text
 from .errors import InvalidInput, NotFound
 from .models import OFFICE_ROLES, Jurisdiction, Role, User
 from .models.directory import Unit
@@ -155,6 +155,17 @@ def read_cases(raw: bytes) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
+def _visible_cells(record: dict[str, str]) -> dict[str, str]:
+    """Every cell through the text policy (field/text.py): one line of visible text, NFC."""
+    cells = {}
+    for column, value in record.items():
+        try:
+            cells[column] = text.line(value)
+        except text.TextRefused as exc:
+            raise ValueError(f"{column}: {exc}") from None
+    return cells
+
+
 def _completed_on(value: str) -> date:
     """2026-05-03, 2026/5/3 (Excel on a Chinese Windows) or 2026年5月3日."""
     match = _DATE.match(value)
@@ -240,6 +251,7 @@ def _import_rows(session: Session, actor: User, jurisdiction: Jurisdiction, rows
         try:
             if "__error__" in record:
                 raise ValueError(record["__error__"])
+            record = _visible_cells(record)
             for column in REQUIRED:
                 if not record.get(column):
                     raise ValueError(f"{column}: required.")
