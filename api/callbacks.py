@@ -30,8 +30,9 @@ from schemas.visits import (
     SampleSchema,
 )
 
-from .auth import authenticated, current_user
+from .auth import authenticated, current_device, current_user
 from .db import commit, db
+from .idempotency import discloses_identity
 from .located import located
 from .submissions import receipt, status_of
 
@@ -63,10 +64,10 @@ def _undercover_only():
     require_undercover_role(user)
 
 
-def _with_outcomes(page):
-    known = callbacks.outcomes(db(), [c.id for c in page.items])
-    for case in page.items:
-        case.outcome = known.get(case.id)
+def _shown(page):
+    """The page's cases with their outcomes; showing their applicants' contacts is logged first."""
+    callbacks.show_cases(db(), current_user(), page.items, device_id=current_device().id)
+    commit()
     return page
 
 
@@ -123,15 +124,16 @@ class BatchById(MethodView):
 
 @blp.route("/callback-batches/<uuid:batch_id>/cases")
 class BatchCases(MethodView):
+    @discloses_identity
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(CaseSchema))
     @blp.alt_response(404, response="NOT_FOUND")
     @authenticated()
     def get(self, batch_id: uuid.UUID, cursor, limit):
-        """A batch's cases by case number, with their callback outcomes (office staff)"""
+        """A batch's cases by case number, with their callback outcomes (office staff; logged in custody)"""
         batch = callbacks.get_batch(db(), current_user(), batch_id)
-        return _with_outcomes(paginate(db(), callbacks.batch_cases_query(batch), [ServiceCase.case_no, ServiceCase.id],
-                                       cursor=cursor, limit=limit))
+        return _shown(paginate(db(), callbacks.batch_cases_query(batch), [ServiceCase.case_no, ServiceCase.id],
+                               cursor=cursor, limit=limit))
 
 
 @blp.route("/callback-batches/<uuid:batch_id>/samples")
@@ -186,15 +188,16 @@ class SampleById(MethodView):
 
 @blp.route("/callback-samples/<uuid:sample_id>/cases")
 class SampleCases(MethodView):
+    @discloses_identity
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(CaseSchema))
     @blp.alt_response(404, response="NOT_FOUND")
     @authenticated()
     def get(self, sample_id: uuid.UUID, cursor, limit):
-        """A sample's cases by case number, with their callback outcomes (office staff)"""
+        """A sample's cases by case number, with their callback outcomes (office staff; logged in custody)"""
         sample = callbacks.get_sample(db(), current_user(), sample_id)
-        return _with_outcomes(paginate(db(), callbacks.sample_cases_query(sample.id),
-                                       [ServiceCase.case_no, ServiceCase.id], cursor=cursor, limit=limit))
+        return _shown(paginate(db(), callbacks.sample_cases_query(sample.id),
+                               [ServiceCase.case_no, ServiceCase.id], cursor=cursor, limit=limit))
 
 
 # -- callbacks ---------------------------------------------------------------------------------

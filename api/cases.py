@@ -50,6 +50,7 @@ from schemas.common import PageArgsSchema, page_of
 from .auth import authenticated, current_device, current_user
 from .db import commit, db, streamed
 from .evidence import blob_store
+from .idempotency import discloses_identity
 from .located import GEOJSON_MIME, CrsArgsSchema, located
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1",
@@ -316,13 +317,17 @@ class CaseEvidenceZip(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/complainant")
 class CaseComplainant(MethodView):
+    @discloses_identity
     @office_only
     @blp.arguments(ComplainantUnmaskSchema)
     @blp.response(200, CaseComplainantSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, case_id: uuid.UUID):
-        """Who complained (admins only, with a reason; the disclosure is logged)"""
+        """Who complained (admins only, with a reason; the disclosure is logged in the custody chain)
+
+        A disclosure: never replayed (a request with an Idempotency-Key is refused), never cached.
+        """
         contact = cases.unmask_complainant(db(), current_user(), _case(case_id), reason=body["reason"],
                                            device_id=current_device().id)
         commit()

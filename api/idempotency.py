@@ -1,11 +1,17 @@
-"""The ``Idempotency-Key`` header on POSTs: replay the first answer, refuse a reused key."""
+"""The ``Idempotency-Key`` header on POSTs: replay the first answer, refuse a reused key.
+
+Disclosures of an identity (views marked ``discloses_identity``) are the exception, in this
+one place: their answers are never stored, so the header is refused on them, and they are
+never cached along the way either (``Cache-Control: no-store``).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import SQLAlchemyError
 
 from field import idempotency
@@ -16,6 +22,29 @@ from .db import db
 
 HEADER = "Idempotency-Key"
 log = logging.getLogger("fieldwatch.idempotency")
+#: The attribute that marks a view function as a disclosure of an identity.
+_DISCLOSES = "discloses_identity"
+
+
+def discloses_identity(view):
+    """Mark a view whose answer shows a real identity (a monitor's, a complainant's, an applicant's).
+
+    Its answer is never stored for a replay: a replay would show the identity again without a
+    new custody entry, and the stored answer would keep the identity in the idempotency table.
+    So a request with an ``Idempotency-Key`` is refused (422), whatever its method, and every
+    answer, refusals included, says ``Cache-Control: no-store``. The view itself writes the
+    custody entry of the disclosure. The operation is published with ``x-discloses-identity``.
+    """
+    view = Blueprint.doc(**{"x-discloses-identity": True})(view)
+    setattr(view, _DISCLOSES, True)
+    return view
+
+
+def _discloses() -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and hasattr(view, "view_class"):  # a MethodView: the handler of this method
+        view = getattr(view.view_class, request.method.lower(), None)
+    return getattr(view, _DISCLOSES, False)
 
 
 def _fingerprint() -> str:
@@ -29,13 +58,16 @@ def init_idempotency(app: Flask) -> None:
     @app.before_request
     def _claim():
         key = request.headers.get(HEADER)
+        if key and _discloses():
+            abort(422, messages={"headers": {HEADER: [
+                "A disclosure of an identity is never replayed: each one is a new, logged disclosure. "
+                "Send it without this header."]}})
         # Uploads are resumable and content-addressed already; hashing their bodies here
         # would read them into memory.
         if request.method != "POST" or not key or request.mimetype in (
                 "application/offset+octet-stream", "multipart/form-data"):
             return None
         if len(key) > 200:
-            from flask_smorest import abort
             abort(422, messages={"headers": {HEADER: ["At most 200 characters."]}})
         try:
             # The key is taken in the transaction that reads the token and does the work.
@@ -52,6 +84,8 @@ def init_idempotency(app: Flask) -> None:
 
     @app.after_request
     def _complete(response: Response):
+        if request.endpoint and _discloses():
+            response.headers["Cache-Control"] = "no-store"
         taken = g.pop("idempotency_taken", None)
         if taken is None:
             return response

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from field import squads
 from field.models import Role, Squad
@@ -30,6 +29,7 @@ from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_device, current_user
 from .db import commit, db
+from .idempotency import discloses_identity
 
 blp = Blueprint("squads", __name__, url_prefix="/api/v1/squads",
                 description="Undercover visit squads (暗访小分队). Members appear as codes everywhere; admins "
@@ -138,28 +138,23 @@ class SquadMemberById(MethodView):
 
 
 @blp.route("/<uuid:squad_id>/members/<uuid:user_id>/unmask", methods=["POST"])
+@discloses_identity
 @blp.arguments(UnmaskSchema)
 @blp.response(200, IdentitySchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @authenticated(Role.admin)
 def unmask(body, squad_id: uuid.UUID, user_id: uuid.UUID):
-    """Who is behind a code: admins only, with a reason; written to the disclosure log first
+    """Who is behind a code: admins only, with a reason; written to the disclosure log and the custody chain
 
-    Never replayed: a request with an Idempotency-Key is refused, since a replay would
-    show the identity again without a disclosure entry (and the stored answer would hold it).
+    A disclosure: never replayed (a request with an Idempotency-Key is refused), never cached.
     """
-    if request.headers.get("Idempotency-Key"):
-        abort(422, messages={"headers": {"Idempotency-Key": [
-            "An unmask is never replayed: each one is a new, logged disclosure. Send it without this header."]}})
     squad = squads.get_squad(db(), current_user(), squad_id)
     member = squads.get_member(db(), squad, user_id)
     identity, disclosure = squads.unmask(db(), current_user(), member, reason=body["reason"],
                                          device_id=current_device().id)
     commit()
-    # no-store: no cache along the way keeps a copy of who the monitor is.
-    return ({"user_id": member.user_id, "code": member.code, "real_name": identity.real_name,
-             "phone": identity.phone, "disclosure_id": disclosure.id, "disclosed_at": disclosure.disclosed_at},
-            200, {"Cache-Control": "no-store"})
+    return {"user_id": member.user_id, "code": member.code, "real_name": identity.real_name,
+            "phone": identity.phone, "disclosure_id": disclosure.id, "disclosed_at": disclosure.disclosed_at}
 
 
 @blp.route("/<uuid:squad_id>/disclosures")

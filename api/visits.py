@@ -37,8 +37,9 @@ from schemas.visits import (
     VisitSchema,
 )
 
-from .auth import authenticated, current_user
+from .auth import authenticated, current_device, current_user
 from .db import commit, db
+from .idempotency import discloses_identity
 from .located import located
 from .submissions import receipt, status_of
 
@@ -171,18 +172,21 @@ class TaskById(MethodView):
 
 @blp.route("/visit-tasks/<uuid:task_id>/cases")
 class TaskCases(MethodView):
+    @discloses_identity
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(CaseSchema))
     @blp.alt_response(404, response="NOT_FOUND")
     @authenticated()
     def get(self, task_id: uuid.UUID, cursor, limit):
-        """The cases a callback task is to call back, with the applicants' contacts (none for other tasks)"""
+        """The cases a callback task is to call back, with the applicants' contacts (none for other tasks)
+
+        Showing the contacts is a disclosure, logged in the custody chain (applicant_contacts.shown).
+        """
         task = visits.get_task(db(), current_user(), task_id)
         page = paginate(db(), callbacks.task_cases_query(task), [ServiceCase.case_no, ServiceCase.id],
                         cursor=cursor, limit=limit)
-        known = callbacks.outcomes(db(), [c.id for c in page.items])
-        for case in page.items:
-            case.outcome = known.get(case.id)
+        callbacks.show_cases(db(), current_user(), page.items, device_id=current_device().id)
+        commit()
         return page
 
 

@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from evidence import custody
 
-from . import records
+from . import records, text
 from .errors import InvalidInput, NotFound
 from .models import OFFICE_ROLES, Jurisdiction, Role, User
 from .models.directory import Unit
@@ -155,6 +155,17 @@ def read_cases(raw: bytes) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
+def _visible_cells(record: dict[str, str]) -> dict[str, str]:
+    """Every cell through the text policy (field/text.py): one line of visible text, NFC."""
+    cells = {}
+    for column, value in record.items():
+        try:
+            cells[column] = text.line(value)
+        except text.TextRefused as exc:
+            raise ValueError(f"{column}: {exc}") from None
+    return cells
+
+
 def _completed_on(value: str) -> date:
     """2026-05-03, 2026/5/3 (Excel on a Chinese Windows) or 2026年5月3日."""
     match = _DATE.match(value)
@@ -240,6 +251,7 @@ def _import_rows(session: Session, actor: User, jurisdiction: Jurisdiction, rows
         try:
             if "__error__" in record:
                 raise ValueError(record["__error__"])
+            record = _visible_cells(record)
             for column in REQUIRED:
                 if not record.get(column):
                     raise ValueError(f"{column}: required.")
@@ -389,6 +401,23 @@ def outcomes(session: Session, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
         entry = out.setdefault(case_id, {"calls": 0})
         entry.update(calls=entry["calls"] + 1, last_called_at=called_at, reached=reached, satisfied=satisfied)
     return out
+
+
+def show_cases(session: Session, actor: User, cases: Sequence[ServiceCase], *, device_id: uuid.UUID | None) -> None:
+    """Fill each case's ``outcome`` for the answer, and log that ``actor`` is shown their applicants' contacts.
+
+    A disclosure of identities: one custody entry per batch on the page (``applicant_contacts.shown``,
+    the case ids, never a name or a number), in the transaction the caller commits before answering.
+    """
+    known = outcomes(session, [c.id for c in cases])
+    shown: dict[tuple[uuid.UUID, uuid.UUID], list[uuid.UUID]] = {}
+    for case in cases:
+        case.outcome = known.get(case.id)
+        shown.setdefault((case.jurisdiction_id, case.batch_id), []).append(case.id)
+    for (jurisdiction_id, batch_id), case_ids in shown.items():
+        custody.record(session, jurisdiction_id=jurisdiction_id, kind="applicant_contacts.shown",
+                       subject_type="callback_batch", subject_id=batch_id, actor=actor, device_id=device_id,
+                       data={"case_ids": case_ids})
 
 
 def _callback_values(session: Session, user: User, values: dict) -> dict:

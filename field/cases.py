@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -58,7 +57,7 @@ from sqlalchemy.orm import Session
 
 from evidence import custody
 
-from . import geo
+from . import confidential, geo
 from .accounts import resolve_jurisdiction
 from .calendar import calendar_for
 from .locations import Location
@@ -674,21 +673,6 @@ def record_disposition(session: Session, actor: User, case: Case, *, kind: Dispo
 # -- public notice --------------------------------------------------------------------------
 
 
-def _folded(text: str) -> str:
-    """Text as compared: NFKC (full-width → half-width), case-folded, without spaces and separators."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\s\u00b7\u2022\u30fb.,，。、\-_/()（）]", "", text)
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", unicodedata.normalize("NFKC", text))
-
-
-def _looks_like_phone(value: str) -> bool:
-    digits = _digits(value)
-    return len(digits) >= 7 and len(digits) >= 0.6 * len(_folded(value))
-
-
 def _related_jurisdictions(jurisdiction: Jurisdiction) -> ColumnElement[bool]:
     """The case's jurisdiction, everything below it and everything above it."""
     codes = [c for c in jurisdiction.path.strip("/").split("/") if c]
@@ -712,20 +696,9 @@ def _confidential_values(session: Session, case: Case) -> Iterable[str]:
 
 
 def names_confidential_identity(session: Session, case: Case, text: str) -> bool:
-    """Whether ``text`` contains a confidential name or phone number (matched loosely: spacing,
-    full-width digits and separators inside phone numbers do not hide one)."""
-    folded, digits = _folded(text), _digits(text)
-    for value in _confidential_values(session, case):
-        if not value or not value.strip():
-            continue
-        if _looks_like_phone(value):
-            if _digits(value) in digits:
-                return True
-        else:
-            needle = _folded(value)
-            if len(needle) >= 2 and needle in folded:
-                return True
-    return False
+    """Whether ``text`` contains a confidential name or phone number, however written (field/confidential.py:
+    invisible characters, separators, full-width forms, traditional characters and +86 do not hide one)."""
+    return confidential.mentions_any(text, _confidential_values(session, case))
 
 
 def issue_notice(session: Session, actor: User, case: Case, *, text: str, issued_on: date,

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import sync
+from . import sync, text
 from .enterprises import FLAGS, checked_credit_code
 from .errors import DomainError, InvalidInput
 from .locations import GivenLocation, Location, place, same_place
@@ -173,6 +173,19 @@ def _read_geojson(raw: bytes, kind: str) -> list[tuple[int, dict[str, str]]]:
 # -- checking cells -------------------------------------------------------------------------
 
 
+def _visible_cells(record: dict) -> dict:
+    """Every cell through the text policy (field/text.py): one line of visible text, NFC."""
+    cells = {}
+    for column, value in record.items():
+        if isinstance(value, str):
+            try:
+                value = text.line(value)
+            except text.TextRefused as exc:
+                raise RowError(f"{column}: {exc}") from None
+        cells[column] = value
+    return cells
+
+
 def _required(record: dict, column: str) -> str:
     value = record.get(column, "")
     if not value:
@@ -254,6 +267,7 @@ def _run_batch(session: Session, importer, batch, report: Report) -> None:
         try:
             if "__error__" in record:
                 raise RowError(record["__error__"])
+            record = _visible_cells(record)
             checked.append((row, record, importer.check(row, record)))
         except RowError as exc:
             report.rejected.append(Rejected(row, importer.key(record), exc.reason))

@@ -4,7 +4,10 @@ A member's real name and phone live in ``monitor_identities`` and nowhere else: 
 account's ``display_name`` is the code, and an account made here gets the code as its
 username too, so no user list, ``/me`` or record shows who the monitor is. The only
 read of an identity is ``unmask``, by an admin of the squad's scope, with a reason,
-and it writes an ``identity_disclosures`` row in the same transaction.
+and it writes an ``identity_disclosures`` row and a custody entry (``squad.member_unmasked``,
+in the squad's jurisdiction's hash chain: who, whose code, why; never the name or phone) in
+the same transaction. The row is the admins' list; the chain is what makes a deleted row
+show: ``fieldwatch verify`` walks it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Iterable
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, select
 from sqlalchemy.orm import Session
+
+from evidence import custody
 
 from . import accounts, sync
 from .errors import Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
@@ -208,7 +213,8 @@ def discharge(session: Session, actor: User | None, member: SquadMember) -> None
 
 def unmask(session: Session, actor: User, member: SquadMember, *, reason: str,
            device_id: uuid.UUID | None) -> tuple[MonitorIdentity, IdentityDisclosure]:
-    """The real identity behind a code, for an admin, with the disclosure written in the same transaction."""
+    """The real identity behind a code, for an admin, with the disclosure written in the same transaction:
+    a row of ``identity_disclosures`` and an entry of the custody chain."""
     if actor.role is not Role.admin:
         raise NotAllowed("Only an admin may see who a monitor is.")
     reason = reason.strip()
@@ -221,6 +227,10 @@ def unmask(session: Session, actor: User, member: SquadMember, *, reason: str,
                                     device_id=device_id, reason=reason, disclosed_at=utcnow())
     session.add(disclosure)
     session.flush()
+    custody.record(session, jurisdiction_id=member.squad.jurisdiction_id, kind="squad.member_unmasked",
+                   subject_type="squad_member", subject_id=member.user_id, actor=actor, device_id=device_id,
+                   data={"squad_id": member.squad_id, "code": member.code, "reason": reason,
+                         "disclosure_id": disclosure.id})
     return identity, disclosure
 
 

@@ -7,14 +7,13 @@ import marshmallow as ma
 from field.accounts import MIN_PASSWORD_LENGTH
 from field.models import JurisdictionLevel, Role
 
-from .common import StrictSchema
+from .common import Line, StrictSchema
 
 
 class LoginSchema(StrictSchema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(1, 64))
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 1024))
-    device_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 100),
-                                   metadata={"example": "Huawei P60 of Li Wei"})
+    device_name = Line(100, required=True, metadata={"example": "Huawei P60 of Li Wei"})
 
 
 class JurisdictionRefSchema(ma.Schema):
@@ -59,13 +58,13 @@ class UserCreateSchema(StrictSchema):
         ma.validate.Length(3, 64), ma.validate.Regexp(r"^[A-Za-z0-9._-]+$", error="Letters, digits, . _ - only.")])
     password = ma.fields.String(required=True, load_only=True,
                                 validate=ma.validate.Length(MIN_PASSWORD_LENGTH, 1024))
-    display_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 100))
+    display_name = Line(100, required=True)
     role = ma.fields.Enum(Role, required=True)
     jurisdiction_id = ma.fields.UUID(required=True)
 
 
 class UserUpdateSchema(StrictSchema):
-    display_name = ma.fields.String(validate=ma.validate.Length(1, 100))
+    display_name = Line(100)
     password = ma.fields.String(load_only=True, validate=ma.validate.Length(MIN_PASSWORD_LENGTH, 1024))
     role = ma.fields.Enum(Role)
     jurisdiction_id = ma.fields.UUID()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from .common import StrictSchema
+from .common import Line, StrictSchema
 
 
 class OverrideSchema(ma.Schema):
@@ -19,8 +19,7 @@ class OverrideSchema(ma.Schema):
 class OverrideCreateSchema(StrictSchema):
     day = ma.fields.Date(required=True, metadata={"example": "2026-06-19"})
     working = ma.fields.Boolean(required=True, metadata={"description": "false: a local day off"})
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=200),
-                            metadata={"example": "区运动会 (district sports day)"})
+    note = Line(200, blank=True, load_default="", metadata={"example": "区运动会 (district sports day)"})
 
 
 class YearCreateSchema(StrictSchema):

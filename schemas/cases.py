@@ -17,14 +17,10 @@ from field.models import (
 )
 from field.models.cases import SANCTION_GRADES
 
-from .common import LocationField, StrictSchema
+from .common import Line, LocationField, StrictSchema, Text
 from .directory import UnitRefSchema, UserRefSchema
 
 _SHA256 = ma.validate.Regexp(r"^[0-9a-f]{64}$", error="A SHA-256: 64 lowercase hexadecimal characters.")
-
-
-def _text(limit: int, **kwargs):
-    return ma.fields.String(validate=ma.validate.Length(1, limit), **kwargs)
 
 
 _KIND_HELP = ("efficiency_complaint 效能投诉, work_style 作风问题, arbitrary_charges 乱收费乱罚款乱摊派, "
@@ -41,12 +37,11 @@ _GRADE_HELP = "; ".join(f"{system.value}: {', '.join(g.value for g in grades)}"
 class CaseComplaintInSchema(StrictSchema):
     channel = ma.fields.Enum(ComplaintChannel, required=True, metadata={"description": "phone, letter, visit, online"})
     received_at = ma.fields.AwareDateTime(required=True, metadata={"example": "2026-03-02T09:10:00+08:00"})
-    text = _text(20000, required=True, metadata={"example": "办理营业执照变更时窗口人员推诿，要求反复提交材料"})
-    complainant_name = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(0, 100),
-                                        metadata={"description": "Confidential: only an admin's audited unmask "
-                                                                 "shows it"})
-    complainant_contact = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(0, 200),
-                                           metadata={"description": "Phone or address; confidential like the name"})
+    text = Text(20000, required=True, metadata={"example": "办理营业执照变更时窗口人员推诿，要求反复提交材料"})
+    complainant_name = Line(100, blank=True, load_default=None, allow_none=True,
+                            metadata={"description": "Confidential: only an admin's audited unmask shows it"})
+    complainant_contact = Line(200, blank=True, load_default=None, allow_none=True,
+                               metadata={"description": "Phone or address; confidential like the name"})
 
     @ma.post_load
     def _input(self, data, **kwargs) -> ComplaintInput:
@@ -60,8 +55,8 @@ class CaseSubjectInSchema(StrictSchema):
 
 class CaseCreateSchema(StrictSchema):
     kind = ma.fields.Enum(CaseKind, required=True, metadata={"description": _KIND_HELP})
-    title = _text(200, required=True, metadata={"example": "区市场监管局登记窗口推诿案"})
-    summary = ma.fields.String(load_default="", validate=ma.validate.Length(0, 20000))
+    title = Line(200, required=True, metadata={"example": "区市场监管局登记窗口推诿案"})
+    summary = Text(20000, blank=True, load_default="")
     source_record_ids = ma.fields.List(ma.fields.UUID(), load_default=list, validate=ma.validate.Length(max=200),
                                        metadata={"description": "Field records of any kind (findings, reports, "
                                                                 "inspections, callbacks) in your scope"})
@@ -78,8 +73,8 @@ class CaseCreateSchema(StrictSchema):
 
 
 class CaseUpdateSchema(StrictSchema):
-    title = _text(200)
-    summary = ma.fields.String(validate=ma.validate.Length(0, 20000))
+    title = Line(200)
+    summary = Text(20000, blank=True)
     handler_id = ma.fields.UUID()
 
 
@@ -98,8 +93,8 @@ class CaseQuerySchema(ma.Schema):
 
 class CaseTransitionSchema(StrictSchema):
     to = ma.fields.Enum(CaseState, required=True, metadata={"description": _STATE_HELP})
-    reason = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(0, 5000),
-                              metadata={"description": "Required to dismiss"})
+    reason = Text(5000, blank=True, load_default=None, allow_none=True,
+                  metadata={"description": "Required to dismiss"})
 
 
 class CaseSourceInSchema(StrictSchema):
@@ -107,7 +102,7 @@ class CaseSourceInSchema(StrictSchema):
 
 
 class CaseDelayNoticeInSchema(StrictSchema):
-    reason = _text(5000, required=True, metadata={"example": "涉及多个部门，需调取市级系统数据核实"})
+    reason = Text(5000, required=True, metadata={"example": "涉及多个部门，需调取市级系统数据核实"})
     new_deadline = ma.fields.Date(required=True, metadata={"description": "Later than the current deadline"})
 
 
@@ -115,7 +110,7 @@ class CaseGateInSchema(StrictSchema):
     gate = ma.fields.Enum(Gate, required=True, metadata={
         "description": "facts_established 问题事实查清, problem_corrected 问题纠正, responsible_dealt_with 责任人处理, "
                        "rectification_done 整改落实"})
-    note = _text(5000, required=True)
+    note = Text(5000, required=True)
     evidence = ma.fields.List(ma.fields.String(validate=_SHA256), required=True,
                               validate=ma.validate.Length(1, 100), metadata={
                                   "description": "SHA-256s of evidence attached to the case's source records or to "
@@ -134,18 +129,18 @@ class CaseDispositionInSchema(StrictSchema):
         "description": "administrative 政务处分 or party 党纪处分 (disciplinary_sanction only)"})
     grade = ma.fields.Enum(SanctionGrade, load_default=None, metadata={"description": _GRADE_HELP})
     decided_on = ma.fields.Date(required=True)
-    authority = _text(200, required=True, metadata={"example": "区纪委监委"})
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(0, 5000))
+    authority = Line(200, required=True, metadata={"example": "区纪委监委"})
+    note = Text(5000, blank=True, load_default="")
 
 
 class CaseNoticeInSchema(StrictSchema):
-    text = _text(20000, required=True, metadata={
+    text = Text(20000, required=True, metadata={
         "description": "Refused (422 on text) if it names a monitor or a complainant"})
     issued_on = ma.fields.Date(required=True)
 
 
 class ComplainantUnmaskSchema(StrictSchema):
-    reason = _text(500, required=True, metadata={"example": "核实投诉事实，需回访投诉人"})
+    reason = Text(500, required=True, metadata={"example": "核实投诉事实，需回访投诉人"})
 
 
 class CaseTimeLimitUpdateSchema(StrictSchema):
@@ -323,8 +318,8 @@ class CaseTimelineEntrySchema(ma.Schema):
 
 
 class CaseComplainantSchema(ma.Schema):
-    name = ma.fields.String(allow_none=True)
-    contact = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True, metadata={"x-identity": "complainant"})
+    contact = ma.fields.String(allow_none=True, metadata={"x-identity": "complainant"})
 
 
 class CaseTimeLimitSchema(ma.Schema):

@@ -1,4 +1,4 @@
-"""Shared schema pieces: problems, GeoJSON geometry, locations in any CRS, cursor pages."""
+"""Shared schema pieces: text fields, problems, GeoJSON geometry, locations in any CRS, cursor pages."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from webargs.fields import DelimitedList
 
+from field import text
 from field.crs import CRS_NAMES
 from field.errors import InvalidInput
 from field.locations import MAX_ACCURACY_M, Area, GivenLocation
@@ -23,6 +24,53 @@ class StrictSchema(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+
+class _PolicyText(ma.fields.String):
+    """A string loaded through the text policy (field/text.py), its length counted after it.
+
+    ``blank``: whether the value may be empty once trimmed (an optional note); a name may not.
+    The kind shows in the OpenAPI document as ``x-text`` (tests/api/test_text_policy_api.py walks it).
+    """
+
+    kind = ""
+
+    def __init__(self, max_length: int, *, blank: bool = False, validate=(), **kwargs):
+        self.blank = blank
+        metadata = {"x-text": self.kind, **kwargs.pop("metadata", {})}
+        validators = [ma.validate.Length(0 if blank else 1, max_length), *(
+            validate if isinstance(validate, (list, tuple)) else [validate])]
+        super().__init__(validate=validators, metadata=metadata, **kwargs)
+
+    def _clean(self, value: str) -> str:
+        raise NotImplementedError
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        try:
+            value = self._clean(super()._deserialize(value, attr, data, **kwargs))
+        except text.TextRefused as refused:
+            raise ma.ValidationError(str(refused)) from None
+        if not value and not self.blank:
+            raise ma.ValidationError("Must not be blank (spaces alone do not count).")
+        return value
+
+
+class Line(_PolicyText):
+    """A name, code, title, label or phone number: one line of visible text (field.text.line)."""
+
+    kind = "line"
+
+    def _clean(self, value: str) -> str:
+        return text.line(value)
+
+
+class Text(_PolicyText):
+    """Free text (a comment, description, note, reason): newlines and tabs allowed (field.text.multiline)."""
+
+    kind = "text"
+
+    def _clean(self, value: str) -> str:
+        return text.multiline(value)
 
 
 class FieldErrorSchema(ma.Schema):

@@ -7,7 +7,7 @@ import marshmallow as ma
 from field.models import PersonRank, UnitKind, VisitFrequency
 from field.accounts import MIN_PASSWORD_LENGTH
 
-from .common import LocationField, StrictSchema
+from .common import Line, LocationField, StrictSchema, Text
 
 _JURISDICTION_HELP = "Defaults to the admin's own jurisdiction"
 
@@ -21,11 +21,11 @@ _EXAMPLE_LOCATION = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs":
 
 
 def _text(limit: int, **kwargs):
-    return ma.fields.String(validate=ma.validate.Length(1, limit), **kwargs)
+    return Line(limit, **kwargs)
 
 
 def _optional_text(limit: int, **kwargs):
-    return ma.fields.String(allow_none=True, validate=ma.validate.Length(0, limit), **kwargs)
+    return Line(limit, blank=True, allow_none=True, **kwargs)
 
 
 class UnitRefSchema(ma.Schema):
@@ -156,8 +156,7 @@ class EnterpriseSchema(ma.Schema):
 
 class EnterpriseCreateSchema(StrictSchema):
     name = _text(200, required=True, metadata={"example": "重庆九龙精密机械有限公司"})
-    credit_code = ma.fields.String(required=True, validate=ma.validate.Length(1, 40),
-                                   metadata={"example": "91500107MA5U7G8X5Q", "description": _CODE_HELP})
+    credit_code = Line(40, required=True, metadata={"example": "91500107MA5U7G8X5Q", "description": _CODE_HELP})
     jurisdiction_id = ma.fields.UUID(load_default=None, metadata={"description": _JURISDICTION_HELP})
     address = _optional_text(300, load_default=None)
     location = LocationField(allow_none=True, load_default=None, metadata={"example": _EXAMPLE_LOCATION})
@@ -170,7 +169,7 @@ class EnterpriseCreateSchema(StrictSchema):
 
 class EnterpriseUpdateSchema(StrictSchema):
     name = _text(200)
-    credit_code = ma.fields.String(validate=ma.validate.Length(1, 40))
+    credit_code = Line(40)
     jurisdiction_id = ma.fields.UUID()
     address = _optional_text(300)
     location = LocationField(allow_none=True)
@@ -311,15 +310,15 @@ class SquadMemberUpdateSchema(StrictSchema):
 
 
 class UnmaskSchema(StrictSchema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(2, 500),
-                              metadata={"example": "核实暗访反映问题的线索来源"})
+    reason = Text(500, required=True, validate=ma.validate.Length(2, 500),
+                  metadata={"example": "核实暗访反映问题的线索来源"})
 
 
 class IdentitySchema(ma.Schema):
     user_id = ma.fields.UUID()
     code = ma.fields.String(metadata={"example": "JLP-A07"})
-    real_name = ma.fields.String(metadata={"example": "张卫东"})
-    phone = ma.fields.String(allow_none=True, metadata={"example": "13800000000"})
+    real_name = ma.fields.String(metadata={"example": "张卫东", "x-identity": "monitor"})
+    phone = ma.fields.String(allow_none=True, metadata={"example": "13800000000", "x-identity": "monitor"})
     disclosure_id = ma.fields.UUID(metadata={"description": "The audit entry this unmasking wrote"})
     disclosed_at = ma.fields.AwareDateTime()
 

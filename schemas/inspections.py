@@ -13,20 +13,15 @@ from field.locations import Location
 from field.models import ReviewState
 from field.models.inspections import ApprovalState, CompulsoryMeasure, FilingKind, InspectionMeasure
 
-from .common import LocationField, StrictSchema
+from .common import LocationField, StrictSchema, Text
 from .directory import EnterpriseRefSchema, UnitRefSchema, UserRefSchema
 from .records import DeclaredAttachmentSchema, RecordEnvelopeSchema
 
 _EXAMPLE_LOCATION = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs": "gcj02", "accuracy_m": 8.0}
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ma.ValidationError("Must not be blank.")
-
-
 def _text(limit: int, **metadata):
-    return ma.fields.String(required=True, validate=[ma.validate.Length(1, limit), _not_blank], metadata=metadata)
+    return Text(limit, required=True, metadata=metadata)
 
 
 class Yuan(ma.fields.String):
@@ -119,8 +114,7 @@ class MeasureCreateSchema(PlannedMeasureSchema):
 class MeasureDecisionSchema(StrictSchema):
     state = ma.fields.Enum(ApprovalState, required=True, validate=ma.validate.OneOf(
         [ApprovalState.approved, ApprovalState.rejected]), metadata={"description": "approved or rejected"})
-    note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=5000), metadata={
-        "description": "Required when rejecting"})
+    note = Text(5000, blank=True, load_default=None, metadata={"description": "Required when rejecting"})
 
 
 class MeasureQuerySchema(ma.Schema):
@@ -151,9 +145,9 @@ class FilingBodySchema(_RecordBody):
         "description": "The enterprises to be inspected, in the inspector's scope"})
     purpose = _text(2000, example="核查食品经营许可及进货查验记录")
     legal_basis = _text(2000, example="《中华人民共和国食品安全法》第一百一十条")
-    exemption_basis = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=2000),
-                                       metadata={"description": "statutory_exempt only: the law that mandates the "
-                                                                "inspection", "example": "《安全生产法》第六十五条"})
+    exemption_basis = Text(2000, blank=True, load_default=None, allow_none=True,
+                           metadata={"description": "statutory_exempt only: the law that mandates the inspection",
+                                     "example": "《安全生产法》第六十五条"})
     planned_start = ma.fields.Date(required=True, metadata={"example": "2026-06-15"})
     planned_end = ma.fields.Date(required=True, metadata={"example": "2026-06-19"})
     inspector_ids = ma.fields.List(ma.fields.UUID(), load_default=None, validate=ma.validate.Length(1, 20), metadata={
@@ -169,7 +163,7 @@ class FilingCreateSchema(FilingBodySchema):
 
 
 class FilingAmendSchema(FilingBodySchema):
-    amendment_note = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 5000), metadata={
+    amendment_note = Text(5000, load_default=None, metadata={
         "description": "A word to the reviewer about what changed"})
 
 
@@ -215,7 +209,7 @@ class InspectionBodySchema(_RecordBody):
     location = LocationField(required=True, metadata={"description": "The check-in position",
                                                       "example": _EXAMPLE_LOCATION})
     checked = _text(5000, description="What was checked", example="食品经营许可证、进货查验记录、冷库温度")
-    found = ma.fields.String(required=True, validate=ma.validate.Length(0, 5000), metadata={
+    found = Text(5000, blank=True, required=True, metadata={
         "description": "What was found (empty: nothing)", "example": "冷库温度记录缺失 3 天"})
     measure = ma.fields.Enum(InspectionMeasure, required=True, metadata={"description": _INSPECTION_MEASURE_HELP})
     fine_amount = Yuan(load_default=None, allow_none=True, metadata={
@@ -230,7 +224,7 @@ class InspectionCreateSchema(InspectionBodySchema):
 
 
 class InspectionAmendSchema(InspectionBodySchema):
-    amendment_note = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 5000), metadata={
+    amendment_note = Text(5000, load_default=None, metadata={
         "description": "A word to the reviewer about what changed"})
 
 

@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from field.models import JurisdictionLevel
 
-from .common import GeoJSONGeometry, StrictSchema
+from .common import GeoJSONGeometry, Line, StrictSchema
 
 
 class JurisdictionSchema(ma.Schema):
@@ -21,15 +21,15 @@ class JurisdictionSchema(ma.Schema):
 
 
 class JurisdictionCreateSchema(StrictSchema):
-    code = ma.fields.String(required=True, metadata={"example": "500107001"})
-    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 100))
+    code = Line(12, required=True, metadata={"example": "500107001"})
+    name = Line(100, required=True)
     level = ma.fields.Enum(JurisdictionLevel, required=True)
     parent_id = ma.fields.UUID(required=True)
     boundary = GeoJSONGeometry(allowed={"Polygon", "MultiPolygon"}, allow_none=True, load_default=None)
 
 
 class JurisdictionUpdateSchema(StrictSchema):
-    name = ma.fields.String(validate=ma.validate.Length(1, 100))
+    name = Line(100)
     boundary = GeoJSONGeometry(allowed={"Polygon", "MultiPolygon"}, allow_none=True)
 
 

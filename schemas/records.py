@@ -7,7 +7,7 @@ from webargs.fields import DelimitedList
 
 from field.models import ReviewState
 
-from .common import GeoJSONGeometry, StrictSchema
+from .common import GeoJSONGeometry, StrictSchema, Text
 
 
 class DeclaredAttachmentSchema(StrictSchema):
@@ -40,11 +40,11 @@ class RecordEnvelopeSchema(ma.Schema):
 
 class ReviewDecisionSchema(StrictSchema):
     state = ma.fields.Enum(ReviewState, required=True)
-    comment = ma.fields.String(load_default=None, validate=ma.validate.Length(max=5000))
+    comment = Text(5000, blank=True, load_default=None)
 
 
 class CommentCreateSchema(StrictSchema):
-    body = ma.fields.String(required=True, validate=ma.validate.Length(1, 5000))
+    body = Text(5000, required=True)
 
 
 class CommentSchema(ma.Schema):

@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from field.models import ProblemArea, RatingTarget, ReportType, ReviewState, VisitFrequency
 
-from .common import LocationField, StrictSchema
+from .common import LocationField, StrictSchema, Text
 from .directory import EnterpriseRefSchema, UserRefSchema
 from .records import DeclaredAttachmentSchema, RecordEnvelopeSchema
 
@@ -24,8 +24,7 @@ def _for(*types: str) -> str:
 
 
 def _note(limit: int, description: str, **kwargs):
-    return ma.fields.String(load_default=None, validate=ma.validate.Length(1, limit),
-                            metadata={"description": description, **kwargs})
+    return Text(limit, load_default=None, metadata={"description": description, **kwargs})
 
 
 # -- contact-point reports -------------------------------------------------------------------

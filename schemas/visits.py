@@ -7,7 +7,7 @@ import marshmallow as ma
 from field.callbacks import COLUMNS, SEED_LIMIT
 from field.models import Severity, TaskMethod, TaskState, UnitKind
 
-from .common import LocationField, StrictSchema
+from .common import Line, LocationField, StrictSchema, Text
 from .records import DeclaredAttachmentSchema, RecordEnvelopeSchema
 
 _EXAMPLE_LOCATION = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs": "gcj02", "accuracy_m": 8.0}
@@ -16,10 +16,6 @@ _SEVERITY_HELP = ("minor 一般: discourtesy or carelessness, no harm to the app
                   "serious 严重: extortion, collusion, a serious breach of law or discipline (calls for a case)")
 _METHOD_HELP = ("follow_the_lead 顺藤摸瓜访, casual_talk 茶余饭后访, in_disguise 乔装打扮访, "
                 "callback 抽件回头访 (target: a sample)")
-
-
-def _text(limit: int, **kwargs):
-    return ma.fields.String(validate=ma.validate.Length(1, limit), **kwargs)
 
 
 def _id(description: str):
@@ -52,18 +48,17 @@ class CategoryCreateSchema(StrictSchema):
     code = ma.fields.String(required=True, validate=ma.validate.Regexp(
         r"^[a-z][a-z0-9_]{1,47}$", error="English snake_case, 2 to 48 characters."),
         metadata={"example": "parking_fees"})
-    label_zh = _text(100, required=True, metadata={"example": "违规收取停车费"})
-    label_en = _text(200, required=True, metadata={"example": "Irregular parking fees"})
-    group_code = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(0, 48),
-                                  metadata={"example": "three_arbitraries"})
+    label_zh = Line(100, required=True, metadata={"example": "违规收取停车费"})
+    label_en = Line(200, required=True, metadata={"example": "Irregular parking fees"})
+    group_code = Line(48, blank=True, load_default=None, allow_none=True, metadata={"example": "three_arbitraries"})
     jurisdiction_id = ma.fields.UUID(load_default=None, metadata={
         "description": "Where it applies (and below); defaults to the admin's own jurisdiction"})
 
 
 class CategoryUpdateSchema(StrictSchema):
-    label_zh = _text(100)
-    label_en = _text(200)
-    group_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(0, 48))
+    label_zh = Line(100)
+    label_en = Line(200)
+    group_code = Line(48, blank=True, allow_none=True)
     active = ma.fields.Boolean(metadata={"description": "false: no new findings under it"})
 
 
@@ -80,7 +75,7 @@ class TaskTargetInSchema(StrictSchema):
 
     unit_id = ma.fields.UUID(metadata={"description": "A unit of the directory: department, section or window"})
     enterprise_id = ma.fields.UUID()
-    place_name = ma.fields.String(validate=ma.validate.Length(1, 200), metadata={
+    place_name = Line(200, metadata={
         "description": "A street, village or market; give its location too", "example": "杨家坪步行街"})
     location = LocationField(allow_none=True, metadata={"example": _EXAMPLE_LOCATION})
     sample_id = ma.fields.UUID(metadata={"description": "A callback sample (method callback only)"})
@@ -125,15 +120,15 @@ class TaskCreateSchema(StrictSchema):
     squad_id = _id("The squad that goes")
     method = ma.fields.Enum(TaskMethod, required=True, metadata={"description": _METHOD_HELP})
     target = ma.fields.Nested(TaskTargetInSchema, required=True)
-    theme = _text(200, required=True, metadata={"example": "不动产登记窗口办事效率"})
-    instructions = ma.fields.String(load_default="", validate=ma.validate.Length(0, 5000))
+    theme = Line(200, required=True, metadata={"example": "不动产登记窗口办事效率"})
+    instructions = Text(5000, blank=True, load_default="")
     window_start = ma.fields.AwareDateTime(required=True, metadata={"example": "2026-05-11T08:30:00+08:00"})
     window_end = ma.fields.AwareDateTime(required=True, metadata={"example": "2026-05-15T17:30:00+08:00"})
 
 
 class TaskUpdateSchema(StrictSchema):
-    theme = _text(200)
-    instructions = ma.fields.String(validate=ma.validate.Length(0, 5000))
+    theme = Line(200)
+    instructions = Text(5000, blank=True)
     window_start = ma.fields.AwareDateTime()
     window_end = ma.fields.AwareDateTime()
     state = ma.fields.Enum(TaskState, metadata={"description": "open → done | cancelled; done → open"})
@@ -161,8 +156,7 @@ def _new_id():
 
 
 def _amendment_note():
-    return ma.fields.String(load_default=None, validate=ma.validate.Length(1, 5000),
-                            metadata={"description": "A word to the reviewer about what changed"})
+    return Text(5000, load_default=None, metadata={"description": "A word to the reviewer about what changed"})
 
 
 # -- visits ------------------------------------------------------------------------------------
@@ -170,14 +164,14 @@ def _amendment_note():
 
 class VisitBodySchema(_RecordBody):
     task_id = ma.fields.UUID(load_default=None, allow_none=True, metadata={"description": "A task of the squad"})
-    members = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 16)), load_default=list,
+    members = ma.fields.List(Line(16), load_default=list,
                              validate=ma.validate.Length(0, 50), metadata={
                                  "description": "Codes of the squad members who went; the sender is added",
                                  "example": ["JLP-A03"]})
     started_at = ma.fields.AwareDateTime(required=True, metadata={"example": "2026-05-12T09:40:00+08:00"})
     ended_at = ma.fields.AwareDateTime(required=True, metadata={"example": "2026-05-12T10:10:00+08:00"})
     location = LocationField(allow_none=True, load_default=None, metadata={"example": _EXAMPLE_LOCATION})
-    narrative = _text(20000, required=True, metadata={"example": "二号窗口工作人员离岗约二十分钟，群众排队等候。"})
+    narrative = Text(20000, required=True, metadata={"example": "二号窗口工作人员离岗约二十分钟，群众排队等候。"})
 
 
 class VisitCreateSchema(VisitBodySchema):
@@ -209,7 +203,7 @@ class VisitQuerySchema(ma.Schema):
 
 
 class _FindingFields(_RecordBody):
-    category = ma.fields.String(required=True, validate=ma.validate.Length(1, 48), metadata={
+    category = Line(48, required=True, metadata={
         "description": "Code of an active finding category (GET /api/v1/finding-categories)",
         "example": "buck_passing"})
     severity = ma.fields.Enum(Severity, required=True, metadata={"description": _SEVERITY_HELP})
@@ -217,7 +211,7 @@ class _FindingFields(_RecordBody):
         "description": "The person involved, where known: staff of the unit (or of a section below it)"})
     occurred_at = ma.fields.AwareDateTime(required=True, metadata={"example": "2026-05-12T09:55:00+08:00"})
     location = LocationField(allow_none=True, load_default=None, metadata={"example": _EXAMPLE_LOCATION})
-    description = _text(20000, required=True, metadata={"example": "窗口人员以材料不全为由三次退回，未一次性告知。"})
+    description = Text(20000, required=True, metadata={"example": "窗口人员以材料不全为由三次退回，未一次性告知。"})
 
 
 class FindingBodySchema(_FindingFields):
@@ -274,7 +268,7 @@ class FindingQuerySchema(ma.Schema):
 
 
 class BatchArgsSchema(ma.Schema):
-    name = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 200), metadata={
+    name = Line(200, load_default=None, metadata={
         "description": "A name for the batch", "example": "2026年4月 政务服务中心办件"})
     jurisdiction_id = ma.fields.UUID(load_default=None, metadata={
         "description": "Whose cases; defaults to the caller's jurisdiction"})
@@ -314,8 +308,8 @@ class CaseSchema(ma.Schema):
     unit_id = ma.fields.UUID(allow_none=True, metadata={"description": "The directory's unit, when matched"})
     service = ma.fields.String(metadata={"example": "不动产转移登记"})
     completed_on = ma.fields.Date()
-    applicant_name = ma.fields.String(allow_none=True)
-    applicant_contact = ma.fields.String()
+    applicant_name = ma.fields.String(allow_none=True, metadata={"x-identity": "applicant"})
+    applicant_contact = ma.fields.String(metadata={"x-identity": "applicant"})
     outcome = ma.fields.Nested(OutcomeSchema, allow_none=True, metadata={
         "description": "The calls recorded so far; null before the first"})
 
@@ -361,8 +355,8 @@ class CallbackBodySchema(_RecordBody):
     reached = ma.fields.Boolean(required=True)
     satisfied = ma.fields.Boolean(load_default=None, allow_none=True, metadata={
         "description": "Whether the applicant is satisfied; only when reached"})
-    problem = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(0, 20000),
-                               metadata={"example": "办理时多次被要求补交同一份材料。"})
+    problem = Text(20000, blank=True, load_default=None, allow_none=True,
+                   metadata={"example": "办理时多次被要求补交同一份材料。"})
 
 
 class CallbackCreateSchema(CallbackBodySchema):

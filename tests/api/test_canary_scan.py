@@ -190,3 +190,55 @@ def test_no_answer_to_the_writes_that_built_the_district_shows_an_identity_outsi
     assert {a[0] for a in answers} == set(Role) - {Role.admin} and len(answers) >= 25
     assert [hit for role, method, url, status, data in answers
             for hit in scanner.find(data, where=f"{role.value} {method} {url} -> {status}")] == []
+
+
+#: The only tables that may hold a monitor's or a complainant's identity.
+IDENTITY_TABLES = {"monitor_identities", "case_complainant_contacts"}
+
+
+def test_no_stored_row_outside_the_identity_tables_holds_an_identity_idempotency_answers_and_custody_included(
+        district):
+    """Disclosures tried with and without an Idempotency-Key, identities written under one: then every row of
+    every other table (stored idempotency answers, custody entries, disclosure rows, sync changes …) is scanned."""
+    from sqlalchemy import func, select
+
+    from field.models import Base, IdempotencyKey
+    from field.models.custody import CustodyEntry
+
+    client, scanner, ids = district.app.test_client(), _scanner(district), district.ids
+    admin, office = district.headers[Role.admin], district.headers[Role.reviewer]
+    unmask = f"/api/v1/squads/{ids['squad_id']}/members/{ids['user_id']}/unmask"
+    complainant = f"/api/v1/cases/{ids['case_id']}/complainant"
+    for n, url in enumerate((unmask, complainant)):
+        keyed = client.post(url, headers={**admin, "Idempotency-Key": f"canary-{n}"}, json={"reason": "核实身份"})
+        assert keyed.status_code == 422 and scanner.find(keyed.data) == []
+        shown = client.post(url, headers=admin, json={"reason": "核实身份"})
+        assert shown.status_code == 200 and scanner.find(shown.data), "the disclosure showed the identity"
+    # Writes that carry an identity in, under a key: their stored answers must not carry it out.
+    enlisted = client.post(f"/api/v1/squads/{ids['squad_id']}/members",
+                           headers={**admin, "Idempotency-Key": "canary-enlist"},
+                           json={"real_name": f"王{district.marker}", "phone": district.phones[0],
+                                 "password": "correct horse battery"})
+    opened = client.post("/api/v1/cases", headers={**office, "Idempotency-Key": "canary-case"}, json={
+        "kind": "work_style", "title": "再次投诉", "complaint": {
+            "channel": "letter", "received_at": "2026-01-05T09:00:00+08:00", "text": "来信反映窗口推诿",
+            "complainant_name": f"赵{district.marker}", "complainant_contact": district.phones[1]}})
+    assert enlisted.status_code == opened.status_code == 201, (enlisted.get_json(), opened.get_json())
+
+    hits, rows = [], {}
+    with district.app.extensions["SESSION_FACTORY"]() as s:
+        for table in Base.metadata.sorted_tables:
+            if table.name in IDENTITY_TABLES:
+                continue
+            for row in s.execute(select(table)).mappings():
+                rows[table.name] = rows.get(table.name, 0) + 1
+                data = json.dumps(dict(row), default=str, ensure_ascii=False).encode()
+                hits += scanner.find(data, where=f"table {table.name}")
+        stored = s.execute(select(func.count()).select_from(IdempotencyKey)
+                           .where(IdempotencyKey.response_body.is_not(None))).scalar_one()
+        disclosures = s.execute(select(CustodyEntry.kind).where(CustodyEntry.kind.like("%unmasked"))).scalars().all()
+        identities = sum(scanner.find(json.dumps(dict(r), default=str, ensure_ascii=False).encode()) != []
+                         for t in IDENTITY_TABLES for r in s.execute(select(Base.metadata.tables[t])).mappings())
+    assert hits == []
+    assert stored >= 2 and {"squad.member_unmasked", "case.complainant_unmasked"} <= set(disclosures)
+    assert identities >= 4 and rows.get("custody_entries", 0) > 20  # the scan looked where the identities are

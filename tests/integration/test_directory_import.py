@@ -212,3 +212,19 @@ def test_a_batch_the_database_refuses_is_replayed_row_by_row_and_loses_no_good_r
     assert _count(session, Enterprise) == 3
     # The refused attempt's feed entries went with it: one entry per enterprise created.
     assert session.execute(select(func.count(Change.seq))).scalar_one() == feed_before + 2
+
+
+def test_imported_cells_follow_the_text_policy_a_bad_cell_costs_only_its_row(session, tree, tmp_path):
+    units_csv = _write(tmp_path / "units.csv", [
+        "jurisdiction_code,name,kind,parent,address,lon,lat,crs,accuracy_m",
+        "500107,区市场监管局,部门,,杨家坪,106.51,29.50,,",
+        "500107,\u200b,科室,区市场监管局,,,,,",
+        "500107,登记\u202e科注,科室,区市场监管局,,,,,",
+        "500107,综合窗口,窗口,区市场监管局,杨家坪\u2066正街,,,,",
+        "500107,Cafe\u0301 窗口,窗口,区市场监管局,,,,,",
+    ])
+    report = _run(session, "units", units_csv)
+    assert [(r.row, r.reason.split(":")[0]) for r in report.rejected] == [(3, "name"), (4, "name"), (5, "address")]
+    assert "U+202E" in report.rejected[1].reason
+    names = set(session.execute(select(Unit.name)).scalars())
+    assert names == {"区市场监管局", "Café 窗口"}
