@@ -122,7 +122,8 @@ def years_to_check(today: date) -> list[int]:
 
 
 def uncovered_jurisdictions(session: Session, year: int, within: Jurisdiction | None = None) -> list[str]:
-    """Codes of the jurisdictions (in ``within``'s subtree) where someone works and no declaration of ``year`` applies."""
+    """Codes of the jurisdictions (of ``within``'s subtree) where someone works and no declaration of ``year``
+    applies; ``within`` itself counts whoever works there."""
     declaring = aliased(Jurisdiction)
     covered = exists().where(CalendarYear.year == year, CalendarYear.jurisdiction_id == declaring.id,
                              Jurisdiction.path.startswith(declaring.path))
@@ -190,7 +191,8 @@ def coverage(session: Session, jurisdiction: Jurisdiction, today: date) -> Cover
         select(CalendarYear, Jurisdiction, User.display_name)
         .join(Jurisdiction, Jurisdiction.id == CalendarYear.jurisdiction_id)
         .outerjoin(User, User.id == CalendarYear.created_by_id)
-        .where(or_(CalendarYear.jurisdiction_id.in_(chain), CalendarYear.jurisdiction_id.in_(subtree(jurisdiction.path))))
+        .where(or_(CalendarYear.jurisdiction_id.in_(chain),
+                   CalendarYear.jurisdiction_id.in_(subtree(jurisdiction.path))))
         .order_by(CalendarYear.year, Jurisdiction.path)).all()
     declared = [DeclaredYearView(row, where, name, row.id in applying) for row, where, name in rows]
     return Coverage(LIBRARY_VERSION, sorted(LIBRARY_YEARS), declared, calendar_warnings(session, today, jurisdiction))

@@ -343,7 +343,8 @@ def _resolve_filing(session: Session, user: User, unit: Unit, body: dict, today:
         inspectors.append(session.get(User, inspector_id))
     return {"filing_kind": kind, "purpose": body["purpose"].strip(), "legal_basis": body["legal_basis"].strip(),
             "exemption_basis": exemption, "planned_start": body["planned_start"], "planned_end": body["planned_end"],
-            "filed_on": today, "notice_provisional": notice_provisional, "enterprises": enterprises, "inspectors": inspectors,
+            "filed_on": today, "notice_provisional": notice_provisional, "enterprises": enterprises,
+            "inspectors": inspectors,
             "device_time": body["device_time"], "declared_attachments": canonical_body(body.get("declared_attachments", []))}
 
 

@@ -36,7 +36,8 @@ def upgrade() -> None:
     sa.Column('calendar_year_id', sa.Uuid(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('working', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['calendar_year_id'], ['calendar_years.id'], name=op.f('fk_calendar_year_days_calendar_year_id_calendar_years'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['calendar_year_id'], ['calendar_years.id'],
+                            name=op.f('fk_calendar_year_days_calendar_year_id_calendar_years'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('calendar_year_id', 'day', name=op.f('pk_calendar_year_days'))
     )
     op.add_column('cases', sa.Column('deadline_provisional', sa.Boolean(), nullable=False,

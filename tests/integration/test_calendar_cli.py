@@ -145,8 +145,9 @@ def test_a_year_declared_before_schedules_were_kept_becomes_weekends_only(backen
                               "VALUES (:id, '500000', '重庆市', 'province', '/500000/', :t, :t)"),
                          {"id": _uuid(backend, 1), "t": utcnow()})
             conn.execute(text("INSERT INTO users (id, username, display_name, role, password_hash, jurisdiction_id, "
-                              "disabled, created_at, updated_at) VALUES (:id, 'old-admin', 'A', 'admin', 'x', :j, false, "
-                              ":t, :t)"), {"id": _uuid(backend, 2), "j": _uuid(backend, 1), "t": utcnow()})
+                              "disabled, created_at, updated_at) "
+                              "VALUES (:id, 'old-admin', 'A', 'admin', 'x', :j, false, :t, :t)"),
+                         {"id": _uuid(backend, 2), "j": _uuid(backend, 1), "t": utcnow()})
             conn.execute(text("INSERT INTO calendar_years (id, jurisdiction_id, year, created_by_id, created_at, "
                               "updated_at) VALUES (:id, :j, 2031, :u, :t, :t)"),
                          {"id": _uuid(backend, 3), "j": _uuid(backend, 1), "u": _uuid(backend, 2), "t": utcnow()})
