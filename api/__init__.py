@@ -15,6 +15,7 @@ from schemas.common import GeoJSONGeometry, ProblemSchema
 
 from .auth import init_auth
 from .bodies import BodyGuardDoc, init_json_guard
+from .clock import init_clock
 from .compression import init_compression
 from .config import load_config
 from .db import init_db
@@ -80,6 +81,7 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     init_db(app)
+    init_clock(app)
     init_compression(app)  # first: its after_request runs last, on the final body
     init_auth(app)
     init_json_guard(app)

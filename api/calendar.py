@@ -1,4 +1,4 @@
-"""The working-day calendar: official holidays and make-up days plus the office's overrides."""
+"""The working-day calendar: official holidays and make-up days, declared years, and the office's overrides."""
 
 from __future__ import annotations
 
@@ -8,24 +8,26 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import calendar
+from field import calendar, calendar_years
 from field.models import CalendarOverride, Role
 from field.pages import paginate
 from schemas.calendar import (
+    CoverageSchema,
     DaysArgsSchema,
     DaySchema,
+    DeclaredYearSchema,
     OverrideCreateSchema,
     OverrideSchema,
     YearCreateSchema,
-    YearSchema,
 )
 from schemas.common import PageArgsSchema, page_of
 
 from .auth import authenticated, current_user
+from .clock import office_day
 from .db import commit, db
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar",
-                description="Working days (official calendar with 调休, plus local overrides)")
+                description="Working days (official calendar with 调休, declared years, plus local overrides)")
 
 
 @blp.route("/days")
@@ -35,11 +37,12 @@ blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar",
 def days(args):
     """Which days from..to are working days for the caller's jurisdiction
 
-    A date in a year the calendar does not cover is a 422: nothing is guessed.
+    A day of a year without a schedule (neither chinese-calendar nor a declaration has it)
+    is answered on weekends alone and marked ``provisional``.
     """
     cal = calendar.calendar_for(db(), current_user().jurisdiction)
     span = (args["end"] - args["start"]).days + 1
-    return [{"date": d, "working": cal.is_working_day(d)}
+    return [{"date": d, "working": cal.is_working_day(d), "provisional": cal.is_provisional(d)}
             for d in (args["start"] + dt.timedelta(days=i) for i in range(span))]
 
 
@@ -74,13 +77,26 @@ def delete_override(override_id: uuid.UUID):
     commit()
 
 
-@blp.route("/years", methods=["POST"])
-@blp.arguments(YearCreateSchema)
-@blp.response(201, YearSchema)
-@blp.alt_response(409, response="CONFLICT")
-@authenticated(Role.admin)
-def declare_year(body):
-    """Declare a year covered before the official table has it (enter its holidays first)"""
-    row = calendar.declare_year(db(), current_user(), body["year"])
-    commit()
-    return row
+@blp.route("/years")
+class Years(MethodView):
+    @blp.response(200, CoverageSchema)
+    @authenticated()
+    def get(self):
+        """What the calendar covers: chinese-calendar's years, declared years, and the missing-year warning"""
+        return calendar_years.coverage(db(), current_user().jurisdiction, office_day())
+
+    @blp.arguments(YearCreateSchema)
+    @blp.response(201, DeclaredYearSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @authenticated(Role.admin)
+    def post(self, body):
+        """Declare a year with its official schedule (holidays and make-up working days) for your jurisdiction
+
+        The document is checked as a whole; each problem names its field (``holidays.3``).
+        A year without holidays needs ``"weekends_only": true``. Provisional deadlines of
+        the jurisdiction's cases are recomputed in the same transaction.
+        """
+        declared = calendar_years.declare_year(db(), current_user(), today=office_day(), **body)
+        commit()
+        return declared

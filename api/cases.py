@@ -48,6 +48,7 @@ from schemas.cases import (
 from schemas.common import PageArgsSchema, page_of
 
 from .auth import authenticated, current_device, current_user
+from .clock import office_day
 from .db import commit, db, streamed
 from .evidence import blob_store
 from .idempotency import discloses_identity
@@ -122,9 +123,9 @@ class CasesCsv(MethodView):
     def get(self, query):
         """The cases of the list's filters as CSV for the office's spreadsheets"""
         stmt = cases.cases_query(current_user(), **query)
-        chunks = case_exports.csv_chunks(db(), stmt, cases.office_today())
+        chunks = case_exports.csv_chunks(db(), stmt, office_day())
         return Response(streamed(chunks), mimetype="text/csv",
-                        headers={"Content-Disposition": content_disposition(f"cases-{cases.office_today()}.csv")})
+                        headers={"Content-Disposition": content_disposition(f"cases-{office_day()}.csv")})
 
 
 @blp.route("/cases/export.geojson")
@@ -137,7 +138,7 @@ class CasesGeoJson(MethodView):
     def get(self, query, crs):
         """The cases of the list's filters as a GeoJSON FeatureCollection"""
         stmt = cases.cases_query(current_user(), **query)
-        chunks = case_exports.geojson_chunks(db(), stmt, cases.office_today(), crs)
+        chunks = case_exports.geojson_chunks(db(), stmt, office_day(), crs)
         return Response(streamed(chunks), mimetype=GEOJSON_MIME)
 
 

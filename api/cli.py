@@ -1,4 +1,4 @@
-"""The ``fieldwatch`` command: serve, migrate, create the first admin, seed a demo."""
+"""The ``fieldwatch`` command: serve, migrate, create the first admin, seed a demo (``calendar``: calendar_cli.py)."""
 
 from __future__ import annotations
 
@@ -350,6 +350,9 @@ def seed_taxonomy():
     click.echo(f"finding categories: {report.created} added, {report.updated} relabelled, "
                f"{report.unchanged} unchanged")
 
+
+# The calendar group lives in its own module and registers itself on ``main``.
+from . import calendar_cli  # noqa: E402,F401
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,7 +14,6 @@ from evidence import errors as evidence_errors
 from evidence import service as evidence_service
 from evidence import uploads as evidence_uploads
 from field import errors as domain
-from field.workdays import CalendarNotCovered
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,6 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
     domain.Conflict: "conflict",
     domain.InvalidInput: "validation-failed",
     domain.DomainError: "validation-failed",
-    CalendarNotCovered: "validation-failed",
     evidence_errors.UnsupportedMedia: "unsupported-media-type",
     evidence_errors.TooLarge: "payload-too-large",
     evidence_errors.OffsetMismatch: "conflict",

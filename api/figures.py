@@ -13,6 +13,7 @@ from field import figures
 from schemas.figures import FiguresArgsSchema, FiguresSchema
 
 from .auth import authenticated, current_user
+from .clock import office_day
 from .db import db
 
 blp = Blueprint("figures", __name__, url_prefix="/api/v1",
@@ -44,7 +45,7 @@ def get_figures(args):
     Office staff only (others: 404). ``?format=csv`` answers one row per number, UTF-8 with a BOM.
     """
     result = figures.figures(db(), current_user(), start=args["start"], end=args["end"],
-                             jurisdiction_id=args["jurisdiction_id"])
+                             jurisdiction_id=args["jurisdiction_id"], today=office_day())
     if args["format"] == "csv":
         return _csv(result)
     return result

@@ -33,6 +33,7 @@ from schemas.inspections import (
 )
 
 from .auth import authenticated, current_user
+from .clock import office_day
 from .db import commit, db
 from .located import located
 from .submissions import receipt, status_of
@@ -119,7 +120,7 @@ class Filings(MethodView):
         first allowed day. Approval is the generic review (accepted = approved).
         """
         filing_id = body.pop("id")
-        result = inspections.file_inspection(db(), receipt(), filing_id, body, today=inspections.office_today())
+        result = inspections.file_inspection(db(), receipt(), filing_id, body, today=office_day())
         commit()
         return result.record, status_of(result)
 
@@ -146,7 +147,7 @@ class FilingById(MethodView):
         """
         filing = inspections.get_filing(db(), current_user(), filing_id)
         note = body.pop("amendment_note")
-        inspections.amend_filing(db(), current_user(), filing, body, today=inspections.office_today(), comment=note)
+        inspections.amend_filing(db(), current_user(), filing, body, today=office_day(), comment=note)
         commit()
         return filing
 

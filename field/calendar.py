@@ -1,8 +1,9 @@
-"""The working-day calendar of a jurisdiction: the official one plus the office's overrides.
+"""The working-day calendar of a jurisdiction: the official one, declared years and the office's overrides.
 
-Overrides entered for a jurisdiction apply to it and everything below it (a city's
-local holiday holds in its districts); when two levels disagree about a day, the
-lower level wins, being the more specific.
+Overrides and declared years entered for a jurisdiction apply to it and everything below
+it (a city's local holiday holds in its districts, and so does the schedule of 2027 that a
+city declared); when two levels disagree, the lower level wins, being the more specific:
+for an override, that day; for a declared year, its whole schedule (docs/calendar.md).
 """
 
 from __future__ import annotations
@@ -10,36 +11,53 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .errors import Conflict, InvalidInput, NotAllowed, NotFound
+from .errors import Conflict, NotAllowed, NotFound
 from .models import CalendarOverride, CalendarYear, Jurisdiction, Role, User
 from .scope import in_scope
-from .workdays import LIBRARY_YEARS, CalendarNotCovered, WorkCalendar
+from .workdays import LIBRARY_YEARS, WorkCalendar, YearSchedule
 
-__all__ = ["calendar_for", "CalendarNotCovered", "add_override", "remove_override", "declare_year",
-           "overrides_query", "LIBRARY_YEARS"]
+__all__ = ["calendar_for", "add_override", "remove_override", "overrides_query", "declared_on_chain",
+           "schedule_of", "ancestor_ids", "LIBRARY_YEARS"]
 
 
-def _ancestor_ids(session: Session, jurisdiction: Jurisdiction) -> list[uuid.UUID]:
+def ancestor_ids(session: Session, jurisdiction: Jurisdiction) -> list[uuid.UUID]:
     """The jurisdiction and those above it, from the top down (its path holds their codes)."""
     codes = [c for c in jurisdiction.path.strip("/").split("/") if c]
     rows = dict(session.execute(select(Jurisdiction.code, Jurisdiction.id).where(Jurisdiction.code.in_(codes))).all())
     return [rows[c] for c in codes if c in rows]
 
 
+def declared_on_chain(session: Session, chain: list[uuid.UUID]) -> dict[int, CalendarYear]:
+    """Per year, the declaration that applies at the end of ``chain`` (top-down ids): the lowest one."""
+    depth = {jid: i for i, jid in enumerate(chain)}
+    best: dict[int, CalendarYear] = {}
+    for row in session.execute(select(CalendarYear).where(CalendarYear.jurisdiction_id.in_(chain))).scalars():
+        if row.year not in best or depth[best[row.year].jurisdiction_id] < depth[row.jurisdiction_id]:
+            best[row.year] = row
+    return best
+
+
+def schedule_of(row: CalendarYear) -> YearSchedule:
+    return YearSchedule(row.year, frozenset(row.holidays), frozenset(row.makeup_workdays), row.weekends_only)
+
+
 def calendar_for(session: Session, jurisdiction: Jurisdiction) -> WorkCalendar:
-    chain = _ancestor_ids(session, jurisdiction)
+    chain = ancestor_ids(session, jurisdiction)
     depth = {jid: i for i, jid in enumerate(chain)}
     overrides: dict[dt.date, tuple[int, bool]] = {}
     for o in session.execute(select(CalendarOverride).where(CalendarOverride.jurisdiction_id.in_(chain))).scalars():
         level = depth[o.jurisdiction_id]
         if o.day not in overrides or overrides[o.day][0] < level:
             overrides[o.day] = (level, o.working)
-    years = set(session.execute(select(CalendarYear.year).where(CalendarYear.jurisdiction_id.in_(chain))).scalars())
-    return WorkCalendar({d: w for d, (_, w) in overrides.items()}, covered_years_extra=years)
+    # A year the installed chinese-calendar knows is the library's: what was declared by hand
+    # for it no longer counts (kept in the table, shown as superseded).
+    schedules = [schedule_of(row) for year, row in declared_on_chain(session, chain).items()
+                 if year not in LIBRARY_YEARS]
+    return WorkCalendar({d: w for d, (_, w) in overrides.items()}, schedules)
 
 
 def _require_admin(actor: User) -> None:
@@ -71,25 +89,10 @@ def remove_override(session: Session, actor: User, override_id: uuid.UUID) -> No
     session.flush()
 
 
-def declare_year(session: Session, actor: User, year: int) -> CalendarYear:
-    """Declare ``year`` covered: its holidays must have been entered as overrides first."""
-    _require_admin(actor)
-    if year in LIBRARY_YEARS:
-        raise InvalidInput("year", f"{year} is in the official calendar already.")
-    row = CalendarYear(jurisdiction_id=actor.jurisdiction_id, year=year, created_by_id=actor.id)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        raise Conflict(f"{year} is declared already.") from None
-    return row
-
-
 def overrides_query(actor: User):
     """Overrides that apply to the caller: those of their jurisdiction, below it, and above it."""
     stmt = select(CalendarOverride)
     codes = [c for c in actor.jurisdiction.path.strip("/").split("/") if c]
     above = select(Jurisdiction.id).where(Jurisdiction.code.in_(codes))
-    from sqlalchemy import or_
     return stmt.where(or_(in_scope(CalendarOverride.jurisdiction_id, actor),
                           CalendarOverride.jurisdiction_id.in_(above)))

@@ -79,7 +79,7 @@ CSV_COLUMNS = [
     ("滞办告知次数", "delay_notices"), ("是否超期", "overdue"), ("承办人", "handler"), ("案件来源", "sources"),
     ("投诉渠道", "complaint_channel"), ("涉及单位", "units"), ("涉及人员", "persons"), ("处理结果", "dispositions"),
     ("办结日期", "closed_on"), ("办理用时(工作日)", "handling_working_days"), ("撤销理由", "dismissed_reason"),
-    ("通报次数", "notices"),
+    ("通报次数", "notices"), ("按双休日临时计算", "provisional"),
 ]
 
 
@@ -144,6 +144,9 @@ def case_properties(case: Case, today: date, *, labels: bool) -> dict:
         "dispositions": "; ".join(_disposition_text(d) for d in case.dispositions),
         "closed_on": _d(case.closed_on), "handling_working_days": case.handling_working_days,
         "dismissed_reason": case.dismissed_reason, "notices": len(case.notices),
+        # Counted over a year without a declared schedule (docs/calendar.md): which values, in GeoJSON.
+        "provisional": ("是" if case.provisional else "否") if labels else case.provisional,
+        **({} if labels else {"provisional_fields": case.provisional_fields}),
     }
 
 
@@ -371,6 +374,7 @@ def case_summary(export: EvidenceExport) -> dict:
         "title": case.title, "jurisdiction": {"code": case.jurisdiction.code, "name": case.jurisdiction.name},
         "opened_on": _d(case.opened_on), "deadline": _d(case.deadline),
         "effective_deadline": _d(case.effective_deadline), "closed_on": _d(case.closed_on),
+        "provisional_fields": case.provisional_fields,
         "complaint_channel": case.complaint.channel.value if case.complaint else None,
         "sources": [{"record_id": str(s.record_id), "kind": s.record_kind} for s in case.sources],
         "evidence": [{"sha256": p.sha256, "file": member_name(p), "media": p.media, "mime": p.mime, "size": p.size,

@@ -16,8 +16,10 @@ have neither gaps nor duplicates. Around it:
 - ``case_subjects``: units and persons of the directory (in scope; a person carries their unit).
 - the clock: ``opened_on`` (office day, Asia/Shanghai) + the kind's limit in working days
   (``DEFAULT_TIME_LIMITS``, overridable per jurisdiction in ``case_time_limits``, snapshot on
-  the case as ``time_limit_days``) on ``field.calendar.calendar_for`` gives ``deadline``;
-  ``case_delay_notices`` (滞办告知书) are appended, never changed, and the latest new date is
+  the case as ``time_limit_days``) on ``field.calendar.calendar_for`` gives ``deadline``
+  (field/deadlines.py: counted on weekends alone and marked provisional over a year without
+  a declared schedule, recomputed when it is declared); ``case_delay_notices`` (滞办告知书)
+  are appended, never changed, and the latest new date, when later than the deadline, is
   the ``effective_deadline``. Overdue: not ended and ``effective_deadline`` < today.
 - states: opened → investigating → deciding → rectifying → closed, and dismissed (with a
   reason) from any open state; ``InvalidTransition`` (409) names the allowed ones.
@@ -57,7 +59,7 @@ from sqlalchemy.orm import Session
 
 from evidence import custody
 
-from . import confidential, geo
+from . import clock, confidential, deadlines, geo
 from .accounts import resolve_jurisdiction
 from .calendar import calendar_for
 from .locations import Location
@@ -123,8 +125,8 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def office_today() -> date:
-    """Today in the office (Asia/Shanghai), from the server's clock."""
-    return utcnow().astimezone(OFFICE_TZ).date()
+    """Today in the office (Asia/Shanghai): field/clock.py, the one clock."""
+    return clock.office_today()
 
 
 class GatesMissing(InvalidTransition):
@@ -409,7 +411,8 @@ def open_case(session: Session, actor: User, *, kind: CaseKind, title: str, summ
                else _office_user(session, actor, actor.id, jurisdiction, "handler_id"))
 
     limit = next(t.working_days for t in time_limits(session, actor, jurisdiction) if t.kind is kind)
-    deadline = calendar_for(session, jurisdiction).add_working_days(opened_on, limit)
+    reckoned = deadlines.deadline_of(calendar_for(session, jurisdiction), opened_on, limit)
+    deadline = reckoned.value
     area = area_code(jurisdiction)
     seq = _allocate(session, area, opened_on.year)
     now = utcnow()
@@ -418,6 +421,7 @@ def open_case(session: Session, actor: User, *, kind: CaseKind, title: str, summ
                 jurisdiction_id=jurisdiction.id, jurisdiction=jurisdiction, opened_by_id=actor.id,
                 opened_by=actor, handler_id=handler.id, handler=handler, opened_at=now, opened_on=opened_on,
                 time_limit_days=limit, deadline=deadline, effective_deadline=deadline,
+                deadline_provisional=reckoned.provisional,
                 sources=[], subjects=[], delay_notices=[], gates=[], dispositions=[], notices=[])
     session.add(case)
     session.flush()
@@ -437,7 +441,8 @@ def open_case(session: Session, actor: User, *, kind: CaseKind, title: str, summ
     session.flush()
     _log(session, case, "case.opened", actor, number=case.number, kind=kind.value, title=title,
          handler_id=handler.id, opened_on=opened_on.isoformat(), time_limit_days=limit,
-         deadline=deadline.isoformat(), sources=[{"record_id": r.id, "kind": r.kind} for r in records],
+         deadline=deadline.isoformat(), **({"deadline_provisional": True} if reckoned.provisional else {}),
+         sources=[{"record_id": r.id, "kind": r.kind} for r in records],
          subjects=[_subject_data(s) for s in case.subjects],
          complaint={"channel": case.complaint.channel.value} if case.complaint else None)
     return case
@@ -537,8 +542,8 @@ def transition(session: Session, actor: User, case: Case, to: CaseState, reason:
         today = today or office_today()
         ended_on = max(today, case.opened_on)
         case.ended_on, case.ended_at = ended_on, utcnow()
-        case.handling_working_days = calendar_for(session, case.jurisdiction).working_days_between(
-            case.opened_on, ended_on)
+        handling = deadlines.handling_of(calendar_for(session, case.jurisdiction), case.opened_on, ended_on)
+        case.handling_working_days, case.handling_days_provisional = handling.value, handling.provisional
         case.ended_late = ended_on > case.effective_deadline
         if to is CaseState.closed:
             case.closed_on = ended_on
@@ -551,6 +556,8 @@ def transition(session: Session, actor: User, case: Case, to: CaseState, reason:
         data["reason"] = reason
     if case.ended_on:
         data.update(ended_on=case.ended_on.isoformat(), handling_working_days=case.handling_working_days)
+        if case.handling_days_provisional:
+            data["handling_days_provisional"] = True
     _log(session, case, "case.state_changed", actor, **data)
     return case
 

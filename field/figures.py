@@ -15,7 +15,11 @@ records is loaded into Python. The exceptions, said here so nobody is surprised:
   the cases *closed* in the period and takes the median in Python (portable SQL has no
   median). The working days themselves were counted with
   ``calendar_for(...).working_days_between(opened_on, ended_on)`` when the case ended
-  (field/cases.py stores them), so holidays and make-up days are already in;
+  (field/cases.py stores them), so holidays and make-up days are already in. Counted over
+  a year without a schedule they are provisional (``cases.handling_days_provisional``),
+  and so are the handling figures that read one, and the overdue count when a running
+  case's provisional deadline falls in or before the year counted in: those compared
+  numbers carry ``provisional: true``; ``warnings`` says which year lacks its schedule;
 - leader-visit compliance reuses ``field.leader_visits.assess`` (two grouped queries over
   the points; the periods owed are calendar arithmetic in Python);
 - the unit and enterprise rankings and the percentages are arithmetic over the grouped rows.
@@ -66,16 +70,18 @@ from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from .accounts import resolve_jurisdiction
+from .calendar_years import calendar_warnings
+from .clock import office_today
 from .errors import InvalidInput, NotFound
 from .leader_visits import Period, assess
-from .models import OFFICE_ROLES, Jurisdiction, ReviewState, User, utcnow
+from .models import OFFICE_ROLES, Jurisdiction, ReviewState, User
 from .models.cases import Case, CaseState, CaseSubject, Complaint, Disposition
 from .models.directory import Enterprise, MonitoringPoint, PersonRank, Unit
 from .models.inspections import InspectionMeasure, InspectionRecord
 from .models.reports import ContactReport, ReportType
 from .models.visits import Callback, CallbackSample, Finding, SampleCase
 from .monitoring import visible_points
-from .reports import CHINA_TIME, local_date
+from .reports import CHINA_TIME
 from .scope import subtree
 
 #: Measures that count as a penalty in the figures (see the module docstring).
@@ -146,14 +152,23 @@ def _case_numbers(session: Session, where, span: Span, as_of: date) -> dict[str,
     days = session.scalars(select(Case.handling_working_days).where(
         where, span.dates(Case.closed_on), Case.state == CaseState.closed,
         Case.handling_working_days.is_not(None))).all()
-    overdue = session.scalar(select(func.count(Case.id)).where(
-        where, Case.opened_on <= as_of, or_(Case.ended_on.is_(None), Case.ended_on > as_of),
-        Case.effective_deadline < as_of))
+    running = and_(where, Case.opened_on <= as_of, or_(Case.ended_on.is_(None), Case.ended_on > as_of))
+    overdue = session.scalar(select(func.count(Case.id)).where(running, Case.effective_deadline < as_of))
+    # Provisional counts (docs/calendar.md): a handling time counted on weekends alone, or a running
+    # case whose provisional effective deadline falls in or before the year counted in: only such a
+    # deadline can lie on either side of ``as_of`` once its year is declared.
+    handling_provisional = session.scalar(select(func.count(Case.id)).where(
+        where, span.dates(Case.closed_on), Case.state == CaseState.closed, Case.handling_days_provisional.is_(True)))
+    overdue_provisional = session.scalar(select(func.count(Case.id)).where(
+        running, Case.deadline_provisional.is_(True), Case.effective_deadline == Case.deadline,
+        Case.effective_deadline < date(as_of.year + 1, 1, 1)))
     return {
         "opened": opened, "closed": closed, "dismissed": dismissed, "overdue": overdue,
         "closure_rate": round(closed_of_opened * 100 / opened, 1) if opened else None,
         "handling_days_mean": round(float(mean), 1) if mean is not None else None,
         "handling_days_median": float(statistics.median(days)) if days else None,
+        "provisional": {"overdue": bool(overdue_provisional), "handling_days_mean": bool(handling_provisional),
+                        "handling_days_median": bool(handling_provisional)},
     }
 
 
@@ -161,7 +176,11 @@ def _cases(session: Session, where, span: Span, today: date) -> dict[str, Any]:
     prev = span.previous()
     now = _case_numbers(session, where, span, min(span.end, today))
     before = _case_numbers(session, where, prev, min(prev.end, today))
-    return {key: compare(now[key], before[key]) for key in now}
+    flags_now, flags_before = now.pop("provisional"), before.pop("provisional")
+    out = {key: compare(now[key], before[key]) for key in now}
+    for key in flags_now:
+        out[key]["provisional"] = flags_now[key] or flags_before[key]
+    return out
 
 
 def _dispositions(session: Session, where, span: Span) -> dict[str, Any]:
@@ -326,12 +345,14 @@ def figures(session: Session, user: User, *, start: date, end: date, jurisdictio
     span = Span(start, end)
     if span.days > MAX_DAYS:
         raise InvalidInput("from", f"A period spans at most {MAX_DAYS} days.")
-    today = today or local_date(utcnow())
+    today = today or office_today()
     jurisdiction: Jurisdiction = (resolve_jurisdiction(session, user, jurisdiction_id)
                                   if jurisdiction_id is not None else user.jurisdiction)
     within = subtree(jurisdiction.path)
     prev = span.previous()
     return {
+        "warnings": [{"code": w.code, "year": w.year, "message": w.message, "jurisdictions": w.jurisdictions}
+                     for w in calendar_warnings(session, today, jurisdiction)],
         "jurisdiction": {"id": jurisdiction.id, "code": jurisdiction.code, "name": jurisdiction.name},
         "period": {"from": span.start, "to": span.end},
         "previous_period": {"from": prev.start, "to": prev.end},
@@ -344,16 +365,23 @@ def figures(session: Session, user: User, *, start: date, end: date, jurisdictio
     }
 
 
-CSV_HEADER = ("section", "item_id", "item", "figure", "current", "previous", "change", "change_pct")
+CSV_HEADER = ("section", "item_id", "item", "figure", "current", "previous", "change", "change_pct", "provisional")
 
 
 def rows(result: dict[str, Any]) -> Iterator[tuple]:
-    """The figures as flat rows for a spreadsheet: one row per number (header: ``CSV_HEADER``)."""
+    """The figures as flat rows for a spreadsheet: one row per number (header: ``CSV_HEADER``).
+
+    Warnings come first (section ``warnings``, the message in ``current``); ``provisional``
+    is true or false for the figures that rest on the working-day calendar, blank elsewhere.
+    """
     def cmp(section, item_id, item, figure, c):
+        flag = c.get("provisional")
         return (section, item_id or "", item or "", figure, c["current"], c["previous"], c["change"],
-                c["change_pct"])
+                c["change_pct"], "" if flag is None else str(flag).lower())
 
     yield CSV_HEADER
+    for w in result["warnings"]:
+        yield ("warnings", "", w["year"], w["code"], w["message"], "", "", "", "")
     for key, c in result["cases"].items():
         yield cmp("cases", None, None, key, c)
     for rank, c in result["dispositions"]["persons_by_rank"].items():
@@ -363,7 +391,7 @@ def rows(result: dict[str, Any]) -> Iterator[tuple]:
     for u in result["units"]:
         for figure in ("findings", "complaints", "reports", "complaints_and_reports", "cases",
                        "rank_by_findings", "rank_by_complaints", "rank_by_cases", "loses_excellent_grade"):
-            yield ("units", u["unit_id"], u["name"], figure, u[figure], "", "", "")
+            yield ("units", u["unit_id"], u["name"], figure, u[figure], "", "", "", "")
     for figure in ("inspections", "penalties", "fines_total", "unfiled"):
         yield cmp("inspections", None, None, figure, result["inspections"][figure])
     for e in result["inspections"]["per_enterprise"]:
@@ -374,7 +402,7 @@ def rows(result: dict[str, Any]) -> Iterator[tuple]:
         if p["leader_visits"]:
             for figure in ("periods_due", "periods_visited", "periods_missed"):
                 yield ("monitoring_points", p["point_id"], p["name"], f"leader_visits_{figure}",
-                       p["leader_visits"][figure], "", "", "")
+                       p["leader_visits"][figure], "", "", "", "")
     for key, c in result["callbacks"].items():
         yield cmp("callbacks", None, None, key, c)
 

@@ -28,7 +28,10 @@ Rules:
 
 - Ad-hoc filings must be made 5 working days ahead: the window may start on
   ``calendar_for(unit's jurisdiction).earliest_date_after_notice(filed_on, 5)`` or later,
-  else 422 on ``planned_start`` with ``earliest`` in the problem. ``filed_on`` is the
+  else 422 on ``planned_start`` with ``earliest`` in the problem. A notice running into a
+  year without a declared schedule is counted on weekends alone and judged on that count
+  (``earliest_provisional`` in the problem, ``notice_provisional`` on the filing); it is not
+  judged again when the year is declared: the reviewer sees the flag. ``filed_on`` is the
   server's date in Asia/Shanghai when the filing is received: a phone's clock cannot
   backdate a filing, and a filing that waited offline counts from its arrival.
 - Annual-plan filings (filed at the start of the year in the campaigns) are not held to the
@@ -90,7 +93,7 @@ from sqlalchemy.orm import Session, selectin_polymorphic
 
 from evidence import custody
 
-from . import geo, records
+from . import clock, geo, records
 from .calendar import calendar_for
 from .errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from .models import OFFICE_ROLES, FieldRecord, Jurisdiction, ReviewState, Role, User, utcnow
@@ -128,8 +131,8 @@ def office_date(moment: datetime) -> date:
 
 
 def office_today() -> date:
-    """Today in the office (Asia/Shanghai), from the server's clock: the day a filing is made."""
-    return office_date(utcnow())
+    """Today in the office (Asia/Shanghai; field/clock.py, the one clock): the day a filing is made."""
+    return clock.office_today()
 
 
 # -- inspectors' units ------------------------------------------------------------------------------
@@ -283,27 +286,36 @@ def _resolve_enterprise(session: Session, user: User, enterprise_id: uuid.UUID, 
 # -- filings ----------------------------------------------------------------------------------------
 
 
-def check_window(session: Session, unit: Unit, kind: FilingKind, start: date, end: date, today: date) -> None:
-    """The window rules of each kind of filing, for a filing made on ``today`` (see the module docstring)."""
+def check_window(session: Session, unit: Unit, kind: FilingKind, start: date, end: date, today: date) -> bool:
+    """The window rules of each kind of filing, for a filing made on ``today`` (see the module docstring).
+
+    True when the ad-hoc notice was counted over a year without a declared schedule
+    (weekends alone): the filing is judged on that count all the same, and says so.
+    """
     if end < start:
         raise InvalidInput("planned_end", "The window ends before it starts.")
     if (end - start).days + 1 > MAX_WINDOW_DAYS:
         raise InvalidInput("planned_end", f"A window is at most {MAX_WINDOW_DAYS} days long.")
+    provisional = False
     if kind is FilingKind.ad_hoc:
         calendar = calendar_for(session, session.get(Jurisdiction, unit.jurisdiction_id))
         earliest = calendar.earliest_date_after_notice(today, AD_HOC_NOTICE_DAYS)
+        provisional = bool(calendar.provisional_years(today, earliest))
         if start < earliest:
+            caveat = (f" (counted on weekends alone: {earliest.year}'s holidays are not declared yet)"
+                      if provisional else "")
             raise InvalidInput(
                 "planned_start",
                 f"An ad-hoc inspection is filed {AD_HOC_NOTICE_DAYS} working days ahead: filed on "
-                f"{today.isoformat()}, its window may start on {earliest.isoformat()} at the earliest.",
-                earliest=earliest.isoformat())
+                f"{today.isoformat()}, its window may start on {earliest.isoformat()} at the earliest{caveat}.",
+                earliest=earliest.isoformat(), earliest_provisional=provisional)
     elif start < today:
         what = "An annual plan is for the year ahead" if kind is FilingKind.annual_plan else \
             "A statutory inspection is filed on the day it starts at the latest"
         raise InvalidInput("planned_start", f"{what}: the window may not start before today ({today.isoformat()}).")
     if kind is FilingKind.annual_plan and end.year != start.year:
         raise InvalidInput("planned_end", "An annual plan's window lies within one calendar year.")
+    return provisional
 
 
 def _resolve_filing(session: Session, user: User, unit: Unit, body: dict, today: date) -> dict:
@@ -315,7 +327,7 @@ def _resolve_filing(session: Session, user: User, unit: Unit, body: dict, today:
                                               "prior approval.")
     if kind is not FilingKind.statutory_exempt and exemption is not None:
         raise InvalidInput("exemption_basis", "Only a statutory_exempt filing has an exemption basis.")
-    check_window(session, unit, kind, body["planned_start"], body["planned_end"], today)
+    notice_provisional = check_window(session, unit, kind, body["planned_start"], body["planned_end"], today)
     enterprises: list[Enterprise] = []
     for i, enterprise_id in enumerate(body["enterprise_ids"]):
         if enterprise_id in {e.id for e in enterprises}:
@@ -331,7 +343,8 @@ def _resolve_filing(session: Session, user: User, unit: Unit, body: dict, today:
         inspectors.append(session.get(User, inspector_id))
     return {"filing_kind": kind, "purpose": body["purpose"].strip(), "legal_basis": body["legal_basis"].strip(),
             "exemption_basis": exemption, "planned_start": body["planned_start"], "planned_end": body["planned_end"],
-            "filed_on": today, "enterprises": enterprises, "inspectors": inspectors,
+            "filed_on": today, "notice_provisional": notice_provisional, "enterprises": enterprises,
+            "inspectors": inspectors,
             "device_time": body["device_time"], "declared_attachments": canonical_body(body.get("declared_attachments", []))}
 
 

@@ -3,29 +3,32 @@
 The State Council publishes each year's holidays and make-up working days (调休,
 usually Saturdays or Sundays next to a holiday) around November of the year
 before. ``chinese-calendar`` (PyPI, MIT, LKI/chinese-calendar) carries that table:
-version 1.11.0 covers 2004-2026 and raises ``NotImplementedError`` for any other
-year. A new release is needed, and should be installed, every year.
+version 1.11.0 covers 2004-2026. ``LIBRARY_YEARS`` is read from the installed
+release, so a newer one that knows 2027 is used as soon as it is installed.
 
-Rules of this module:
+Rules of this module (pure: no database, no clock):
 
-- A day is a working day per the library (make-up weekends included), unless the
-  office's ``overrides`` say otherwise: True makes it a working day, False a day
-  off (a local holiday, a typhoon closure). Overrides always win.
-- A year counts as covered when the library knows it, or when the admin has
-  declared it covered (``covered_years_extra``). In a declared year the library
-  has no data for, a day is a working day Monday to Friday, plus overrides: the
-  admin is expected to enter that year's holidays and make-up days as overrides
-  before declaring it.
-- A date outside the covered years is answered only if it has an explicit
-  override; otherwise ``CalendarNotCovered`` is raised, naming the date and the
-  year. Nothing is ever guessed, so a deadline running into an unpublished year
-  is refused rather than miscounted.
+- Overrides win over everything: True makes a day a working day, False a day off
+  (a local holiday, a typhoon closure).
+- A year the library knows is answered by the library (make-up weekends included).
+  The library wins over a declared schedule of the same year: once a release
+  carries the year, nothing kept by hand counts for it.
+- A declared year (``YearSchedule``: the schedule an admin entered from the State
+  Council's notice) is answered by its holidays and make-up days, Monday to Friday
+  working otherwise. ``weekends_only`` declares a year that has no holidays at all.
+- Any other year is **provisional**: Monday to Friday are working days, Saturday and
+  Sunday are not. Nothing is refused; instead every answer can say whether it rests
+  on a provisional day (``is_provisional``, ``provisional_years``), so that callers
+  mark what they computed and recompute it once the year is declared.
+
+``validate_schedule`` checks a schedule as a whole before it is declared.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import chinese_calendar
@@ -34,22 +37,12 @@ import chinese_calendar
 LIBRARY_YEARS: frozenset[int] = frozenset(
     range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
 )
+#: The installed release, shown with the years it covers.
+LIBRARY_VERSION: str = getattr(chinese_calendar, "__version__", "unknown")
+#: Years a schedule may be declared for: beyond them a date is a typo.
+DECLARABLE_YEARS = range(2000, 2101)
 
 _ONE_DAY = dt.timedelta(days=1)
-
-
-class CalendarNotCovered(ValueError):
-    """The working-day calendar of ``day``'s year is unknown (not in the library, not declared by the admin)."""
-
-    def __init__(self, day: dt.date, covered_years: Set[int]):
-        self.day = day
-        self.year = day.year
-        span = f"{min(covered_years)}-{max(covered_years)}" if covered_years else "none"
-        super().__init__(
-            f"no official working-day calendar for {day.year} (needed for {day.isoformat()}); "
-            f"covered years: {span}; an admin can declare {day.year} covered after entering its "
-            "holidays and make-up working days"
-        )
 
 
 def _plain_date(value: object, name: str) -> dt.date:
@@ -60,13 +53,86 @@ def _plain_date(value: object, name: str) -> dt.date:
     return value
 
 
+def _is_weekend(day: dt.date) -> bool:
+    return day.weekday() >= 5
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    """One year's official schedule: days off and make-up working days (the rest: Monday to Friday)."""
+
+    year: int
+    holidays: frozenset[dt.date] = frozenset()
+    makeup_workdays: frozenset[dt.date] = frozenset()
+    #: Declared on purpose with no holidays: Monday to Friday all year.
+    weekends_only: bool = False
+
+    def __post_init__(self):
+        problems = validate_schedule(self.year, sorted(self.holidays), sorted(self.makeup_workdays),
+                                     self.weekends_only)
+        if problems:
+            raise ValueError("; ".join(f"{field}: {message}" for field, message in problems))
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self.holidays:
+            return False
+        if day in self.makeup_workdays:
+            return True
+        return not _is_weekend(day)
+
+
+def validate_schedule(year: int, holidays: Sequence[dt.date], makeup_workdays: Sequence[dt.date],
+                      weekends_only: bool) -> list[tuple[str, str]]:
+    """Every problem of a schedule taken as a whole, as (field, message); empty when it is sound.
+
+    Fields are named as in the declaring document: ``holidays.3`` is the fourth holiday
+    as given. Rules: every date lies in ``year`` and appears once; a make-up working
+    day is a Saturday or a Sunday (on a weekday it would change nothing); no day is both
+    a holiday and a make-up day; a year with no holidays needs ``weekends_only``, which
+    in turn allows neither holidays nor make-up days.
+    """
+    problems: list[tuple[str, str]] = []
+    if isinstance(year, bool) or not isinstance(year, int) or year not in DECLARABLE_YEARS:
+        return [("year", f"A year from {DECLARABLE_YEARS.start} to {DECLARABLE_YEARS.stop - 1}.")]
+
+    def dates(name: str, days: Sequence[dt.date]) -> dict[dt.date, int]:
+        first: dict[dt.date, int] = {}
+        for i, day in enumerate(days):
+            _plain_date(day, f"{name}.{i}")
+            if day.year != year:
+                problems.append((f"{name}.{i}", f"{day.isoformat()} is not in {year}."))
+            elif day in first:
+                problems.append((f"{name}.{i}", f"{day.isoformat()} is listed twice ({name}.{first[day]})."))
+            else:
+                first[day] = i
+        return first
+
+    off, on = dates("holidays", holidays), dates("makeup_workdays", makeup_workdays)
+    for day, i in on.items():
+        if not _is_weekend(day):
+            problems.append((f"makeup_workdays.{i}", f"{day.isoformat()} is a {day.strftime('%A')}: a make-up "
+                                                     "working day (调休) is a Saturday or a Sunday."))
+    for day in sorted(off.keys() & on.keys()):
+        problems.append((f"holidays.{off[day]}", f"{day.isoformat()} is also a make-up working day "
+                                                 f"(makeup_workdays.{on[day]})."))
+        problems.append((f"makeup_workdays.{on[day]}", f"{day.isoformat()} is also a holiday "
+                                                       f"(holidays.{off[day]})."))
+    if weekends_only and (holidays or makeup_workdays):
+        problems.append(("weekends_only", "A weekends-only year has no holidays and no make-up days: "
+                                          "remove weekends_only, or the days."))
+    elif not weekends_only and not holidays:
+        problems.append(("holidays", f"No holidays given for {year}. Enter the State Council's schedule, or "
+                                     "declare a year without any holidays with \"weekends_only\": true."))
+    return problems
+
+
 class WorkCalendar:
-    """Working days of one office: the official calendar plus that office's overrides."""
+    """Working days of one office: the official calendar, declared years, and that office's overrides."""
 
     def __init__(
         self,
         overrides: Mapping[dt.date, bool] = MappingProxyType({}),
-        covered_years_extra: Set[int] = frozenset(),
+        schedules: Iterable[YearSchedule] = (),
     ):
         self._overrides: dict[dt.date, bool] = {}
         for day, working in overrides.items():
@@ -74,32 +140,61 @@ class WorkCalendar:
             if not isinstance(working, bool):
                 raise TypeError(f"override for {day.isoformat()} must be True (working) or False (day off)")
             self._overrides[day] = working
-        for year in covered_years_extra:
-            if isinstance(year, bool) or not isinstance(year, int) or not dt.MINYEAR <= year <= dt.MAXYEAR:
-                raise ValueError(f"covered year must be a year number, got {year!r}")
-        self._covered_years = LIBRARY_YEARS | frozenset(covered_years_extra)
+        self._schedules: dict[int, YearSchedule] = {}
+        for schedule in schedules:
+            if not isinstance(schedule, YearSchedule):
+                raise TypeError(f"a schedule must be a YearSchedule, got {type(schedule).__name__}")
+            if schedule.year in self._schedules:
+                raise ValueError(f"two schedules for {schedule.year}")
+            self._schedules[schedule.year] = schedule
 
     @property
     def covered_years(self) -> frozenset[int]:
-        """Years fully answerable: the library's plus those the admin declared covered."""
-        return self._covered_years
+        """Years answered from an official schedule: the library's plus the declared ones."""
+        return LIBRARY_YEARS | frozenset(self._schedules)
+
+    @property
+    def schedules(self) -> Mapping[int, YearSchedule]:
+        return MappingProxyType(self._schedules)
 
     @property
     def overrides(self) -> Mapping[dt.date, bool]:
         return MappingProxyType(self._overrides)
+
+    def is_provisional(self, day: dt.date) -> bool:
+        """Whether ``day`` is answered by the provisional rule (weekends alone): no schedule, no override."""
+        day = _plain_date(day, "day")
+        return day not in self._overrides and day.year not in LIBRARY_YEARS and day.year not in self._schedules
 
     def is_working_day(self, day: dt.date) -> bool:
         day = _plain_date(day, "day")
         if day in self._overrides:
             return self._overrides[day]
         if day.year in LIBRARY_YEARS:
-            try:
-                return chinese_calendar.is_workday(day)
-            except NotImplementedError:  # LIBRARY_YEARS and the library disagree: refuse, do not guess
-                raise CalendarNotCovered(day, self._covered_years) from None
-        if day.year in self._covered_years:
-            return day.weekday() < 5
-        raise CalendarNotCovered(day, self._covered_years)
+            return chinese_calendar.is_workday(day)
+        if day.year in self._schedules:
+            return self._schedules[day.year].is_working_day(day)
+        return not _is_weekend(day)
+
+    def provisional_years(self, a: dt.date, b: dt.date) -> frozenset[int]:
+        """The years of the provisional days in (a, b] (or (b, a]): the days a count from ``a`` to ``b`` reads.
+
+        Empty means that ``add_working_days``, ``working_days_between`` or
+        ``earliest_date_after_notice`` spanning a..b rested only on official schedules
+        and overrides. Otherwise the answer was computed on weekends alone for those years.
+        """
+        a, b = _plain_date(a, "a"), _plain_date(b, "b")
+        lo, hi = min(a, b), max(a, b)
+        years = set()
+        for year in range(lo.year, hi.year + 1):
+            if year in LIBRARY_YEARS or year in self._schedules:
+                continue
+            first = max(lo + _ONE_DAY, dt.date(year, 1, 1))
+            last = min(hi, dt.date(year, 12, 31))
+            # Overrides answer their own days: the year is read provisionally on any other day of the span.
+            if (last - first).days + 1 > sum(1 for d in self._overrides if first <= d <= last):
+                years.add(year)
+        return frozenset(years)
 
     def add_working_days(self, start: dt.date, n: int) -> dt.date:
         """The n-th working day after ``start`` (before it if n < 0); ``start`` itself is not counted.

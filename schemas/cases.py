@@ -275,6 +275,13 @@ class AccountabilityCaseSchema(ma.Schema):
     dismissed_reason = ma.fields.String(allow_none=True)
     handling_working_days = ma.fields.Integer(allow_none=True)
     ended_late = ma.fields.Boolean(allow_none=True)
+    provisional = ma.fields.Boolean(metadata={
+        "description": "Some of the case's dates or counts ran into a year without a declared working-day "
+                       "schedule and were counted on weekends alone; they are recomputed (and logged in the "
+                       "timeline) when the year is declared (docs/calendar.md)"})
+    provisional_fields = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Which: deadline, effective_deadline, overdue, ended_late, handling_working_days",
+        "example": ["deadline", "effective_deadline", "overdue"]})
     sources = ma.fields.List(ma.fields.Nested(CaseSourceRefSchema))
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()

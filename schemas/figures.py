@@ -22,6 +22,9 @@ class FiguresComparedSchema(ma.Schema):
     previous = ma.fields.Raw(allow_none=True)
     change = ma.fields.Raw(allow_none=True)
     change_pct = ma.fields.Float(allow_none=True, metadata={"description": "None when the previous value is 0"})
+    provisional = ma.fields.Boolean(metadata={
+        "description": "Only on figures that rest on the working-day calendar (overdue, handling days): true when "
+                       "a value read was counted over a year without a declared schedule (docs/calendar.md)"})
 
 
 def _compared():
@@ -113,7 +116,16 @@ class CallbackFiguresSchema(ma.Schema):
     dissatisfied = _compared()
 
 
+class FiguresWarningSchema(ma.Schema):
+    code = ma.fields.String(metadata={"example": "calendar_year_undeclared"})
+    year = ma.fields.Integer()
+    message = ma.fields.String()
+    jurisdictions = ma.fields.List(ma.fields.String())
+
+
 class FiguresSchema(ma.Schema):
+    warnings = ma.fields.List(ma.fields.Nested(FiguresWarningSchema), metadata={
+        "description": "From 1 November: next year's working-day schedule not declared (docs/calendar.md)"})
     jurisdiction = ma.fields.Nested(FiguresJurisdictionSchema)
     period = ma.fields.Nested(FiguresSpanSchema)
     previous_period = ma.fields.Nested(FiguresSpanSchema)

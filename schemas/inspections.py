@@ -179,6 +179,9 @@ class FilingSchema(RecordEnvelopeSchema):
     planned_end = ma.fields.Date()
     filed_on = ma.fields.Date(metadata={"description": "The office's date when the filing (or its latest "
                                                        "amendment) arrived: notice counts from it"})
+    notice_provisional = ma.fields.Boolean(metadata={
+        "description": "The 5-working-day notice ran into a year without a declared schedule and was counted on "
+                       "weekends alone (docs/calendar.md); judged on that count, not judged again"})
     covering = ma.fields.Function(counts_as_approved, metadata={
         "type": "boolean", "description": "Whether it covers inspections: approved (review accepted), or "
                                           "statutory_exempt and not rejected"})

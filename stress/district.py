@@ -118,7 +118,8 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
     ids: dict[str, str] = {"jurisdiction_id": district_id}
 
     for year in (today.year, today.year + 1):
-        call("POST", "/api/v1/calendar/years", admin_h, (201, 422), json={"year": year})  # 422: built in already
+        # 422: the library has it; otherwise declared weekends only (a synthetic world has no holidays).
+        call("POST", "/api/v1/calendar/years", admin_h, (201, 422), json={"year": year, "weekends_only": True})
     ids["override_id"] = call("POST", "/api/v1/calendar/overrides", admin_h, json={
         "day": f"{today.year}-12-26", "working": False, "note": "区内调休"})["id"]
     ids["category_id"] = call("POST", "/api/v1/finding-categories", admin_h, json={

@@ -161,6 +161,7 @@ POLICY: dict[str, dict[Role, str]] = {
     "GET /api/v1/calendar/overrides": everyone("L+..-"),
     "POST /api/v1/calendar/overrides": admin_only("A", "3"),
     "DELETE /api/v1/calendar/overrides/{override_id}": admin_only("A..4", "3..3"),
+    "GET /api/v1/calendar/years": everyone("A"),
     "POST /api/v1/calendar/years": admin_only("A", "3"),
 
     # -- review of records (record_id: the caller's kind of record; office: findings) ----------------

@@ -509,7 +509,7 @@ REQUESTS = {
     ("PATCH", "/api/v1/jurisdictions/{jurisdiction_id}"): lambda w, role, rel: {"json": {"name": "新名"}},
     ("GET", "/api/v1/calendar/days"): lambda w, role, rel: {"query_string": {"from": "2026-05-01", "to": "2026-05-10"}},
     ("POST", "/api/v1/calendar/overrides"): lambda w, role, rel: {"json": {"day": "2026-11-12", "working": False}},
-    ("POST", "/api/v1/calendar/years"): lambda w, role, rel: {"json": {"year": 2031}},
+    ("POST", "/api/v1/calendar/years"): lambda w, role, rel: {"json": {"year": 2031, "weekends_only": True}},
     ("POST", "/api/v1/records/{record_id}/review"): lambda w, role, rel: {"json": {"state": "accepted"}},
     ("POST", "/api/v1/records/{record_id}/comments"): lambda w, role, rel: {"json": {"body": "补充说明"}},
     ("POST", "/api/v1/units"): lambda w, role, rel: {"json": {"name": "新单位", "kind": "department"}},

@@ -1,7 +1,7 @@
 """All mapped models, imported here so metadata is complete wherever models are used."""
 
 from .base import Base, utcnow
-from .calendar import CalendarOverride, CalendarYear
+from .calendar import CalendarOverride, CalendarYear, CalendarYearDay
 from .custody import CustodyChain, CustodyEntry
 from .records import FieldRecord, IdempotencyKey, RecordVersion, ReviewComment, ReviewState
 from .platform import (
@@ -31,7 +31,7 @@ from .inspections import CompulsoryMeasureApproval, InspectionFiling, Inspection
 __all__ = [
     "Base", "utcnow", "CustodyChain", "CustodyEntry", "LEVEL_DEPTH", "OFFICE_ROLES", "DeviceToken", "Jurisdiction",
     "JurisdictionLevel", "Role", "User", "FieldRecord", "IdempotencyKey", "RecordVersion",
-    "ReviewComment", "ReviewState", "CalendarOverride", "CalendarYear",
+    "ReviewComment", "ReviewState", "CalendarOverride", "CalendarYear", "CalendarYearDay",
     "Enterprise", "MonitoringPoint", "Person", "PersonRank", "Squad", "SquadMember", "Unit", "UnitKind",
     "VisitFrequency",
     "ContactReport", "LeaderVisit", "ProblemArea", "RatingTarget", "ReportType",

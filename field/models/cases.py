@@ -196,8 +196,11 @@ class Case(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     time_limit_days: Mapped[int] = mapped_column(Integer)
     #: ``opened_on`` plus ``time_limit_days`` working days on the jurisdiction's calendar.
     deadline: Mapped[date] = mapped_column(Date)
-    #: The latest delay notice's new date, or ``deadline``: what overdue is measured against.
+    #: The latest delay notice's new date, or ``deadline`` when later: what overdue is measured against.
     effective_deadline: Mapped[date] = mapped_column(Date)
+    #: ``deadline`` was counted over a year without a declared schedule (weekends alone); it is
+    #: recomputed when that year is declared (field/deadlines.py).
+    deadline_provisional: Mapped[bool] = mapped_column(default=False)
 
     #: Set when the case closes or is dismissed; NULL while it runs.
     ended_on: Mapped[date | None] = mapped_column(Date)
@@ -208,6 +211,8 @@ class Case(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     handling_working_days: Mapped[int | None] = mapped_column(Integer)
     #: Whether the case ended after its effective deadline.
     ended_late: Mapped[bool | None]
+    #: ``handling_working_days`` was counted over a year without a declared schedule.
+    handling_days_provisional: Mapped[bool] = mapped_column(default=False)
 
     jurisdiction: Mapped[Jurisdiction] = relationship(lazy="joined")
     handler: Mapped[User] = relationship(lazy="joined", foreign_keys=[handler_id])
@@ -231,6 +236,27 @@ class Case(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     def overdue_on(self, day: date) -> bool:
         """The Python twin of ``field.cases.overdue_predicate``."""
         return self.ended_on is None and self.effective_deadline < day
+
+    @property
+    def effective_deadline_provisional(self) -> bool:
+        """The effective deadline is the computed, provisional one (no delay notice set a later date)."""
+        return self.deadline_provisional and self.effective_deadline == self.deadline
+
+    @property
+    def provisional_fields(self) -> list[str]:
+        """The case's values computed on weekends alone, pending a year's schedule (empty: none)."""
+        fields = []
+        if self.deadline_provisional:
+            fields.append("deadline")
+            if self.effective_deadline_provisional:
+                fields += ["effective_deadline", "overdue" if self.ended_on is None else "ended_late"]
+        if self.handling_days_provisional:
+            fields.append("handling_working_days")
+        return fields
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.provisional_fields)
 
 
 class CaseSource(Base):

@@ -96,6 +96,9 @@ class InspectionFiling(FieldRecord):
     #: The server's date (Asia/Shanghai) when the filing, or its latest amendment, arrived:
     #: the day the 5-working-day notice counts from.
     filed_on: Mapped[date] = mapped_column(Date)
+    #: The ad-hoc notice was counted over a year without a declared schedule (weekends alone):
+    #: judged on that rule, and not judged again when the year is declared (docs/inspections.md).
+    notice_provisional: Mapped[bool] = mapped_column(default=False)
 
     enterprises: Mapped[list[Enterprise]] = relationship(
         secondary=inspection_filing_enterprises, lazy="selectin", order_by="Enterprise.name")

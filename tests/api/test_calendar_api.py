@@ -1,4 +1,4 @@
-"""The working-day calendar through the API: official 调休, local overrides, and refusal beyond known years."""
+"""The working-day calendar through the API: official 调休, local overrides, declared and provisional years."""
 
 from datetime import date
 
@@ -37,18 +37,26 @@ def test_a_lower_jurisdiction_can_override_a_higher_ones_override(session, make_
     assert not calendar.calendar_for(session, tree["other"]).is_working_day(date(2025, 11, 12))
 
 
-def test_a_date_beyond_the_known_years_is_refused_not_guessed(client, make_user, login):
+def test_a_day_of_a_year_without_a_schedule_is_answered_on_weekends_alone_and_marked_provisional(
+        client, make_user, login):
     resp = client.get("/api/v1/calendar/days", headers=login(make_user()),
                       query_string={"from": "2031-03-02", "to": "2031-03-03"})
-    assert resp.status_code == 422 and "2031" in resp.get_json()["detail"]
+    assert resp.status_code == 200
+    assert resp.get_json() == [{"date": "2031-03-02", "working": False, "provisional": True},
+                               {"date": "2031-03-03", "working": True, "provisional": True}]
 
 
-def test_an_admin_declares_a_year_covered_after_entering_its_holidays(client, make_user, login):
+def test_an_admin_declares_a_year_with_its_schedule_and_its_days_follow_it(client, make_user, login):
     admin = login(make_user(Role.admin))
-    client.post("/api/v1/calendar/overrides", headers=admin, json={"day": "2031-01-01", "working": False})
-    assert client.post("/api/v1/calendar/years", headers=admin, json={"year": 2031}).status_code == 201
-    days = _days(client, admin, "2031-01-01", "2031-01-02")
-    assert days == {"2031-01-01": False, "2031-01-02": True}
+    # A made-up TEST schedule for 2031, not an official one.
+    resp = client.post("/api/v1/calendar/years", headers=admin, json={
+        "year": 2031, "holidays": ["2031-01-01", "2031-01-22", "2031-01-23"], "makeup_workdays": ["2031-01-19"]})
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["holidays"] == ["2031-01-01", "2031-01-22", "2031-01-23"]
+    days = client.get("/api/v1/calendar/days", headers=admin,
+                      query_string={"from": "2031-01-01", "to": "2031-01-02"}).get_json()
+    assert days == [{"date": "2031-01-01", "working": False, "provisional": False},
+                    {"date": "2031-01-02", "working": True, "provisional": False}]
 
 
 def test_only_admins_change_the_calendar(client, make_user, login):

@@ -76,9 +76,10 @@ def test_problem_types_are_described_at_their_uri(client):
     assert body["status"] == 422
 
 
-def test_health_and_readiness(client):
+def test_health_and_readiness(app, client):
+    app.config["OFFICE_DATE"] = "2026-06-01"  # before 1 November: no calendar warning (docs/calendar.md)
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    assert client.get("/readyz").get_json() == {"status": "ready"}
+    assert client.get("/readyz").get_json() == {"status": "ready", "warnings": []}
 
 
 def test_readiness_is_a_503_problem_when_the_database_is_unreachable(tmp_path):

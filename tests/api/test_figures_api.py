@@ -36,8 +36,9 @@ def test_the_csv_is_utf8_with_a_bom_and_one_row_per_number(client, login, seeded
     assert resp.mimetype == "text/csv"
     assert resp.data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
-    assert rows[0] == ["section", "item_id", "item", "figure", "current", "previous", "change", "change_pct"]
-    assert ["cases", "", "", "opened", "5", "2", "3", "150.0"] in rows
+    assert rows[0] == ["section", "item_id", "item", "figure", "current", "previous", "change", "change_pct",
+                       "provisional"]
+    assert ["cases", "", "", "opened", "5", "2", "3", "150.0", ""] in rows
     assert any(r[0] == "units" and r[2] == "税务局" and r[3] == "loses_excellent_grade" and r[4] == "True"
                for r in rows)
 

@@ -30,7 +30,6 @@ from field.models import (
     User,
     utcnow,
 )
-from field.workdays import CalendarNotCovered
 
 #: Thursday 24 September 2026: the day before the Mid-Autumn holiday (25-27 Sep) and a week
 #: before National Day (1-7 Oct); Saturday 10 October is a make-up working day.
@@ -283,9 +282,11 @@ def test_each_kind_has_its_own_limit_and_an_office_may_set_its_own(session, offi
         cases.set_time_limit(session, office["reviewer"], CaseKind.discipline, 5)
 
 
-def test_a_deadline_in_a_year_the_calendar_does_not_know_is_refused_not_guessed(make_case):
-    with pytest.raises(CalendarNotCovered):
-        make_case(kind=CaseKind.discipline, opened_on=date(2026, 12, 10), today=date(2026, 12, 10))
+def test_a_deadline_in_a_year_the_calendar_does_not_know_is_counted_on_weekends_and_marked_provisional(make_case):
+    case = make_case(kind=CaseKind.discipline, opened_on=date(2026, 12, 10), today=date(2026, 12, 10))
+    # 11, 14-18, 21-25, 28-31 Dec (15), then 2027 on weekends alone: 1, 4-8, 11-15, 18-21 Jan (30).
+    assert case.deadline == case.effective_deadline == date(2027, 1, 21)
+    assert case.deadline_provisional and case.provisional_fields == ["deadline", "effective_deadline", "overdue"]
 
 
 def test_a_case_cannot_be_opened_on_a_future_day(make_case):

@@ -224,8 +224,8 @@ def result(session, seeded):
     return figures.figures(session, seeded["office"], start=START, end=END, today=TODAY)
 
 
-def c(current, previous, change, pct):
-    return {"current": current, "previous": previous, "change": change, "change_pct": pct}
+def c(current, previous, change, pct, **flags):
+    return {"current": current, "previous": previous, "change": change, "change_pct": pct, **flags}
 
 
 def test_the_previous_period_has_the_same_length_and_ends_the_day_before():
@@ -245,10 +245,10 @@ def test_case_figures_match_the_hand_count(result):
     assert cases["dismissed"] == c(1, 0, 1, None)
     # Of the five opened in 2026, two were closed by its end; of 2025's two, one.
     assert cases["closure_rate"] == c(40.0, 50.0, -10.0, -20.0)
-    assert cases["handling_days_mean"] == c(20.0, 14.0, 6.0, 42.9)
-    assert cases["handling_days_median"] == c(18.0, 14.0, 4.0, 28.6)
+    assert cases["handling_days_mean"] == c(20.0, 14.0, 6.0, 42.9, provisional=False)
+    assert cases["handling_days_median"] == c(18.0, 14.0, 4.0, 28.6, provisional=False)
     # As of each period's end: 2026's case of May past its deadline; 2025's of December.
-    assert cases["overdue"] == c(1, 1, 0, 0.0)
+    assert cases["overdue"] == c(1, 1, 0, 0.0, provisional=False)
 
 
 def test_people_with_dispositions_are_counted_once_by_rank_and_dispositions_by_kind(result):
@@ -337,5 +337,6 @@ def test_only_office_staff_get_figures(session, seeded):
 def test_the_csv_rows_carry_every_compared_number(result):
     rows = list(figures.rows(result))
     assert rows[0] == figures.CSV_HEADER
-    assert ("cases", "", "", "opened", 5, 2, 3, 150.0) in rows
-    assert ("inspections", "", "", "fines_total", "1200.75", "500.00", "700.75", 140.2) in rows
+    assert ("cases", "", "", "opened", 5, 2, 3, 150.0, "") in rows
+    assert ("cases", "", "", "overdue", 1, 1, 0, 0.0, "false") in rows
+    assert ("inspections", "", "", "fines_total", "1200.75", "500.00", "700.75", 140.2, "") in rows

@@ -12,7 +12,6 @@ from field import calendar, inspections, records
 from field.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from field.models import FieldRecord, ReviewState, Role, UnitKind
 from field.models.inspections import ApprovalState, CompulsoryMeasureApproval, InspectionFiling, InspectionRecord
-from field.workdays import CalendarNotCovered
 from tests.directory_fixtures import make_enterprise, make_unit  # noqa: F401 (fixtures)
 from tests.inspection_fixtures import (  # noqa: F401 (fixtures)
     DAY,
@@ -135,7 +134,7 @@ def test_an_ad_hoc_filing_needs_five_working_days_notice_on_the_official_calenda
     with pytest.raises(InvalidInput) as err:
         file(session, inspector, too_soon, today=today)
     assert err.value.fields[0].field == "planned_start"
-    assert err.value.extra == {"earliest": earliest.isoformat()}
+    assert err.value.extra == {"earliest": earliest.isoformat(), "earliest_provisional": False}
     on_time = file(session, inspector, filing_body([enterprise], kind="ad_hoc", start=earliest), today=today)
     assert on_time.created and on_time.record.filed_on == today
 
@@ -148,11 +147,20 @@ def test_a_local_holiday_of_the_office_pushes_the_earliest_day_back(session, adm
     assert err.value.extra["earliest"] == "2025-10-11"  # the make-up Saturday is the fifth working day now
 
 
-def test_a_notice_running_into_a_year_the_calendar_does_not_know_is_refused_not_guessed(
+def test_a_notice_running_into_a_year_the_calendar_does_not_know_is_judged_on_weekends_and_says_so(
         session, inspector, enterprise):
-    with pytest.raises(CalendarNotCovered):
-        file(session, inspector, filing_body([enterprise], kind="ad_hoc", start=date(2027, 1, 15)),
+    # Filed Monday 28 December 2026: 29, 30, 31 December, then 2027 on weekends alone: Fri 1, Mon 4 January.
+    with pytest.raises(InvalidInput) as err:
+        file(session, inspector, filing_body([enterprise], kind="ad_hoc", start=date(2027, 1, 1)),
              today=date(2026, 12, 28))
+    assert err.value.extra == {"earliest": "2027-01-04", "earliest_provisional": True}
+    assert "counted on weekends alone" in err.value.detail
+    filed = file(session, inspector, filing_body([enterprise], kind="ad_hoc", start=date(2027, 1, 4)),
+                 today=date(2026, 12, 28)).record
+    assert filed.notice_provisional is True
+    known = file(session, inspector, filing_body([enterprise], kind="ad_hoc", start=date(2026, 12, 7)),
+                 today=date(2026, 11, 30)).record
+    assert known.notice_provisional is False
 
 
 def test_an_annual_plan_needs_no_notice_but_may_not_start_in_the_past_nor_span_two_years(

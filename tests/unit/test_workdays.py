@@ -1,4 +1,4 @@
-"""Working days on the official Chinese calendar, checked against real published schedules."""
+"""Working days on the official Chinese calendar (real published schedules), declared years, provisional years."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from field.workdays import LIBRARY_YEARS, CalendarNotCovered, WorkCalendar
+from field.workdays import LIBRARY_YEARS, WorkCalendar, YearSchedule, validate_schedule
 
 OFFICIAL = WorkCalendar()
 FIRST_UNPUBLISHED_YEAR = max(LIBRARY_YEARS) + 1
@@ -166,33 +166,144 @@ def test_on_the_saturday_after_a_friday_deadline_no_working_day_is_overdue_yet()
     assert OFFICIAL.working_days_between(date(2025, 9, 22), friday_deadline) == -1
 
 
-def test_a_year_the_library_does_not_know_is_refused_naming_it():
-    with pytest.raises(CalendarNotCovered) as caught:
-        OFFICIAL.is_working_day(date(FIRST_UNPUBLISHED_YEAR, 3, 1))
-    assert caught.value.year == FIRST_UNPUBLISHED_YEAR
-    assert caught.value.day == date(FIRST_UNPUBLISHED_YEAR, 3, 1)
-    assert f"no official working-day calendar for {FIRST_UNPUBLISHED_YEAR}" in str(caught.value)
+def test_a_year_the_library_does_not_know_is_answered_on_weekends_alone_and_marked_provisional():
+    monday = date(FIRST_UNPUBLISHED_YEAR, 3, 1) + dt.timedelta(-date(FIRST_UNPUBLISHED_YEAR, 3, 1).weekday() + 7)
+    week = days(monday, monday + dt.timedelta(6))
+    assert [OFFICIAL.is_working_day(d) for d in week] == [True] * 5 + [False] * 2
+    assert all(OFFICIAL.is_provisional(d) for d in week)
+    assert not OFFICIAL.is_provisional(date(max(LIBRARY_YEARS), 12, 31))
 
 
 @pytest.mark.parametrize("day", [date(2003, 12, 31), date(2100, 1, 4)])
-def test_years_before_or_far_beyond_the_library_are_refused(day):
-    with pytest.raises(CalendarNotCovered, match=f"for {day.year} \\(needed for {day.isoformat()}\\)"):
-        OFFICIAL.is_working_day(day)
+def test_years_before_or_far_beyond_the_library_are_provisional_too(day):
+    assert OFFICIAL.is_provisional(day)
+    assert OFFICIAL.is_working_day(day) == (day.weekday() < 5)
 
 
-def test_calendar_not_covered_is_a_value_error():
-    assert issubclass(CalendarNotCovered, ValueError)
+def test_counting_into_an_unpublished_year_is_not_refused_and_says_which_year_was_provisional():
+    # 2026 ends on Thursday 31 December (a working day); 1 January 2027 is a Friday.
+    assert max(LIBRARY_YEARS) == 2026, "the 2026/2027 examples below assume chinese-calendar ends in 2026"
+    deadline = OFFICIAL.add_working_days(date(2026, 12, 28), 10)
+    # 29, 30, 31 Dec, then Fri 1 Jan (no holiday known), 4-8 Jan, Mon 11 Jan.
+    assert deadline == date(2027, 1, 11)
+    assert OFFICIAL.provisional_years(date(2026, 12, 28), deadline) == {2027}
+    assert OFFICIAL.earliest_date_after_notice(date(2026, 12, 31), 5) == date(2027, 1, 7)
+    assert OFFICIAL.working_days_between(date(2026, 12, 31), date(2027, 1, 10)) == 6
 
 
-def test_counting_into_an_unpublished_year_is_refused_not_guessed():
-    last_day = date(max(LIBRARY_YEARS), 12, 31)
-    with pytest.raises(CalendarNotCovered) as caught:
-        OFFICIAL.add_working_days(last_day - dt.timedelta(1), 10)
-    assert caught.value.day == date(FIRST_UNPUBLISHED_YEAR, 1, 1)
-    with pytest.raises(CalendarNotCovered):
-        OFFICIAL.earliest_date_after_notice(last_day, 5)
-    with pytest.raises(CalendarNotCovered):
-        OFFICIAL.working_days_between(last_day, date(FIRST_UNPUBLISHED_YEAR, 1, 10))
+def test_a_count_within_known_years_touches_no_provisional_year():
+    assert OFFICIAL.provisional_years(date(2025, 9, 26), date(2025, 10, 10)) == frozenset()
+    assert OFFICIAL.provisional_years(date(2026, 12, 31), date(2026, 12, 31)) == frozenset()
+    # The first day is not counted, so it is not read: (a, b].
+    assert OFFICIAL.provisional_years(date(2003, 12, 31), date(2004, 1, 5)) == frozenset()
+    assert OFFICIAL.provisional_years(date(2004, 1, 5), date(2003, 12, 30)) == {2003}
+
+
+def test_provisional_years_lists_every_year_read_on_weekends_alone():
+    year = FIRST_UNPUBLISHED_YEAR
+    assert OFFICIAL.provisional_years(date(year - 1, 12, 1), date(year + 1, 2, 1)) == {year, year + 1}
+
+
+# A made-up TEST schedule for 2031 (not an official one): New Year's Day and a Spring
+# Festival week, Wednesday 22 to Tuesday 28 January, made up on Sunday 19 January and
+# Saturday 8 February.
+TEST_2031 = YearSchedule(2031, frozenset([date(2031, 1, 1)] + days(date(2031, 1, 22), date(2031, 1, 28))),
+                         frozenset({date(2031, 1, 19), date(2031, 2, 8)}))
+
+
+def test_a_declared_year_is_answered_by_its_schedule_and_is_not_provisional():
+    local = WorkCalendar(schedules=[TEST_2031])
+    assert 2031 in local.covered_years
+    assert not local.is_working_day(date(2031, 1, 1))
+    assert not any(local.is_working_day(d) for d in days(date(2031, 1, 22), date(2031, 1, 28)))
+    assert local.is_working_day(date(2031, 1, 19)) and local.is_working_day(date(2031, 2, 8))
+    assert local.is_working_day(date(2031, 1, 29)) and not local.is_working_day(date(2031, 2, 1))
+    assert not local.is_provisional(date(2031, 6, 1))
+    # Sunday 19 (made up), 20, 21, then 29, 30 January: the week off moves the fifth working day.
+    assert local.add_working_days(date(2031, 1, 17), 5) == date(2031, 1, 30)
+    assert OFFICIAL.add_working_days(date(2031, 1, 17), 5) == date(2031, 1, 24)
+    assert local.provisional_years(date(2031, 1, 17), date(2031, 1, 30)) == frozenset()
+
+
+def test_declaring_a_year_does_not_cover_the_next_one():
+    local = WorkCalendar(schedules=[TEST_2031])
+    assert local.is_provisional(date(2032, 1, 5))
+    assert local.provisional_years(date(2031, 12, 20), date(2032, 1, 10)) == {2032}
+
+
+def test_a_weekends_only_year_has_monday_to_friday_working_all_year():
+    local = WorkCalendar(schedules=[YearSchedule(2031, weekends_only=True)])
+    assert local.is_working_day(date(2031, 1, 1)) and not local.is_working_day(date(2031, 1, 4))
+    assert not local.is_provisional(date(2031, 1, 1))
+
+
+def test_the_library_wins_over_a_schedule_declared_for_a_year_it_knows():
+    made_up = YearSchedule(2025, frozenset({date(2025, 3, 3)}), frozenset({date(2025, 9, 27)}))
+    local = WorkCalendar(schedules=[made_up])
+    assert local.is_working_day(date(2025, 3, 3))  # an ordinary Monday for the State Council
+    assert not local.is_working_day(date(2025, 9, 27))  # not a make-up day in 2025
+    assert local.is_working_day(date(2025, 10, 11))  # the official make-up Saturday
+
+
+def test_overrides_win_over_a_declared_schedule_and_answer_a_provisional_day():
+    local = WorkCalendar({date(2031, 1, 29): False, date(FIRST_UNPUBLISHED_YEAR, 1, 4): True}, [TEST_2031])
+    assert not local.is_working_day(date(2031, 1, 29))
+    assert local.is_working_day(date(FIRST_UNPUBLISHED_YEAR, 1, 4))
+    assert not local.is_provisional(date(FIRST_UNPUBLISHED_YEAR, 1, 4))
+    span = (date(FIRST_UNPUBLISHED_YEAR, 1, 3), date(FIRST_UNPUBLISHED_YEAR, 1, 4))
+    assert local.provisional_years(*span) == frozenset()  # the only day read has an override
+
+
+def test_two_schedules_of_one_year_are_refused():
+    with pytest.raises(ValueError, match="two schedules for 2031"):
+        WorkCalendar(schedules=[TEST_2031, YearSchedule(2031, weekends_only=True)])
+
+
+# -- a schedule checked as a whole ----------------------------------------------------------
+
+
+def _problems(holidays=(), makeup=(), weekends_only=False, year=2031):
+    return dict(validate_schedule(year, list(holidays), list(makeup), weekends_only))
+
+
+def test_a_sound_schedule_has_no_problem():
+    assert _problems(TEST_2031.holidays, TEST_2031.makeup_workdays) == {}
+    assert _problems(weekends_only=True) == {}
+
+
+def test_a_date_outside_the_year_is_named_by_its_position():
+    problems = _problems([date(2031, 1, 1), date(2030, 12, 31)], [date(2032, 1, 3)])
+    assert set(problems) == {"holidays.1", "makeup_workdays.0"}
+    assert "not in 2031" in problems["holidays.1"]
+
+
+def test_a_make_up_day_falls_on_a_weekend():
+    problems = _problems([date(2031, 1, 1)], [date(2031, 1, 25), date(2031, 1, 20)])
+    assert set(problems) == {"makeup_workdays.1"} and "Monday" in problems["makeup_workdays.1"]
+
+
+def test_no_day_is_both_a_holiday_and_a_make_up_day():
+    problems = _problems([date(2031, 1, 1), date(2031, 1, 25)], [date(2031, 1, 25)])
+    assert set(problems) == {"holidays.1", "makeup_workdays.0"}
+
+
+def test_a_day_listed_twice_is_named():
+    assert set(_problems([date(2031, 1, 1), date(2031, 1, 1)])) == {"holidays.1"}
+
+
+def test_a_year_without_holidays_needs_weekends_only_and_weekends_only_takes_no_days():
+    assert set(_problems()) == {"holidays"}
+    assert set(_problems([date(2031, 1, 1)], weekends_only=True)) == {"weekends_only"}
+    assert set(_problems(makeup=[date(2031, 1, 25)], weekends_only=True)) == {"weekends_only"}
+
+
+def test_a_schedule_for_a_year_out_of_range_is_refused_on_the_year():
+    assert set(_problems(weekends_only=True, year=1999)) == {"year"}
+
+
+def test_a_year_schedule_cannot_be_built_unsound():
+    with pytest.raises(ValueError, match="makeup_workdays"):
+        YearSchedule(2031, frozenset({date(2031, 1, 1)}), frozenset({date(2031, 1, 20)}))
 
 
 def test_an_override_makes_a_local_holiday():
@@ -209,37 +320,6 @@ def test_an_override_can_make_a_holiday_or_a_weekend_a_working_day():
     assert local.is_working_day(date(2025, 9, 27))
 
 
-def test_an_override_answers_for_its_own_date_in_an_uncovered_year_and_no_other():
-    day = date(FIRST_UNPUBLISHED_YEAR, 1, 4)
-    local = WorkCalendar({day: True})
-    assert local.is_working_day(day)
-    assert FIRST_UNPUBLISHED_YEAR not in local.covered_years
-    with pytest.raises(CalendarNotCovered):
-        local.is_working_day(day + dt.timedelta(1))
-
-
-def test_a_year_declared_covered_by_the_admin_uses_weekdays_plus_overrides():
-    year = FIRST_UNPUBLISHED_YEAR
-    new_year = date(year, 1, 1)
-    local = WorkCalendar({new_year: False}, covered_years_extra={year})
-    assert year in local.covered_years
-    assert not local.is_working_day(new_year)
-    for day in days(date(year, 3, 1), date(year, 3, 14)):
-        assert local.is_working_day(day) == (day.weekday() < 5)
-
-
-def test_declaring_a_year_covered_does_not_cover_the_next_one():
-    local = WorkCalendar(covered_years_extra={FIRST_UNPUBLISHED_YEAR})
-    with pytest.raises(CalendarNotCovered):
-        local.is_working_day(date(FIRST_UNPUBLISHED_YEAR + 1, 1, 5))
-
-
-def test_declaring_a_library_year_covered_keeps_the_official_data():
-    local = WorkCalendar(covered_years_extra={2025})
-    assert local.is_working_day(date(2025, 10, 11))  # make-up Saturday, not a weekday default
-    assert not local.is_working_day(date(2025, 10, 2))  # holiday Thursday
-
-
 def test_overrides_are_copied_at_construction():
     overrides = {date(2025, 9, 30): False}
     local = WorkCalendar(overrides)
@@ -253,9 +333,9 @@ def test_an_override_must_be_true_or_false():
         WorkCalendar({date(2025, 9, 30): 0})  # type: ignore[dict-item]
 
 
-def test_a_declared_covered_year_must_be_a_year_number():
-    with pytest.raises(ValueError, match="year number"):
-        WorkCalendar(covered_years_extra={"2027"})  # type: ignore[arg-type]
+def test_a_schedule_must_be_a_year_schedule():
+    with pytest.raises(TypeError, match="YearSchedule"):
+        WorkCalendar(schedules=[2027])  # type: ignore[list-item]
 
 
 def test_a_datetime_is_refused_because_its_day_depends_on_the_time_zone():
