@@ -95,10 +95,28 @@ def check_json_body(raw: bytes, max_depth: int = SETTINGS["MAX_JSON_DEPTH"][0]) 
     _walk(doc, "")
 
 
+def reads_own_body(view):
+    """Mark a view (a function or a MethodView class) that reads and judges its own request body.
+
+    The guard below is for views that take JSON. A tus view takes raw bytes and owes its
+    clients tus's own answers (415 naming application/offset+octet-stream, with
+    Tus-Resumable); judging its body as JSON would answer them in another protocol.
+    """
+    view.reads_own_body = True
+    return view
+
+
+def _view_reads_own_body(app: Flask) -> bool:
+    view = app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(getattr(view, "view_class", view), "reads_own_body", False))
+
+
 def init_json_guard(app: Flask) -> None:
     @app.before_request
     def _guard():
         if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return
+        if _view_reads_own_body(app):
             return
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
         if has_body and request.mimetype not in ACCEPTED_BODY_TYPES and not request.mimetype.endswith("+json"):

@@ -44,6 +44,7 @@ from schemas.evidence import (
 )
 
 from .auth import authenticated, current_device, current_user
+from .bodies import reads_own_body
 from .db import commit, db
 from .located import located
 
@@ -90,6 +91,7 @@ def _configure_thresholds(state) -> None:
 
 
 @blp.route("/evidence")
+@reads_own_body  # multipart, judged here: any other type is 415 naming multipart/form-data
 class EvidenceUploads(MethodView):
     @blp.doc(requestBody=MULTIPART_REQUEST_BODY)
     @blp.response(201, AttachmentSchema, description="Stored and attached")

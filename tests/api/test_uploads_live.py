@@ -524,3 +524,25 @@ def test_a_refused_upload_answers_415_then_410_to_a_client_resuming_it(live, tmp
         with pytest.raises(TusCommunicationError) as gone:
             live.tus().uploader(file_stream=stream, url=uploader.url)
         assert gone.value.status_code == 410
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_a_plain_client_patching_another_type_gets_the_tus_415_and_tuspy_then_finishes(live, content_type):
+    """The JSON body guard once answered such a PATCH itself (400 "not valid JSON", or its own
+    415 asking for JSON), in the wrong protocol; the tus view answers now, and the upload is
+    unharmed: tuspy resumes it from offset 0 and completes it."""
+    data = Image.new("RGB", (64, 48), (40, 90, 160))
+    buffer = io.BytesIO()
+    data.save(buffer, "JPEG")
+    photo = buffer.getvalue()
+    upload_url = _create(live, len(photo))
+    resp = requests.patch(upload_url, data=b'{"not": "tus"} ' + photo[:100], timeout=30, headers={
+        **live.headers, "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": content_type})
+    assert resp.status_code == 415, resp.text
+    assert resp.headers["Tus-Resumable"] == "1.0.0" and resp.headers["Content-Type"] == "application/problem+json"
+    assert "application/offset+octet-stream" in resp.json()["detail"]
+    head = requests.head(upload_url, headers={**live.headers, "Tus-Resumable": "1.0.0"}, timeout=30)
+    assert head.headers["Upload-Offset"] == "0"
+    uploader = live.tus().uploader(file_stream=_Kept(photo), url=upload_url, chunk_size=CHUNK)
+    uploader.upload()
+    assert requests.get(upload_url, headers=live.headers, timeout=30).json()["state"] == "complete"
