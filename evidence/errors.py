@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from field.errors import FieldProblem
 
 
 class EvidenceError(Exception):
@@ -10,7 +12,7 @@ class EvidenceError(Exception):
 
     ``code`` is a stable machine name the API maps to a problem type; ``detail``
     is a sentence a person can read. Subclasses add the figures that explain
-    the refusal so the API can put them in the problem body.
+    the refusal (``extra``) so the API can put them in the problem body.
     """
 
     code: ClassVar[str] = "evidence_error"
@@ -18,7 +20,17 @@ class EvidenceError(Exception):
 
     def __init__(self, detail: str | None = None) -> None:
         self.detail = detail or self.default_detail
+        #: The input the refused bytes came from, once the pipeline knows it (``about``).
+        self.fields: list[FieldProblem] = []
         super().__init__(self.detail)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return {}
+
+    def about(self, field: str) -> None:
+        """Name the request field whose bytes this refusal is about (``file``, ``_body``)."""
+        self.fields = [FieldProblem(field, self.detail)]
 
 
 class UnsupportedMedia(EvidenceError):
@@ -46,6 +58,10 @@ class TooManyPixels(EvidenceError):
         self.height = height
         declared = f"{width}x{height} = {width * height} pixels" if width and height else "more pixels"
         super().__init__(f"The image declares {declared}; at most {max_pixels} are accepted.")
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return {"max_pixels": self.max_pixels, "width": self.width, "height": self.height}
 
 
 class TooLarge(EvidenceError):

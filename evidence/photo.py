@@ -197,10 +197,13 @@ def hash_distance(a: int, b: int) -> int:
 
 
 def read_facts(
-    fp: BinaryIO | bytes | str | os.PathLike[str], *, now: datetime | None = None
+    fp: BinaryIO | bytes | str | os.PathLike[str], *, max_pixels: int | None = None, now: datetime | None = None
 ) -> PhotoFacts:
-    """EXIF facts and size of a photo, from its header only: no pixel is decoded."""
-    with _open_photo(fp, max_pixels=None) as (im, media):
+    """EXIF facts and size of a photo, from its header only: no pixel is decoded.
+
+    TooManyPixels (with the declared size) when the header declares more than ``max_pixels``.
+    """
+    with _open_photo(fp, max_pixels=max_pixels) as (im, media):
         return _read_facts(im, media, now or datetime.now(UTC))
 
 
@@ -225,7 +228,7 @@ def process_photo(
         facts = _read_facts(im, media, now or datetime.now(UTC))
         orientation = _orientation_to_apply(im)
         preview_box = _fit((im.width, im.height), preview_px)
-        with _decoding(media, max_pixels):
+        with _decoding(media):
             # JPEG: DCT-domain scaling to the smallest 1/2^n at least the preview
             # size. HEIF: an embedded thumbnail when one is that large (pillow-heif).
             im.draft("RGB", preview_box)
@@ -260,8 +263,8 @@ def _open_photo(
             )
         if PILLOW_FORMATS[media.mime] in ("HEIF", "AVIF"):
             _check_boxes_complete(stream, media)
-        with _decoding(media, max_pixels):
-            im = Image.open(stream, formats=[PILLOW_FORMATS[media.mime]])
+        with _decoding(media):
+            im = _open_header(stream, PILLOW_FORMATS[media.mime])
         # ``with``, not im.close(): ImageFile.close() also closes the stream it was given,
         # which is the caller's (read_facts on a file a pipeline goes on reading); leaving
         # the block drops the decoder's state and leaves the stream to whoever owns it.
@@ -272,6 +275,23 @@ def _open_photo(
             if max_pixels is not None and width * height > max_pixels:
                 raise TooManyPixels(max_pixels, width, height)
             yield im, media
+
+
+def _open_header(stream: BinaryIO, pillow_format: str) -> Image.Image:
+    """What ``Image.open(stream, formats=[pillow_format])`` does, less Pillow's own pixel limit.
+
+    The limit that applies is fieldwatch's (EVIDENCE_MAX_PIXELS), checked by the caller on the
+    size this header declares, before any pixel is decoded. Pillow's process-wide one
+    (Image.MAX_IMAGE_PIXELS, left as it is) refused anything over 178,956,970 pixels inside
+    Image.open, with its own figure and without the size: a configured limit above it never
+    applied, and a refusal below it could not say what the photo declared. The plugin's
+    factory is taken from Pillow's registry (Image.register_open fills it), as Image.open does.
+    """
+    if pillow_format not in Image.OPEN:
+        Image.init()  # WebP and AVIF are registered by init(), not preinit()
+    factory, _accept = Image.OPEN[pillow_format]  # the content was sniffed as this format already
+    stream.seek(0)
+    return factory(stream, "")
 
 
 def _check_boxes_complete(stream: BinaryIO, media: MediaType) -> None:
@@ -327,28 +347,18 @@ def _seekable(fp: BinaryIO | bytes | str | os.PathLike[str]) -> Iterator[BinaryI
 
 
 @contextmanager
-def _decoding(media: MediaType, max_pixels: int | None) -> Iterator[None]:
+def _decoding(media: MediaType) -> Iterator[None]:
     """Turn whatever a decoder raises on hostile or damaged bytes into an EvidenceError."""
     with warnings.catch_warnings():
         # Pillow reports damaged EXIF as UserWarning and carries on; the values are
-        # validated here anyway, so the warning adds nothing. Its decompression-bomb
-        # warning becomes an error when our own limit is below Pillow's, so the
-        # refusal does not depend on the process's warning filters.
+        # validated here anyway, so the warning adds nothing.
         # (catch_warnings is process-wide before Python 3.14: harmless with
         # gunicorn's process workers, a race on warning display with threads.)
         warnings.simplefilter("ignore", UserWarning)
-        bomb_is_error = max_pixels is not None and (
-            Image.MAX_IMAGE_PIXELS is None or max_pixels <= Image.MAX_IMAGE_PIXELS
-        )
-        warnings.simplefilter("error" if bomb_is_error else "ignore", Image.DecompressionBombWarning)
         try:
             yield
         except EvidenceError:
             raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            # Without a limit of ours, only Pillow's hard limit (twice its warning level) refused.
-            limit = max_pixels if max_pixels is not None else 2 * (Image.MAX_IMAGE_PIXELS or 0)
-            raise TooManyPixels(limit) from exc
         except MemoryError:
             raise
         # A decoder fed hostile bytes can fail in any way (OSError, SyntaxError,

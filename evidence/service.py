@@ -154,9 +154,7 @@ def inspect(fp: BinaryIO, declared_kind: str, policy: Policy) -> Inspection:
         raise UnsupportedMedia(f"The file is {media.mime}, not the {declared_kind} it was declared as.")
     facts = None
     if media.kind == "photo":
-        facts = read_facts(fp)
-        if facts.width * facts.height > policy.max_pixels:
-            raise TooManyPixels(policy.max_pixels, facts.width, facts.height)
+        facts = read_facts(fp, max_pixels=policy.max_pixels)
     fp.seek(0)
     return Inspection(media, facts)
 
@@ -165,24 +163,34 @@ def receive(
     session: Session, store: BlobStore, fp: BinaryIO, *, uploader: User, device_id: uuid.UUID | None, kind: str,
     record_id: uuid.UUID, policy: Policy, channel: str, declared_sha256: str | None = None,
     filename: str | None = None, upload_id: uuid.UUID | None = None, field_prefix: str = "",
-    now: datetime | None = None,
+    content_field: str = "file", now: datetime | None = None,
 ) -> Received:
     """Check, store, describe, log and attach the bytes of ``fp`` (seekable, e.g. a spooled file).
 
-    ``field_prefix`` names where the inputs came from in errors ("Upload-Metadata." for tus).
+    ``field_prefix`` names where the inputs came from in errors ("Upload-Metadata." for tus);
+    ``content_field`` names the bytes themselves in a refusal of them ("file" for the multipart
+    form field, "_body" for a tus upload's PATCH bodies).
     """
     now = now or utcnow()
     if kind not in MEDIA_KINDS:
         raise InvalidInput(f"{field_prefix}kind", f"One of {', '.join(MEDIA_KINDS)}.")
     limit = policy.limits.of(kind)
-    sha256, size = hash_file(fp, max_bytes=limit)
+    try:
+        sha256, size = hash_file(fp, max_bytes=limit)
+    except TooLarge as exc:
+        exc.about(content_field)
+        raise
     if declared_sha256 is not None and declared_sha256.lower() != sha256:
         raise InvalidInput(f"{field_prefix}sha256",
                            f"The received bytes have SHA-256 {sha256}, not the {declared_sha256} the phone "
                            "computed: the file changed on the way. Nothing was kept; send it again.",
                            expected=declared_sha256.lower(), actual=sha256)
     links.check_record_for_evidence(session, uploader, record_id, f"{field_prefix}record_id")
-    inspection = inspect(fp, kind, policy)
+    try:
+        inspection = inspect(fp, kind, policy)
+    except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
+        exc.about(content_field)
+        raise
     stored = store.put_original(fp, expected_sha256=sha256, max_bytes=limit)
     blob, blob_created = _blob_row(session, sha256, size, inspection, uploader, policy, now)
     custody.record(session, jurisdiction_id=uploader.jurisdiction_id, kind="evidence.received",
@@ -272,7 +280,8 @@ def complete_upload(session: Session, store: BlobStore, upload: Upload, *, uploa
             received = receive(session, store, fp, uploader=uploader, device_id=upload.device_id, kind=upload.kind,
                                record_id=upload.record_id, policy=policy, channel="tus",
                                declared_sha256=upload.declared_sha256, filename=upload.filename,
-                               upload_id=upload.id, field_prefix="Upload-Metadata.", now=now)
+                               upload_id=upload.id, field_prefix="Upload-Metadata.", content_field="_body",
+                               now=now)
     except REFUSALS as exc:
         uploads.mark_failed(session, store, upload, getattr(exc, "detail", str(exc)), now=now)
         return Completion(refusal=exc)

@@ -322,6 +322,20 @@ def test_content_that_is_not_the_declared_kind_is_refused_with_415(client, phone
     assert resp.status_code == 415 and not store.exists(sha256(data))
 
 
+def test_a_tus_upload_over_the_pixel_limit_is_422_naming_the_uploaded_bytes_and_the_configured_limit(client, phone,
+                                                                                                     app):
+    from tests.api.test_evidence_api import png_header
+
+    _, headers = phone
+    data = png_header(20_000, 20_000)  # over Pillow's own limit too: its figure once leaked out
+    url = upload_path(create_upload(client, headers, length=len(data), record_id=uuid.uuid4()))
+    resp = patch_chunk(client, url, headers, 0, data)
+    assert resp.status_code == 422, resp.get_data(as_text=True)
+    problem = resp.get_json()
+    assert [e["field"] for e in problem["errors"]] == ["_body"]
+    assert f"at most {app.config['EVIDENCE_MAX_PIXELS']} " in problem["detail"] and "20000x20000" in problem["detail"]
+
+
 def test_an_empty_upload_is_refused_as_not_evidence(client, phone):
     _, headers = phone
     resp = create_upload(client, headers, length=0, record_id=uuid.uuid4())

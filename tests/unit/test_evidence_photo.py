@@ -451,6 +451,9 @@ def test_a_header_declaring_too_many_pixels_is_refused_before_decoding(monkeypat
     with pytest.raises(TooManyPixels) as refused:
         process_photo(png_header(width, height))
     assert refused.value.max_pixels == 50_000_000
+    # Our limit and the declared size, even past Pillow's own limit (which once answered instead).
+    assert (refused.value.width, refused.value.height) == (width, height)
+    assert f"{width}x{height}" in refused.value.detail and "at most 50000000 " in refused.value.detail
 
 
 def test_the_pixel_limit_applies_to_real_photos():
@@ -463,9 +466,15 @@ def test_the_pixel_limit_applies_to_real_photos():
 def test_reading_facts_of_a_huge_image_does_not_decode_it():
     facts = read_facts(png_header(10000, 10000))
     assert (facts.width, facts.height) == (10000, 10000)
+    huge = read_facts(png_header(30000, 30000))  # beyond what Image.open accepts: only a header is read
+    assert (huge.width, huge.height) == (30000, 30000)
+
+
+def test_reading_facts_under_a_limit_refuses_a_larger_header_naming_its_size():
     with pytest.raises(TooManyPixels) as refused:
-        read_facts(png_header(30000, 30000))  # beyond what Pillow even opens
-    assert refused.value.max_pixels == 2 * Image.MAX_IMAGE_PIXELS
+        read_facts(png_header(30000, 30000), max_pixels=250_000_000)
+    assert (refused.value.max_pixels, refused.value.width, refused.value.height) == (250_000_000, 30000, 30000)
+    assert read_facts(png_header(15000, 15000), max_pixels=250_000_000).width == 15000  # over Pillow's, under ours
 
 
 @pytest.mark.parametrize("data", [
