@@ -54,8 +54,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "EVIDENCE_TIME_WINDOW_H": (12.0, float, "a photo captured further than this from its record's device time "
                                             "is flagged, unless the record kind has its own window (hours)"),
     "EVIDENCE_SIGNED_URL_SECONDS": (300, int, "lifetime of the signed S3 download URLs given out for evidence"),
-    "SWAGGER_UI_URL": ("https://cdn.jsdelivr.net/npm/swagger-ui-dist/", str,
-                       "where /docs loads Swagger UI's scripts from"),
+    "SWAGGER_UI_URL": ("", str, "where /docs loads Swagger UI's scripts from; empty: from the app itself "
+                                "(/docs/static/, the swagger-ui-bundle-v2 package)"),
     "DEMO_ADMIN_PASSWORD": ("", str, "password of the demo admin made by `make run` (random if empty)"),
 }
 
