@@ -165,13 +165,15 @@ def derive(limit, follow, interval):
                     session.rollback()  # a first viewer or another worker took it
                     continue
                 session.commit()
-                blob = session.get(Blob, sha256)
+                # No transaction is open while the photo is read and decoded: on SQLite it would
+                # hold the write lock, and every request would wait for the decode.
                 try:
-                    service.derive(session, store, blob, policy=current)
+                    derivation = service.make_derivatives(store, sha256, policy=current)
                 except StorageUnavailable as exc:
-                    session.rollback()  # the lease lapses; the next pass tries again
                     click.echo(f"storage unavailable for {sha256}: {exc.detail}", err=True)
-                    continue
+                    continue  # the lease lapses; the next pass tries again
+                blob = session.get(Blob, sha256)
+                service.record_derivatives(session, blob, derivation)
                 session.commit()
                 if blob.derivatives_state == DerivativesState.ready:
                     made += 1

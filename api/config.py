@@ -43,6 +43,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "EVIDENCE_MAX_VIDEO_BYTES": (500 * 1024 * 1024, int, "largest video accepted, in bytes"),
     "EVIDENCE_MAX_PIXELS": (50_000_000, int, "largest photo accepted, in pixels declared by its header "
                                              "(decompression bombs are refused before decoding)"),
+    "EVIDENCE_MAX_PARALLEL_DECODES": (2, int, "photos one process decodes at once (first views, the derive "
+                                              "worker); each holds 4 bytes a pixel, about 200 MB for 50 MP"),
     "UPLOAD_EXPIRES_HOURS": (72, int, "an unfinished tus upload expires this long after its last chunk"),
     "UPLOAD_MAX_OPEN_PER_USER": (20, int, "unfinished tus uploads one user may have at once (429 beyond)"),
     "UPLOAD_MAX_PENDING_BYTES_PER_USER": (1 << 30, int, "bytes one user's unfinished tus uploads may still "

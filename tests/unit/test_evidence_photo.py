@@ -564,6 +564,24 @@ def test_reading_facts_decodes_no_pixels(monkeypatch, name):
     assert facts.width > 0 and facts.height > 0
 
 
+def test_reading_a_pngs_facts_decodes_its_pixels_only_when_metadata_follows_them(monkeypatch):
+    # PngImageFile.getexif decodes the whole image whenever the header has no eXIf chunk, in case
+    # one follows the pixel data: a 49 MP PNG took 200 MB at receipt, outside any decode slot.
+    # (Raising from load, as above, would not show it: damaged EXIF reads as none.)
+    loads = []
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: loads.append(self.format) or load(self))
+    buffer = io.BytesIO()
+    Image.new("RGB", (2000, 1500), (10, 20, 30)).save(buffer, "PNG")
+    for data in (buffer.getvalue(), corpus_photo("png/immich__density_plot.png"),
+                 corpus_photo("png/mei__Issue_356_dotnet_.png")):
+        assert read_facts(data).width > 0
+    assert loads == []
+    # Metadata after the pixels (an eXIf chunk after IDAT) is still read: only then is the image decoded.
+    late = read_facts(corpus_photo("png/pillow__exif.png"))
+    assert late.has_exif and loads == ["PNG"]
+
+
 # -- pixels: modes, transparency, colour ---------------------------------------------------------------
 
 
