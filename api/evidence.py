@@ -248,6 +248,9 @@ def _derived(blob):
             return blob
         if time.monotonic() >= deadline:
             raise service.DerivationPending()
+        # Wait outside any transaction: the refresh began one, and on SQLite it holds the write
+        # lock, which the lease holder needs to record what it made (it waited, then 503).
+        db().rollback()
         time.sleep(0.25)
 
 

@@ -159,3 +159,36 @@ def test_the_derive_worker_holds_no_transaction_while_it_reads_and_decodes_the_o
     assert result.exit_code == 0 and "derived: 1," in result.output, result.output
     states = world.app.test_client().get(f"/api/v1/evidence/{sha}", headers=world.monitor_headers).get_json()
     assert states["derivatives_state"] == "ready"
+
+
+def test_a_viewer_waiting_for_anothers_derivation_holds_no_transaction_while_it_waits(district):
+    # The waiter used to sleep inside the transaction its refresh had begun: on SQLite it held the
+    # write lock nearly all the time, and the derivation it waited for could not record its result
+    # (database is locked after 30 s: 503 for both).
+    world, url, evidence = district
+    data = _photo()
+    sha = _received(world, data)
+    pipe = _original_as_a_pipe(evidence, sha)
+    client = world.app.test_client()
+    answers = {}
+
+    def view(name: str) -> None:
+        answers[name] = client.get(f"/api/v1/evidence/{sha}/{name}", headers=world.monitor_headers)
+
+    first = threading.Thread(target=view, args=("preview",), daemon=True)
+    first.start()
+    fd = _wait_for_reader(pipe)
+    waiter = threading.Thread(target=view, args=("thumb",), daemon=True)
+    try:
+        waiter.start()
+        time.sleep(1.0)  # the waiter finds the lease taken and waits, a quarter of a second at a time
+        seen = [_transactions_held(url) for _ in range(3)]
+    finally:
+        os.set_blocking(fd, True)
+        os.write(fd, data)
+        os.close(fd)
+        first.join(60)
+        waiter.join(60)
+    assert seen == [None] * 3, seen
+    assert answers["preview"].status_code == 200 and answers["thumb"].status_code == 200, \
+        {k: v.get_data(as_text=True)[:200] for k, v in answers.items()}
