@@ -6,8 +6,8 @@ import io
 import math
 import os
 import re
-import warnings
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -327,6 +327,9 @@ def _open_header(stream: BinaryIO, pillow_format: str) -> Image.Image:
 
 #: PNG chunks that may carry EXIF: eXIf, and text (ImageMagick's "Raw profile type exif").
 _PNG_METADATA_CHUNKS = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt"})
+#: Chunks walked before giving up and letting Pillow decode (under a slot): a hostile file of
+#: millions of empty chunks must not cost seconds of CPU here.
+_PNG_MAX_CHUNKS_WALKED = 100_000
 
 
 def _png_metadata_after_pixels(stream: BinaryIO) -> bool:
@@ -340,7 +343,7 @@ def _png_metadata_after_pixels(stream: BinaryIO) -> bool:
     try:
         stream.seek(8)  # the signature
         after_pixels = False
-        while True:
+        for _ in range(_PNG_MAX_CHUNKS_WALKED):
             header = stream.read(8)
             if len(header) < 8:
                 return False
@@ -352,6 +355,7 @@ def _png_metadata_after_pixels(stream: BinaryIO) -> bool:
             elif after_pixels and kind in _PNG_METADATA_CHUNKS:
                 return True
             stream.seek(int.from_bytes(header[:4], "big") + 4, os.SEEK_CUR)  # the data and its CRC
+        return True
     finally:
         stream.seek(position)
 

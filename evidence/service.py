@@ -92,7 +92,8 @@ class Policy:
     #: Full decodes one process holds at once (EVIDENCE_MAX_PARALLEL_DECODES; evidence/memory.py).
     max_parallel_decodes: int = 2
 
-    def decode_slots(self):
+    def slots(self):
+        """This process's slots for full decodes (evidence/memory.py)."""
         return decode_slots(self.max_parallel_decodes)
 
 
@@ -160,7 +161,7 @@ def inspect(fp: BinaryIO, declared_kind: str, policy: Policy) -> Inspection:
         raise UnsupportedMedia(f"The file is {media.mime}, not the {declared_kind} it was declared as.")
     facts = None
     if media.kind == "photo":
-        facts = read_facts(fp, max_pixels=policy.max_pixels, slots=policy.decode_slots())
+        facts = read_facts(fp, max_pixels=policy.max_pixels, slots=policy.slots())
     fp.seek(0)
     return Inspection(media, facts)
 
@@ -348,7 +349,7 @@ def make_derivatives(store: BlobStore, sha256: str, *, policy: Policy) -> Deriva
     try:
         with _seekable_original(store, sha256) as fp:
             result = process_photo(fp, max_pixels=policy.max_pixels, thumb_px=policy.thumb_px,
-                                   preview_px=policy.preview_px, slots=policy.decode_slots())
+                                   preview_px=policy.preview_px, slots=policy.slots())
     except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
         return Derivation(failure=exc.detail[:300])
     made = {}
