@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from field.errors import FieldProblem
 
@@ -12,7 +12,7 @@ class EvidenceError(Exception):
 
     ``code`` is a stable machine name the API maps to a problem type; ``detail``
     is a sentence a person can read. Subclasses add the figures that explain
-    the refusal (``extra``) so the API can put them in the problem body.
+    the refusal (``extra``: members of the problem body) so the API can put them there.
     """
 
     code: ClassVar[str] = "evidence_error"
@@ -23,10 +23,6 @@ class EvidenceError(Exception):
         #: The input the refused bytes came from, once the pipeline knows it (``about``).
         self.fields: list[FieldProblem] = []
         super().__init__(self.detail)
-
-    @property
-    def extra(self) -> dict[str, Any]:
-        return {}
 
     def about(self, field: str) -> None:
         """Name the request field whose bytes this refusal is about (``file``, ``_body``)."""
@@ -58,10 +54,8 @@ class TooManyPixels(EvidenceError):
         self.height = height
         declared = f"{width}x{height} = {width * height} pixels" if width and height else "more pixels"
         super().__init__(f"The image declares {declared}; at most {max_pixels} are accepted.")
-
-    @property
-    def extra(self) -> dict[str, Any]:
-        return {"max_pixels": self.max_pixels, "width": self.width, "height": self.height}
+        #: Members of the problem body: the limit and what the header declared.
+        self.extra = {"max_pixels": max_pixels, "width": width, "height": height}
 
 
 class TooLarge(EvidenceError):
