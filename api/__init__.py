@@ -21,6 +21,7 @@ from .config import load_config
 from .db import init_db
 from .errors import PROBLEM_MIME, register_error_handlers
 from .idempotency import init_idempotency
+from .swagger_ui import init_swagger_ui
 
 API_VERSION = "1"
 
@@ -61,7 +62,7 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL=config["SWAGGER_UI_URL"],
+        OPENAPI_SWAGGER_UI_URL=init_swagger_ui(app),
         API_SPEC_OPTIONS={
             "info": {"description": "Field inspections, undercover visits, monitoring points and "
                                     "accountability cases of a district supervision office."},

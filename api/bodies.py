@@ -1,12 +1,15 @@
-"""Refuse JSON that would store badly: NaN/Infinity, NUL characters, lone surrogates, oversized bodies."""
+"""Refuse JSON that would store badly: NaN/Infinity, NUL characters, lone surrogates, oversized or too deeply nested bodies."""
 
 from __future__ import annotations
 
 import json
+import re
 
 from apispec import BasePlugin
 from flask import Flask, request
 from flask_smorest import abort
+
+from .config import SETTINGS
 
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 #: Bodies the API takes at all; anything else is 415 before a view sees it.
@@ -25,6 +28,30 @@ class _Refused(ValueError):
 
 class _Malformed(_Refused):
     """Not JSON at all: 400."""
+
+
+#: A JSON string, escapes included: its brackets are text, not nesting. Unrolled so that it
+#: runs in linear time; an unterminated string is left in place (json.loads refuses it anyway).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _check_depth(raw: bytes, max_depth: int) -> None:
+    """Refuse nesting deeper than ``max_depth``, from the bytes alone, before anything parses them.
+
+    json.loads, webargs and our own walk all recurse once per level: 1,000 levels (2 KB)
+    raised RecursionError, a 500. Counting brackets outside strings is one linear pass
+    with no recursion at all, so the parsers only ever see bounded nesting.
+    """
+    depth = 0
+    for byte in _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
+        if byte in b"[{":
+            depth += 1
+            if depth > max_depth:
+                raise _Malformed(f"The body is nested more than {max_depth} levels deep; "
+                                 f"at most {max_depth} levels of arrays and objects are accepted.")
+        else:
+            depth -= 1
 
 
 def _reject_constant(name: str):
@@ -52,12 +79,13 @@ def _walk(node, path: str) -> None:
             _walk(value, f"{path}.{i}" if path else str(i))
 
 
-def check_json_body(raw: bytes) -> None:
+def check_json_body(raw: bytes, max_depth: int = SETTINGS["MAX_JSON_DEPTH"][0]) -> None:
     """Raise ``_Refused`` (with the field path) for JSON text we will not store."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _Malformed("The body is not UTF-8.") from None
+    _check_depth(raw, max_depth)
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except _Refused as exc:
@@ -67,10 +95,28 @@ def check_json_body(raw: bytes) -> None:
     _walk(doc, "")
 
 
+def reads_own_body(view):
+    """Mark a view (a function or a MethodView class) that reads and judges its own request body.
+
+    The guard below is for views that take JSON. A tus view takes raw bytes and owes its
+    clients tus's own answers (415 naming application/offset+octet-stream, with
+    Tus-Resumable); judging its body as JSON would answer them in another protocol.
+    """
+    view.reads_own_body = True
+    return view
+
+
+def _view_reads_own_body(app: Flask) -> bool:
+    view = app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(getattr(view, "view_class", view), "reads_own_body", False))
+
+
 def init_json_guard(app: Flask) -> None:
     @app.before_request
     def _guard():
         if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return
+        if _view_reads_own_body(app):
             return
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
         if has_body and request.mimetype not in ACCEPTED_BODY_TYPES and not request.mimetype.endswith("+json"):
@@ -86,7 +132,7 @@ def init_json_guard(app: Flask) -> None:
         if not raw:
             return
         try:
-            check_json_body(raw)
+            check_json_body(raw, app.config["MAX_JSON_DEPTH"])
         except _Malformed as exc:
             abort(400, message=str(exc))
         except _Refused as exc:

@@ -14,7 +14,7 @@ from shapely.geometry import shape
 from sqlalchemy import inspect, select
 
 from field import accounts, jurisdictions, migrate
-from field.errors import DomainError
+from field.errors import DomainError, NotFound
 from field.models import JurisdictionLevel, Role
 
 from . import create_app
@@ -91,6 +91,23 @@ def create_admin(username, code, display_name, password):
         click.echo(f"admin {user.username} created for {j.name} ({j.code})")
 
 
+@main.command("reset-password")
+@click.argument("username")
+@click.password_option(help="prompted for (twice) when not given")
+def reset_password(username, password):
+    """Set a new password for any account and revoke all its tokens (every device logs in again)."""
+    with _session() as session:
+        try:
+            user, revoked = accounts.reset_password(session, username, password)
+        except NotFound:
+            raise click.ClickException(f"no user named {username!r}; nothing changed") from None
+        except DomainError as exc:
+            raise click.ClickException(f"{exc.detail} Nothing changed.") from None
+        session.commit()
+        click.echo(f"password of {user.username} reset; {revoked} token{'s' if revoked != 1 else ''} revoked "
+                   "(every device logs in again)")
+
+
 @main.command("verify")
 @click.option("--all-originals", is_flag=True, help="list every damaged original, not only the first")
 def verify(all_originals):
@@ -148,13 +165,15 @@ def derive(limit, follow, interval):
                     session.rollback()  # a first viewer or another worker took it
                     continue
                 session.commit()
-                blob = session.get(Blob, sha256)
+                # No transaction is open while the photo is read and decoded: on SQLite it would
+                # hold the write lock, and every request would wait for the decode.
                 try:
-                    service.derive(session, store, blob, policy=current)
+                    derivation = service.make_derivatives(store, sha256, policy=current)
                 except StorageUnavailable as exc:
-                    session.rollback()  # the lease lapses; the next pass tries again
                     click.echo(f"storage unavailable for {sha256}: {exc.detail}", err=True)
-                    continue
+                    continue  # the lease lapses; the next pass tries again
+                blob = session.get(Blob, sha256)
+                service.record_derivatives(session, blob, derivation)
                 session.commit()
                 if blob.derivatives_state == DerivativesState.ready:
                     made += 1
@@ -252,6 +271,10 @@ def seed_demo():
     with _session() as session:
         if accounts.count_users(session):
             click.echo("accounts exist already: no demo data added")
+            # The password is printed only when the account is made; say how to get a new one.
+            demo = "demo-admin" if accounts.find_user(session, "demo-admin") else "USERNAME"
+            click.echo(f"  forgot the {'demo admin' if demo == 'demo-admin' else 'admin'}'s password? "
+                       f"set a new one with: fieldwatch reset-password {demo}  (.venv/bin/fieldwatch in the checkout)")
             return
         for code, name, level, parent_code in DEMO_TREE:
             if jurisdictions.find_by_code(session, code) is None:

@@ -22,6 +22,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "RATELIMIT_STORAGE_URI": ("memory://", str, "flask-limiter storage; redis://host:6379 when running several workers"),
     "TRUSTED_PROXIES": (0, int, "how many reverse proxies set X-Forwarded-For in front of the app"),
     "MAX_JSON_BYTES": (1_048_576, int, "largest JSON request body"),
+    "MAX_JSON_DEPTH": (32, int, "deepest nesting of arrays and objects in a JSON request body (400 beyond, "
+                                "checked before the body is parsed)"),
     "MAX_CLOCK_SKEW_S": (600, int, "a phone clock further off than this (seconds) flags its records"),
     "FAR_FROM_TARGET_M": (300.0, float, "a check-in flags far_from_target when its distance to the enterprise, "
                                         "less the fix's accuracy, exceeds this (metres)"),
@@ -41,6 +43,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "EVIDENCE_MAX_VIDEO_BYTES": (500 * 1024 * 1024, int, "largest video accepted, in bytes"),
     "EVIDENCE_MAX_PIXELS": (50_000_000, int, "largest photo accepted, in pixels declared by its header "
                                              "(decompression bombs are refused before decoding)"),
+    "EVIDENCE_MAX_PARALLEL_DECODES": (2, int, "photos one process decodes at once (first views, the derive "
+                                              "worker); each holds 4 bytes a pixel, about 200 MB for 50 MP"),
     "UPLOAD_EXPIRES_HOURS": (72, int, "an unfinished tus upload expires this long after its last chunk"),
     "UPLOAD_MAX_OPEN_PER_USER": (20, int, "unfinished tus uploads one user may have at once (429 beyond)"),
     "UPLOAD_MAX_PENDING_BYTES_PER_USER": (1 << 30, int, "bytes one user's unfinished tus uploads may still "
@@ -52,8 +56,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "EVIDENCE_TIME_WINDOW_H": (12.0, float, "a photo captured further than this from its record's device time "
                                             "is flagged, unless the record kind has its own window (hours)"),
     "EVIDENCE_SIGNED_URL_SECONDS": (300, int, "lifetime of the signed S3 download URLs given out for evidence"),
-    "SWAGGER_UI_URL": ("https://cdn.jsdelivr.net/npm/swagger-ui-dist/", str,
-                       "where /docs loads Swagger UI's scripts from"),
+    "SWAGGER_UI_URL": ("", str, "where /docs loads Swagger UI's scripts from; empty: from the app itself "
+                                "(/docs/static/, the swagger-ui-bundle-v2 package)"),
     "DEMO_ADMIN_PASSWORD": ("", str, "password of the demo admin made by `make run` (random if empty)"),
 }
 

@@ -11,6 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field import enterprises
+from field.case_exports import spreadsheet_cell
 from field.imports import COLUMNS
 from field.models import Role
 from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
@@ -76,14 +77,16 @@ def export(query):
         for enterprise, jurisdiction_code in rows:
             location = enterprise.location
             point = enterprise.visible_point
-            writer.writerow([
-                enterprise.id, enterprise.credit_code, enterprise.name, jurisdiction_code, enterprise.address or "",
-                location.lon if location else "", location.lat if location else "", "wgs84" if location else "",
-                "" if location is None or location.accuracy_m is None else location.accuracy_m,
+            # The import format: `fieldwatch import enterprises` reads it back as written, so
+            # formulas are not defused here (a leading ' would become part of the name).
+            writer.writerow([spreadsheet_cell(value, defuse_formulas=False) for value in (
+                enterprise.id, enterprise.credit_code, enterprise.name, jurisdiction_code, enterprise.address,
+                location.lon if location else None, location.lat if location else None,
+                "wgs84" if location else None, None if location is None else location.accuracy_m,
                 *(int(getattr(enterprise, flag)) for flag in enterprises.FLAGS),
-                enterprise.contact_name or "", enterprise.contact_phone or "",
-                "" if point is None else ("covert" if point.covert else "open"),
-            ])
+                enterprise.contact_name, enterprise.contact_phone,
+                None if point is None else ("covert" if point.covert else "open"),
+            )])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

@@ -13,7 +13,9 @@
   (the bytes then never pass through the app). Reads are logged (custody
   ``evidence.downloaded`` / ``evidence.viewed``) before the bytes or the URL are given.
   Viewing copies missing on first view are made then, under a lease, so two viewers
-  never both decode; the ``fieldwatch derive`` worker normally makes them first.
+  never both decode, and with no transaction open while the photo decodes (on SQLite
+  one would hold the write lock for seconds); the ``fieldwatch derive`` worker normally
+  makes them first.
 - ``GET /records/<id>/attachments``: the record's declared evidence, what arrived, and
   for office staff the plausibility flags.
 """
@@ -44,6 +46,7 @@ from schemas.evidence import (
 )
 
 from .auth import authenticated, current_device, current_user
+from .bodies import reads_own_body
 from .db import commit, db
 from .located import located
 
@@ -74,7 +77,9 @@ def limits() -> uploads.Limits:
 
 
 def policy() -> service.Policy:
-    return service.Policy(limits=limits(), max_pixels=current_app.config["EVIDENCE_MAX_PIXELS"])
+    config = current_app.config
+    return service.Policy(limits=limits(), max_pixels=config["EVIDENCE_MAX_PIXELS"],
+                          max_parallel_decodes=config["EVIDENCE_MAX_PARALLEL_DECODES"])
 
 
 @blp.record_once
@@ -90,6 +95,7 @@ def _configure_thresholds(state) -> None:
 
 
 @blp.route("/evidence")
+@reads_own_body  # multipart, judged here: any other type is 415 naming multipart/form-data
 class EvidenceUploads(MethodView):
     @blp.doc(requestBody=MULTIPART_REQUEST_BODY)
     @blp.response(201, AttachmentSchema, description="Stored and attached")
@@ -231,7 +237,9 @@ def _derived(blob):
     while True:
         if service.claim_derivation(db(), blob.sha256, lease=current.derive_lease):
             commit()
-            service.derive(db(), blob_store(), blob, policy=current)
+            # No transaction is open from here until the decode is done (make_derivatives).
+            derivation = service.make_derivatives(blob_store(), blob.sha256, policy=current)
+            service.record_derivatives(db(), blob, derivation)
             commit()
             return blob
         db().rollback()  # end the transaction, to see what the lease holder commits
@@ -240,6 +248,9 @@ def _derived(blob):
             return blob
         if time.monotonic() >= deadline:
             raise service.DerivationPending()
+        # Wait outside any transaction: the refresh began one, and on SQLite it holds the write
+        # lock, which the lease holder needs to record what it made (it waited, then 503).
+        db().rollback()
         time.sleep(0.25)
 
 

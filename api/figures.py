@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
 from field import figures
+from field.case_exports import spreadsheet_cell
 from schemas.figures import FiguresArgsSchema, FiguresSchema
 
 from .auth import authenticated, current_user
@@ -25,7 +26,7 @@ def _csv(result: dict) -> Response:
     buffer.write("\ufeff")  # Excel reads UTF-8 only with the BOM
     writer = csv.writer(buffer)
     for row in figures.rows(result):
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow([spreadsheet_cell(value) for value in row])
     name = f"figures-{result['jurisdiction']['code']}-{result['period']['from']}-{result['period']['to']}.csv"
     return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Type": "text/csv; charset=utf-8",

@@ -19,7 +19,8 @@ hash at capture) and ``filename``.
   the reason it was refused.
 
 Statuses follow the spec: 412 without ``Tus-Resumable: 1.0.0`` (with Tus-Version), 413 over
-Tus-Max-Size or Upload-Length, 415 for a PATCH body of another type, 409 with the current
+Tus-Max-Size or Upload-Length, 415 for a PATCH (or creation) body of another type, JSON
+included (these views read their own bodies: the JSON guard of api/bodies.py leaves them alone), 409 with the current
 Upload-Offset when the offset is not the upload's, 460 when the chunk does not match
 Upload-Checksum (the chunk is discarded), 423 while another request appends to the
 upload, 404 for someone else's or a terminated upload, 410 for an expired or refused one,
@@ -58,6 +59,7 @@ from field.models import Upload
 from schemas.evidence import UploadStatusSchema
 
 from .auth import authenticated, current_device, current_user
+from .bodies import reads_own_body
 from .db import commit, db
 from .evidence import blob_store, limits, policy
 
@@ -230,6 +232,7 @@ def _receive_chunk(upload: Upload, offset: int, body: BinaryIO | None = None,
 
 
 @blp.route("")
+@reads_own_body
 class Uploads(MethodView):
     @blp.doc(responses={"204": {"description": "What this server supports, in Tus-* headers"}}, security=[])
     def options(self):
@@ -282,6 +285,7 @@ class Uploads(MethodView):
 
 
 @blp.route("/<uuid:upload_id>")
+@reads_own_body
 class UploadById(MethodView):
     @blp.doc(parameters=[_TUS_REQUEST_HEADER],
              responses={"200": {"description": "Upload-Offset, Upload-Length, Upload-Expires"}})

@@ -18,8 +18,11 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tests import corpus
+
 ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = (ROOT / ".." / "shared" / "data" / "photos").resolve()
+#: The real photo corpus: ../shared/data/photos beside the checkout, or FIELDWATCH_PHOTOS (tests/corpus.py).
+PHOTOS = corpus.PHOTOS
 OUT_DIR = ROOT / "var" / "bench"
 
 #: The PostgreSQL server the benchmarks create their databases on (trust auth, as on CI).

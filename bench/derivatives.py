@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import PHOTOS, Options, Row, print_table, write_json  # noqa: E402
+from tests import corpus  # noqa: E402
 
 BENCHMARK = "3 derivatives"
 #: "12 MP-ish": what phones take by default.
@@ -178,8 +179,8 @@ def _summary_rows(case: str, items: list[dict], floor: str, target: float, notes
 
 
 def run(opts: Options) -> list[Row]:
-    if not PHOTOS.is_dir():
-        raise RuntimeError(f"photo corpus not found at {PHOTOS}")
+    if corpus.missing():
+        raise RuntimeError(corpus.missing())
     if shutil.which("djpeg") is None:
         raise RuntimeError("djpeg not found (Debian: libjpeg-turbo-progs)")
     repeat = opts.extra.get("derivatives_repeat", 2 if opts.quick else 5)

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
+from tests import corpus
+
 from .common import PHOTOS, Options, Row, main_of, percentile
 from .serve import Served, serving
 
@@ -52,7 +54,7 @@ def phone_jpegs() -> list[Path]:
     found = [p for p in sorted(PHOTOS.rglob("*")) if p.is_file() and p.suffix.lower() in (".jpg", ".jpeg")
              and p.parent.name != "broken_odd" and MIN_BYTES <= p.stat().st_size <= MAX_BYTES]
     if not found:
-        raise RuntimeError(f"no JPEG of 2-5 MB under {PHOTOS}")
+        raise RuntimeError(corpus.missing() or f"no JPEG of 2-5 MB under {PHOTOS}")
     return found
 
 

@@ -29,6 +29,8 @@ import time
 import uuid
 from pathlib import Path
 
+from tests import corpus
+
 from .common import PHOTOS, ROOT, Options, Row, main_of
 from .serve import Served, serving
 
@@ -159,7 +161,7 @@ def largest_photo() -> tuple[Path, int]:
         if px > best_px:
             best, best_px = path, px
     if best is None:
-        raise RuntimeError(f"no photo under {PHOTOS}")
+        raise RuntimeError(corpus.missing() or f"no photo under {PHOTOS}")
     return best, best_px
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from field.errors import FieldProblem
+
 
 class EvidenceError(Exception):
     """Base of every refusal or failure of the evidence package.
 
     ``code`` is a stable machine name the API maps to a problem type; ``detail``
     is a sentence a person can read. Subclasses add the figures that explain
-    the refusal so the API can put them in the problem body.
+    the refusal (``extra``: members of the problem body) so the API can put them there.
     """
 
     code: ClassVar[str] = "evidence_error"
@@ -18,7 +20,13 @@ class EvidenceError(Exception):
 
     def __init__(self, detail: str | None = None) -> None:
         self.detail = detail or self.default_detail
+        #: The input the refused bytes came from, once the pipeline knows it (``about``).
+        self.fields: list[FieldProblem] = []
         super().__init__(self.detail)
+
+    def about(self, field: str) -> None:
+        """Name the request field whose bytes this refusal is about (``file``, ``_body``)."""
+        self.fields = [FieldProblem(field, self.detail)]
 
 
 class UnsupportedMedia(EvidenceError):
@@ -46,6 +54,8 @@ class TooManyPixels(EvidenceError):
         self.height = height
         declared = f"{width}x{height} = {width * height} pixels" if width and height else "more pixels"
         super().__init__(f"The image declares {declared}; at most {max_pixels} are accepted.")
+        #: Members of the problem body: the limit and what the header declared.
+        self.extra = {"max_pixels": max_pixels, "width": width, "height": height}
 
 
 class TooLarge(EvidenceError):

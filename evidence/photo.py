@@ -6,9 +6,10 @@ import io
 import math
 import os
 import re
+import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -18,6 +19,7 @@ import pillow_heif
 from PIL import Image, ImageCms
 
 from evidence.errors import CorruptMedia, EvidenceError, TooManyPixels, UnsupportedMedia
+from evidence.memory import LARGE_DECODE_BYTES, release_freed_memory
 from evidence.sniff import SNIFF_BYTES, MediaType, sniff
 
 # Registered once, at import: HEIC/HEIF through libheif. AVIF is Pillow's own
@@ -197,10 +199,16 @@ def hash_distance(a: int, b: int) -> int:
 
 
 def read_facts(
-    fp: BinaryIO | bytes | str | os.PathLike[str], *, now: datetime | None = None
+    fp: BinaryIO | bytes | str | os.PathLike[str], *, max_pixels: int | None = None,
+    slots: threading.Semaphore | None = None, now: datetime | None = None,
 ) -> PhotoFacts:
-    """EXIF facts and size of a photo, from its header only: no pixel is decoded."""
-    with _open_photo(fp, max_pixels=None) as (im, media):
+    """EXIF facts and size of a photo, from its header: no pixel is decoded, except for a PNG
+    with metadata after its pixels (Pillow reads those by decoding), and that under one of
+    ``slots`` (evidence/memory.py).
+
+    TooManyPixels (with the declared size) when the header declares more than ``max_pixels``.
+    """
+    with _open_photo(fp, max_pixels=max_pixels, slots=slots) as (im, media):
         return _read_facts(im, media, now or datetime.now(UTC))
 
 
@@ -210,6 +218,7 @@ def process_photo(
     max_pixels: int = 50_000_000,
     thumb_px: int = 320,
     preview_px: int = 1280,
+    slots: threading.Semaphore | None = None,
     now: datetime | None = None,
 ) -> PhotoResult:
     """Facts, thumbnail, preview and perceptual hash of a photo, decoding its pixels once.
@@ -217,20 +226,30 @@ def process_photo(
     Raises UnsupportedMedia when the bytes are not a photo format we take,
     TooManyPixels when the header declares more than ``max_pixels`` (checked
     before any pixel is decoded), CorruptMedia when decoding fails. The input
-    is only read.
+    is only read. The decoded pixels are held inside one of ``slots``
+    (evidence/memory.py: at most so many decodes at once in the process) and freed
+    before it is given back; after a large decode the freed memory goes back to the
+    kernel.
     """
     if thumb_px < 1 or preview_px < thumb_px:
         raise ValueError("need 1 <= thumb_px <= preview_px")
-    with _open_photo(fp, max_pixels=max_pixels) as (im, media):
+    with _slot(slots), _open_photo(fp, max_pixels=max_pixels) as (im, media):
         facts = _read_facts(im, media, now or datetime.now(UTC))
         orientation = _orientation_to_apply(im)
         preview_box = _fit((im.width, im.height), preview_px)
-        with _decoding(media, max_pixels):
+        with _decoding(media):
             # JPEG: DCT-domain scaling to the smallest 1/2^n at least the preview
             # size. HEIF: an embedded thumbnail when one is that large (pillow-heif).
             im.draft("RGB", preview_box)
             im.load()
+        held = 4 * im.width * im.height  # Pillow keeps RGB(A), CMYK and I/F as 32-bit pixels
         preview = _render(im, preview_box, orientation)
+        # Free the pixels now, while this decode still holds its slot, not whenever the caller
+        # drops the image. Image.close drops the pixels only; ImageFile.close would also close
+        # the stream, which is the caller's.
+        Image.Image.close(im)
+    if held >= LARGE_DECODE_BYTES:
+        release_freed_memory()
     thumbnail = _shrink(preview, _fit(preview.size, thumb_px))
     return PhotoResult(
         facts=facts,
@@ -245,9 +264,14 @@ def process_photo(
 # -- opening -----------------------------------------------------------------------------------
 
 
+def _slot(slots: threading.Semaphore | None) -> AbstractContextManager:
+    return slots if slots is not None else nullcontext()
+
+
 @contextmanager
 def _open_photo(
-    fp: BinaryIO | bytes | str | os.PathLike[str], *, max_pixels: int | None
+    fp: BinaryIO | bytes | str | os.PathLike[str], *, max_pixels: int | None,
+    slots: threading.Semaphore | None = None,
 ) -> Iterator[tuple[Image.Image, MediaType]]:
     with _seekable(fp) as stream:
         head = stream.read(SNIFF_BYTES)
@@ -260,8 +284,8 @@ def _open_photo(
             )
         if PILLOW_FORMATS[media.mime] in ("HEIF", "AVIF"):
             _check_boxes_complete(stream, media)
-        with _decoding(media, max_pixels):
-            im = Image.open(stream, formats=[PILLOW_FORMATS[media.mime]])
+        with _decoding(media):
+            im = _open_header(stream, PILLOW_FORMATS[media.mime])
         # ``with``, not im.close(): ImageFile.close() also closes the stream it was given,
         # which is the caller's (read_facts on a file a pipeline goes on reading); leaving
         # the block drops the decoder's state and leaves the stream to whoever owns it.
@@ -271,7 +295,76 @@ def _open_photo(
                 raise CorruptMedia(f"The {media.mime} file declares an empty image.")
             if max_pixels is not None and width * height > max_pixels:
                 raise TooManyPixels(max_pixels, width, height)
-            yield im, media
+            if media.mime != "image/png":
+                yield im, media
+            elif _png_metadata_after_pixels(stream):
+                # Its EXIF may follow the pixels, and Pillow reads it by decoding them all
+                # (PngImageFile.getexif loads the image): a full decode, so it takes a slot.
+                with _slot(slots):
+                    yield im, media
+            else:
+                # The header's metadata is all there is: read it without decoding (_getexif).
+                im.fieldwatch_exif_in_header = True
+                yield im, media
+
+
+def _open_header(stream: BinaryIO, pillow_format: str) -> Image.Image:
+    """What ``Image.open(stream, formats=[pillow_format])`` does, less Pillow's own pixel limit.
+
+    The limit that applies is fieldwatch's (EVIDENCE_MAX_PIXELS), checked by the caller on the
+    size this header declares, before any pixel is decoded. Pillow's process-wide one
+    (Image.MAX_IMAGE_PIXELS, left as it is) refused anything over 178,956,970 pixels inside
+    Image.open, with its own figure and without the size: a configured limit above it never
+    applied, and a refusal below it could not say what the photo declared. The plugin's
+    factory is taken from Pillow's registry (Image.register_open fills it), as Image.open does.
+    """
+    if pillow_format not in Image.OPEN:
+        Image.init()  # WebP and AVIF are registered by init(), not preinit()
+    factory, _accept = Image.OPEN[pillow_format]  # the content was sniffed as this format already
+    stream.seek(0)
+    return factory(stream, "")
+
+
+#: PNG chunks that may carry EXIF: eXIf, and text (ImageMagick's "Raw profile type exif").
+_PNG_METADATA_CHUNKS = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt"})
+#: Chunks walked before giving up and letting Pillow decode (under a slot): a hostile file of
+#: millions of empty chunks must not cost seconds of CPU here.
+_PNG_MAX_CHUNKS_WALKED = 100_000
+
+
+def _png_metadata_after_pixels(stream: BinaryIO) -> bool:
+    """Whether a PNG has a chunk that may hold EXIF after its image data; chunk headers only are read.
+
+    PngImageFile.getexif decodes every pixel whenever the header has no eXIf chunk, in case
+    one follows the image data: reading the facts of a 49 MP PNG at receipt cost 200 MB.
+    A damaged chunk list reads as "nothing after" (the decode will say what is wrong).
+    """
+    position = stream.tell()
+    try:
+        stream.seek(8)  # the signature
+        after_pixels = False
+        for _ in range(_PNG_MAX_CHUNKS_WALKED):
+            header = stream.read(8)
+            if len(header) < 8:
+                return False
+            kind = header[4:]
+            if kind == b"IDAT":
+                after_pixels = True
+            elif kind == b"IEND":
+                return False
+            elif after_pixels and kind in _PNG_METADATA_CHUNKS:
+                return True
+            stream.seek(int.from_bytes(header[:4], "big") + 4, os.SEEK_CUR)  # the data and its CRC
+        return True
+    finally:
+        stream.seek(position)
+
+
+def _getexif(im: Image.Image) -> Image.Exif:
+    """``im.getexif()``, without PngImageFile's decode when the header's metadata is all there is."""
+    if getattr(im, "fieldwatch_exif_in_header", False):
+        return Image.Image.getexif(im)
+    return im.getexif()
 
 
 def _check_boxes_complete(stream: BinaryIO, media: MediaType) -> None:
@@ -327,28 +420,18 @@ def _seekable(fp: BinaryIO | bytes | str | os.PathLike[str]) -> Iterator[BinaryI
 
 
 @contextmanager
-def _decoding(media: MediaType, max_pixels: int | None) -> Iterator[None]:
+def _decoding(media: MediaType) -> Iterator[None]:
     """Turn whatever a decoder raises on hostile or damaged bytes into an EvidenceError."""
     with warnings.catch_warnings():
         # Pillow reports damaged EXIF as UserWarning and carries on; the values are
-        # validated here anyway, so the warning adds nothing. Its decompression-bomb
-        # warning becomes an error when our own limit is below Pillow's, so the
-        # refusal does not depend on the process's warning filters.
+        # validated here anyway, so the warning adds nothing.
         # (catch_warnings is process-wide before Python 3.14: harmless with
         # gunicorn's process workers, a race on warning display with threads.)
         warnings.simplefilter("ignore", UserWarning)
-        bomb_is_error = max_pixels is not None and (
-            Image.MAX_IMAGE_PIXELS is None or max_pixels <= Image.MAX_IMAGE_PIXELS
-        )
-        warnings.simplefilter("error" if bomb_is_error else "ignore", Image.DecompressionBombWarning)
         try:
             yield
         except EvidenceError:
             raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            # Without a limit of ours, only Pillow's hard limit (twice its warning level) refused.
-            limit = max_pixels if max_pixels is not None else 2 * (Image.MAX_IMAGE_PIXELS or 0)
-            raise TooManyPixels(limit) from exc
         except MemoryError:
             raise
         # A decoder fed hostile bytes can fail in any way (OSError, SyntaxError,
@@ -377,7 +460,7 @@ def _orientation_to_apply(im: Image.Image) -> int:
     # container's irot/imir; so the EXIF value read after opening is the one
     # transform still owed, whatever the format. Applied once, in _render.
     try:
-        value = im.getexif().get(_TAG_ORIENTATION, 1)
+        value = _getexif(im).get(_TAG_ORIENTATION, 1)
     except Exception:  # noqa: BLE001 - damaged EXIF: show the pixels as stored
         return 1
     return value if isinstance(value, int) and value in _TRANSPOSE_FOR_ORIENTATION else 1
@@ -558,7 +641,7 @@ def _exif(im: Image.Image) -> Image.Exif | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            return im.getexif()
+            return _getexif(im)
     except Exception:  # noqa: BLE001 - damaged EXIF is no EXIF, never a refusal of the photo
         return None
 

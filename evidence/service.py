@@ -50,6 +50,7 @@ from field.models.evidence import MEDIA_KINDS
 
 from . import custody, links, uploads
 from .errors import BlobNotFound, CorruptMedia, EvidenceError, TooLarge, TooManyPixels, UnsupportedMedia
+from .memory import decode_slots
 from .photo import PERCEPTUAL_HASH_ALGORITHM, PhotoFacts, process_photo, read_facts
 from .sniff import SNIFF_BYTES, MediaType, sniff
 from .storage import CHUNK_SIZE, BlobStore
@@ -88,6 +89,12 @@ class Policy:
     preview_px: int = 1280
     #: How long a derivation may take before another worker may take it over.
     derive_lease: timedelta = timedelta(minutes=2)
+    #: Full decodes one process holds at once (EVIDENCE_MAX_PARALLEL_DECODES; evidence/memory.py).
+    max_parallel_decodes: int = 2
+
+    def slots(self):
+        """This process's slots for full decodes (evidence/memory.py)."""
+        return decode_slots(self.max_parallel_decodes)
 
 
 @dataclass(frozen=True)
@@ -154,9 +161,7 @@ def inspect(fp: BinaryIO, declared_kind: str, policy: Policy) -> Inspection:
         raise UnsupportedMedia(f"The file is {media.mime}, not the {declared_kind} it was declared as.")
     facts = None
     if media.kind == "photo":
-        facts = read_facts(fp)
-        if facts.width * facts.height > policy.max_pixels:
-            raise TooManyPixels(policy.max_pixels, facts.width, facts.height)
+        facts = read_facts(fp, max_pixels=policy.max_pixels, slots=policy.slots())
     fp.seek(0)
     return Inspection(media, facts)
 
@@ -165,24 +170,34 @@ def receive(
     session: Session, store: BlobStore, fp: BinaryIO, *, uploader: User, device_id: uuid.UUID | None, kind: str,
     record_id: uuid.UUID, policy: Policy, channel: str, declared_sha256: str | None = None,
     filename: str | None = None, upload_id: uuid.UUID | None = None, field_prefix: str = "",
-    now: datetime | None = None,
+    content_field: str = "file", now: datetime | None = None,
 ) -> Received:
     """Check, store, describe, log and attach the bytes of ``fp`` (seekable, e.g. a spooled file).
 
-    ``field_prefix`` names where the inputs came from in errors ("Upload-Metadata." for tus).
+    ``field_prefix`` names where the inputs came from in errors ("Upload-Metadata." for tus);
+    ``content_field`` names the bytes themselves in a refusal of them ("file" for the multipart
+    form field, "_body" for a tus upload's PATCH bodies).
     """
     now = now or utcnow()
     if kind not in MEDIA_KINDS:
         raise InvalidInput(f"{field_prefix}kind", f"One of {', '.join(MEDIA_KINDS)}.")
     limit = policy.limits.of(kind)
-    sha256, size = hash_file(fp, max_bytes=limit)
+    try:
+        sha256, size = hash_file(fp, max_bytes=limit)
+    except TooLarge as exc:
+        exc.about(content_field)
+        raise
     if declared_sha256 is not None and declared_sha256.lower() != sha256:
         raise InvalidInput(f"{field_prefix}sha256",
                            f"The received bytes have SHA-256 {sha256}, not the {declared_sha256} the phone "
                            "computed: the file changed on the way. Nothing was kept; send it again.",
                            expected=declared_sha256.lower(), actual=sha256)
     links.check_record_for_evidence(session, uploader, record_id, f"{field_prefix}record_id")
-    inspection = inspect(fp, kind, policy)
+    try:
+        inspection = inspect(fp, kind, policy)
+    except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
+        exc.about(content_field)
+        raise
     stored = store.put_original(fp, expected_sha256=sha256, max_bytes=limit)
     blob, blob_created = _blob_row(session, sha256, size, inspection, uploader, policy, now)
     custody.record(session, jurisdiction_id=uploader.jurisdiction_id, kind="evidence.received",
@@ -272,7 +287,8 @@ def complete_upload(session: Session, store: BlobStore, upload: Upload, *, uploa
             received = receive(session, store, fp, uploader=uploader, device_id=upload.device_id, kind=upload.kind,
                                record_id=upload.record_id, policy=policy, channel="tus",
                                declared_sha256=upload.declared_sha256, filename=upload.filename,
-                               upload_id=upload.id, field_prefix="Upload-Metadata.", now=now)
+                               upload_id=upload.id, field_prefix="Upload-Metadata.", content_field="_body",
+                               now=now)
     except REFUSALS as exc:
         uploads.mark_failed(session, store, upload, getattr(exc, "detail", str(exc)), now=now)
         return Completion(refusal=exc)
@@ -309,40 +325,70 @@ def claim_derivation(session: Session, sha256: str, *, lease: timedelta, now: da
     return token if taken == 1 else None
 
 
-def derive(session: Session, store: BlobStore, blob: Blob, *, policy: Policy, now: datetime | None = None) -> None:
-    """Make, store and record the thumb and preview of a photo (the caller holds its lease).
+@dataclass(frozen=True)
+class Derivation:
+    """What decoding a photo gave: its stored viewing copies (kind → sha256, size, width, height)
+    and perceptual hash, or why it has none."""
 
-    Decoding failures leave the photo as opaque evidence (state failed, with the reason);
+    made: dict[str, dict] = field(default_factory=dict)
+    #: Unsigned, as PhotoResult gives it; ``perceptual_hash_signed`` fits the BIGINT column.
+    perceptual_hash: int | None = None
+    perceptual_hash_signed: int | None = None
+    failure: str | None = None
+
+
+def make_derivatives(store: BlobStore, sha256: str, *, policy: Policy) -> Derivation:
+    """Decode a photo and store its thumb and preview; the database is not touched.
+
+    Call it with no transaction open (after committing the lease of ``claim_derivation``):
+    reading the original and decoding it take seconds, and on SQLite every transaction
+    holds the database's write lock (BEGIN IMMEDIATE, field/db.py), so a decode inside
+    one stopped every other request; parallel first views then waited out their 15 s and
+    answered 503. The decode takes one of the process's slots (evidence/memory.py).
+    """
+    try:
+        with _seekable_original(store, sha256) as fp:
+            result = process_photo(fp, max_pixels=policy.max_pixels, thumb_px=policy.thumb_px,
+                                   preview_px=policy.preview_px, slots=policy.slots())
+    except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
+        return Derivation(failure=exc.detail[:300])
+    made = {}
+    for kind, data, (width, height) in (("thumb", result.thumbnail, result.thumbnail_size),
+                                        ("preview", result.preview, result.preview_size)):
+        store.put_derivative(sha256, kind, data)
+        made[kind] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "width": width,
+                      "height": height}
+    return Derivation(made=made, perceptual_hash=result.perceptual_hash,
+                      perceptual_hash_signed=result.perceptual_hash_signed)
+
+
+def record_derivatives(session: Session, blob: Blob, derivation: Derivation, *, now: datetime | None = None) -> None:
+    """Record what ``make_derivatives`` made of a photo and free its lease (the caller held it).
+
+    A decoding failure leaves the photo as opaque evidence (state failed, with the reason);
     both outcomes are a custody entry ``evidence.derived`` in the jurisdiction of its first
     upload. The records it is attached to get their flags refreshed: the perceptual hash
     may show it is a photo used elsewhere.
     """
     now = now or utcnow()
     session.refresh(blob)
-    try:
-        with _seekable_original(store, blob.sha256) as fp:
-            result = process_photo(fp, max_pixels=policy.max_pixels, thumb_px=policy.thumb_px,
-                                   preview_px=policy.preview_px)
-    except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
+    if derivation.failure is not None:
         blob.derivatives_state = DerivativesState.failed
-        blob.derivatives_error = exc.detail[:300]
+        blob.derivatives_error = derivation.failure
         blob.derive_locked_by = blob.derive_locked_until = None
         session.flush()
         custody.record(session, jurisdiction_id=blob.jurisdiction_id, kind="evidence.derived", subject_type="blob",
-                       subject_id=blob.sha256, data={"result": "failed", "reason": exc.detail[:300]})
+                       subject_id=blob.sha256, data={"result": "failed", "reason": derivation.failure})
         return
-    made = {}
-    for kind, data, (width, height) in (("thumb", result.thumbnail, result.thumbnail_size),
-                                        ("preview", result.preview, result.preview_size)):
-        store.put_derivative(blob.sha256, kind, data)
-        digest = hashlib.sha256(data).hexdigest()
+    made = derivation.made
+    for kind, copy in made.items():
         row = session.get(BlobDerivative, (blob.sha256, kind))
         if row is None:
             row = BlobDerivative(original_sha256=blob.sha256, kind=kind, jurisdiction_id=blob.jurisdiction_id)
             session.add(row)
-        row.sha256, row.size, row.width, row.height, row.created_at = digest, len(data), width, height, now
-        made[kind] = {"sha256": digest, "size": len(data), "width": width, "height": height}
-    blob.perceptual_hash = result.perceptual_hash_signed
+        row.sha256, row.size, row.width, row.height, row.created_at = (
+            copy["sha256"], copy["size"], copy["width"], copy["height"], now)
+    blob.perceptual_hash = derivation.perceptual_hash_signed
     blob.perceptual_hash_algorithm = PERCEPTUAL_HASH_ALGORITHM
     blob.derivatives_state = DerivativesState.ready
     blob.derivatives_error = None
@@ -352,7 +398,7 @@ def derive(session: Session, store: BlobStore, blob: Blob, *, policy: Policy, no
     custody.record(session, jurisdiction_id=blob.jurisdiction_id, kind="evidence.derived", subject_type="blob",
                    subject_id=blob.sha256,
                    data={"result": "ready", "original_sha256": blob.sha256, **made,
-                         "perceptual_hash": f"{result.perceptual_hash:016x}",
+                         "perceptual_hash": f"{derivation.perceptual_hash:016x}",
                          "perceptual_hash_algorithm": PERCEPTUAL_HASH_ALGORITHM})
     links.refresh_flags_for_blob(session, blob)
 
@@ -458,6 +504,7 @@ def _check_original(store: BlobStore, sha256: str, size: int) -> OriginalProblem
 
 __all__ = [
     "NoDerivative", "DerivationPending", "Policy", "Inspection", "Received", "Completion", "REFUSALS", "hash_file", "inspect", "receive",
-    "staged_file", "complete_upload", "pending_derivations", "claim_derivation", "derive", "READABLE",
+    "staged_file", "complete_upload", "pending_derivations", "claim_derivation", "Derivation", "make_derivatives",
+    "record_derivatives", "READABLE",
     "log_access", "OriginalProblem", "OriginalsReport", "verify_originals",
 ]

@@ -142,6 +142,20 @@ def revoke_all_tokens(session: Session, user: User, reason: str) -> int:
     return result.rowcount
 
 
+def reset_password(session: Session, username: str, password: str) -> tuple[User, int]:
+    """Set a new password from the command line (any account, no actor) and revoke every token
+    of it at once: whoever held the old password may have logged in with it. Returns the user
+    and how many tokens were revoked."""
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound("user")
+    user.password_hash = hash_password(password)
+    user.updated_at = utcnow()
+    revoked = revoke_all_tokens(session, user, "password_reset")
+    session.flush()
+    return user, revoked
+
+
 def list_devices(session: Session, user: User, *, include_revoked: bool = False) -> list[DeviceToken]:
     stmt = select(DeviceToken).where(DeviceToken.user_id == user.id)
     if not include_revoked:
@@ -208,6 +222,11 @@ def users_query(actor: User, *, role: Role | None = None, include_disabled: bool
     if not include_disabled:
         stmt = stmt.where(User.disabled.is_(False))
     return stmt
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The account of this username (as stored: trimmed, lower case), for the command line."""
+    return session.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
 
 
 def count_users(session: Session) -> int:

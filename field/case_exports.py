@@ -22,6 +22,7 @@ size holds one batch of cases (or one 1 MiB chunk of evidence) in memory at a ti
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import json
 import zipfile
@@ -153,12 +154,20 @@ def case_properties(case: Case, today: date, *, labels: bool) -> dict:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_cell(value) -> str:
-    """A CSV cell a spreadsheet shows as text and never runs as a formula."""
+def spreadsheet_cell(value, *, defuse_formulas: bool = True) -> str:
+    """A CSV cell a spreadsheet shows as text and never runs as a formula: the one cell writer of
+    every CSV export (cases, findings, reports, enterprises, figures).
+
+    An enum is written as its value, as the API and GeoJSON write it: str() of our
+    ``(str, Enum)`` members is their name (``Severity.minor``), not the code (``minor``).
+    ``defuse_formulas=False`` is for a file read back by an import, which takes text as written.
+    """
     if value is None:
         return ""
+    if isinstance(value, enum.Enum):
+        value = value.value
     text = str(value)
-    if text.startswith(_FORMULA_START) and not _is_number(text):
+    if defuse_formulas and text.startswith(_FORMULA_START) and not _is_number(text):
         return "'" + text  # a spreadsheet must show it, not run it
     return text
 

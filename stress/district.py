@@ -13,7 +13,6 @@ import io
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from PIL import Image
 from werkzeug.datastructures import FileStorage
@@ -23,13 +22,14 @@ from api import create_app
 from field import accounts, jurisdictions, migrate, taxonomy
 from field.credit_code import _check_character, _organization_check_character
 from field.models import JurisdictionLevel, Role, User
+from tests import corpus
 
 from .world import chongqing
 
 PASSWORD = "correct horse battery"
 CST = timezone(timedelta(hours=8))
 #: The real photo corpus beside the repository; the district's photo is made from one of them.
-PHOTOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "photos"
+PHOTOS = corpus.PHOTOS
 PHOTO = "gps/ianare__DSCN0021.jpg"
 
 

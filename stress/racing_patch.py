@@ -47,13 +47,14 @@ from PIL import Image, PngImagePlugin
 from evidence.errors import BlobNotFound
 from evidence.storage import LocalBlobStore
 from field.models import Upload
+from tests import corpus
 
 from .counts import report as print_counts
 from .served import fresh_postgis, gunicorn
 from .world import World, build
 
 #: The real photo both clients send (a phone's JPEG from the shared corpus), made smaller.
-PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "photos"
+PHOTOS = corpus.PHOTOS
 PHOTO = "phones/mei__Apple_iPhone_4.jpg"
 SIZE = (320, 240)
 TUS = {"Tus-Resumable": "1.0.0"}

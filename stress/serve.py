@@ -295,10 +295,12 @@ def build_stack(tmp: Path, *, storage: str = "s3", database_url: str | None = No
 
 def photos(limit: int | None = None) -> list[Path]:
     """Photos of the shared corpus a phone would send (not the broken ones), smallest first."""
+    from tests import corpus as corpus_dir
     from tests.evidence_fixtures import corpus
 
     chosen = sorted((p.path for p in corpus() if p.folder != "broken_odd" and p.pillow_format),
                     key=lambda path: path.stat().st_size)
     if not chosen:
-        raise SystemExit("the photo corpus is missing (../shared/data/photos from the repository)")
+        corpus_dir.require()  # exits naming the path looked at and FIELDWATCH_PHOTOS
+        raise SystemExit(f"the photo corpus at {corpus_dir.PHOTOS} lists no photo a phone would send")
     return chosen[:limit] if limit else chosen

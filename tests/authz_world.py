@@ -21,7 +21,6 @@ import io
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -32,13 +31,14 @@ from field import (
 )
 from field.locations import GivenLocation
 from field.models import JurisdictionLevel, ReviewState, Role, TaskMethod, UnitKind, User, utcnow
+from tests import corpus
 from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import cases_csv
 
 PASSWORD = "correct horse battery"
 RELATIONS = ("own", "peer", "sibling", "foreign")
 CST = timezone(timedelta(hours=8))
-_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "photos"
+_CORPUS = corpus.PHOTOS
 #: Small real photos, a different one per record (the same photo twice would be flagged as reused).
 PHOTOS = sorted((_CORPUS / "orientation").glob("*.jpg")) + sorted((_CORPUS / "noexif").glob("*.jpg"))
 

@@ -19,12 +19,26 @@ from sqlalchemy.orm import sessionmaker
 from field import accounts, jurisdictions, migrate
 from field.db import make_engine
 from field.models import Base, JurisdictionLevel, Role
+from tests import corpus
 
 pytest_plugins = ["tests.evidence_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
-PHOTOS = ROOT.parent / "shared" / "data" / "photos"
+#: The real photo corpus: ../shared/data/photos beside the checkout, or FIELDWATCH_PHOTOS (tests/corpus.py).
+PHOTOS = corpus.PHOTOS
 PASSWORD = "correct horse battery"
+
+
+def pytest_report_header(config):
+    return f"photo corpus: {PHOTOS} (set {corpus.ENV} to read it from elsewhere)"
+
+
+def pytest_sessionstart(session):
+    """No run without the photo corpus: its tests used to skip one by one and the run still
+    passed, so a checkout without ../shared/data/photos tested no photo at all unnoticed."""
+    reason = corpus.missing()
+    if reason:
+        pytest.exit(reason, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def _backends() -> list[str]:

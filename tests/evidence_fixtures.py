@@ -14,10 +14,8 @@ from typing import Any
 import pytest
 
 from evidence.storage import BlobStore, LocalBlobStore, S3BlobStore
+from tests.corpus import ENV, PHOTOS, missing
 from tests.seaweed import SeaweedServer, start_seaweed, weed_binary
-
-#: The real photo corpus, beside the repository (never copied into it).
-PHOTOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "photos"
 
 #: One bucket for the session; each test gets its own prefix in it (a bucket per
 #: test would make SeaweedFS grow a set of volumes per test).
@@ -70,20 +68,25 @@ def corpus() -> tuple[CorpusPhoto, ...]:
 
 
 def corpus_params(where: Callable[[CorpusPhoto], bool] = lambda photo: True) -> list[Any]:
-    """Corpus photos as pytest params named by file; one skipped param when the corpus is absent."""
-    photos = [photo for photo in corpus() if where(photo)]
-    if not corpus():
-        return [pytest.param(None, marks=pytest.mark.skip(
-            reason=f"the photo corpus is not at {PHOTOS.resolve()} (../shared/data/photos from the repo)"))]
-    return [pytest.param(photo, id=photo.name) for photo in photos]
+    """Corpus photos as pytest params named by file (the session does not start without the corpus:
+    tests/conftest.py)."""
+    return [pytest.param(photo, id=photo.name) for photo in corpus() if where(photo)]
 
 
 def corpus_photo(name: str) -> Path:
-    """Path of one corpus file by "folder/file"; skips the test when the corpus is absent."""
+    """Path of one corpus file by "folder/file"; the test fails, naming where it looked, when it is missing."""
     path = PHOTOS / name
     if not path.is_file():
-        pytest.skip(f"corpus file {name} is not at {PHOTOS.resolve()}")
+        pytest.fail(missing() or f"corpus file {name} is missing from {PHOTOS} ({ENV} points elsewhere?)")
     return path.resolve()
+
+
+def corpus_or_fail() -> tuple[CorpusPhoto, ...]:
+    """The whole corpus; the test fails, naming where it looked, when it is absent."""
+    photos = corpus()
+    if not photos:
+        pytest.fail(missing() or f"the photo corpus at {PHOTOS} lists no photo")
+    return photos
 
 
 @pytest.fixture(scope="session")

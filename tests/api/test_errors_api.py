@@ -90,3 +90,26 @@ def test_readiness_is_a_503_problem_when_the_database_is_unreachable(tmp_path):
     app.extensions["ENGINE"].dispose()
     _problem(resp, 503)
     assert resp.headers["Retry-After"]
+
+
+DEEP = b"[" * 1000 + b"]" * 1000  # 2 KB nested 1,000 arrays deep
+
+
+def test_a_deeply_nested_body_to_the_login_without_a_token_is_a_400_problem(client):
+    body = _problem(client.post("/api/v1/auth/login", data=DEEP, content_type="application/json"), 400)
+    assert "nested" in body["detail"] and "32" in body["detail"]
+
+
+def test_a_deeply_nested_body_to_a_record_endpoint_is_a_400_problem(client, make_user, login):
+    headers = login(make_user(Role.squad_member))
+    deep_field = b'{"id": "' + str(__import__("uuid").uuid4()).encode() + b'", "description": ' + DEEP + b"}"
+    _problem(client.post("/api/v1/findings", headers=headers, data=deep_field, content_type="application/json"), 400)
+
+
+def test_the_nesting_limit_is_configured_by_max_json_depth(app, client, admin_headers):
+    app.config["MAX_JSON_DEPTH"] = 3
+    nested = {"display_name": {"a": {"b": {"c": 1}}}}
+    body = _problem(client.post("/api/v1/users", headers=admin_headers, json=nested), 400)
+    assert "3" in body["detail"]
+    app.config["MAX_JSON_DEPTH"] = 4
+    assert client.post("/api/v1/users", headers=admin_headers, json=nested).status_code == 422

@@ -153,6 +153,63 @@ def test_a_photo_over_the_pixel_limit_is_refused_before_decoding(client, phone, 
     assert resp.status_code == 422 and "pixels" in resp.get_json()["detail"]
 
 
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares a size in its IHDR and holds no pixel at all (a few dozen bytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IEND", b""))
+
+
+def _pixel_refusal(resp, width: int, height: int, limit: int) -> dict:
+    assert resp.status_code == 422, resp.get_data(as_text=True)
+    problem = resp.get_json()
+    assert f"{width}x{height}" in problem["detail"] and f"at most {limit} " in problem["detail"]
+    assert [e["field"] for e in problem["errors"]] == ["file"]
+    assert (problem["max_pixels"], problem["width"], problem["height"]) == (limit, width, height)
+    return problem
+
+
+def test_a_header_declaring_more_pixels_than_pillow_opens_is_refused_with_the_configured_limit(client, phone, app):
+    # 400 MP is over Pillow's own hard limit (178,956,970): its refusal once reached the phone,
+    # naming Pillow's figure instead of EVIDENCE_MAX_PIXELS, with no errors[].field.
+    _, headers = phone
+    _pixel_refusal(post_file(client, headers, png_header(20_000, 20_000), uuid.uuid4(), filename="bomb.png"),
+                   20_000, 20_000, app.config["EVIDENCE_MAX_PIXELS"])
+
+
+def test_a_photo_between_the_configured_limit_and_pillows_is_refused_naming_the_file(client, phone, app):
+    _, headers = phone
+    _pixel_refusal(post_file(client, headers, png_header(10_000, 10_000), uuid.uuid4(), filename="big.png"),
+                   10_000, 10_000, 50_000_000)
+    app.config["EVIDENCE_MAX_PIXELS"] = 100_000  # a real photo over a small configured limit
+    _pixel_refusal(post_file(client, headers, photo_bytes(GPS_PHOTO), uuid.uuid4()), 640, 480, 100_000)
+
+
+def test_a_configured_limit_above_pillows_own_is_the_one_that_applies(client, phone, app):
+    _, headers = phone
+    app.config["EVIDENCE_MAX_PIXELS"] = 250_000_000
+    data = png_header(15_000, 15_000)  # 225 MP: over Pillow's 178,956,970, under ours
+    resp = post_file(client, headers, data, uuid.uuid4(), filename="panorama.png")
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert client.get(f"/api/v1/evidence/{sha256(data)}", headers=headers).get_json()["width"] == 15_000
+
+
+@pytest.mark.parametrize("data, status", [
+    pytest.param(b"%PDF-1.7\n" + b"x" * 100, 415, id="not-a-photo"),
+    pytest.param(b"\x89PNG\r\n\x1a\n" + b"\0" * 40, 422, id="unreadable-png"),
+])
+def test_media_refusals_name_the_file_field(client, phone, data, status):
+    _, headers = phone
+    resp = post_file(client, headers, data, uuid.uuid4())
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert [e["field"] for e in resp.get_json()["errors"]] == ["file"], resp.get_json()
+
+
 def test_the_limits_are_published_for_phones(client, phone, app):
     _, headers = phone
     body = client.get("/api/v1/evidence/limits", headers=headers).get_json()

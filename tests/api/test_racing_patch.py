@@ -12,6 +12,7 @@ from stress import racing_patch
 from stress.served import drop_database, gunicorn
 from stress.world import build
 from tests.conftest import fresh_database_url
+from tests.evidence_fixtures import corpus_photo
 
 
 @pytest.mark.parametrize("lease_s, rounds", [(None, 16), (0.003, 10)], ids=["lease", "lapsing-lease"])
@@ -20,8 +21,7 @@ def test_two_clients_racing_on_one_offset_never_interleave_and_the_winner_s_byte
     """With the app's lease, and with one so short that it lapses mid-chunk (the store alone then
     keeps the writers apart, and the second request waits for the first's row: that once
     deadlocked on PostgreSQL, see tests/integration/test_upload_lease_contention.py)."""
-    if not (racing_patch.PHOTOS / racing_patch.PHOTO).is_file():
-        pytest.skip("the photo corpus is absent")
+    corpus_photo(racing_patch.PHOTO)  # fails, naming where it looked, without the corpus
     url = fresh_database_url(backend, tmp_path, "_race")
     evidence = str(tmp_path / "evidence")
     world = build(url, evidence)

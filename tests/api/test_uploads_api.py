@@ -166,6 +166,33 @@ def test_a_patch_of_another_content_type_is_415_and_changes_nothing(client, phon
     assert _staged(store, url) == 0
 
 
+@pytest.mark.parametrize("content_type", ["application/json", "application/merge-patch+json", "text/plain",
+                                          "text/csv", "multipart/form-data; boundary=x", None])
+def test_a_patch_of_any_other_type_gets_the_tus_415_not_the_json_guards_answer(client, phone, store, content_type):
+    # A JSON type made the JSON guard parse the chunk (400 "not valid JSON"); text/plain or no type
+    # got its "send application/json" 415: neither tells a tus client what to send.
+    _, headers = phone
+    url = upload_path(create_upload(client, headers, length=100, record_id=uuid.uuid4()))
+    request_headers = tus(headers, Upload_Offset=0)
+    if content_type:
+        request_headers["Content-Type"] = content_type
+    resp = client.patch(url, headers=request_headers, data=b"\xff\xd8\xff not json [[[" + b"x" * 20)
+    assert resp.status_code == 415, resp.get_data(as_text=True)
+    assert resp.headers["Tus-Resumable"] == "1.0.0" and resp.mimetype == "application/problem+json"
+    assert "application/offset+octet-stream" in resp.get_json()["detail"]
+    assert _staged(store, url) == 0
+
+
+def test_creation_with_a_body_of_another_type_gets_the_tus_415(client, phone):
+    _, headers = phone
+    request_headers = tus(headers, Upload_Length=10)
+    request_headers["Upload-Metadata"] = "kind cGhvdG8=,record_id " + __import__("base64").b64encode(
+        str(uuid.uuid4()).encode()).decode()
+    resp = client.post("/api/v1/uploads", headers=request_headers, data=b'{"a": [1, 2', content_type="application/json")
+    assert resp.status_code == 415 and "application/offset+octet-stream" in resp.get_json()["detail"]
+    assert resp.headers["Tus-Resumable"] == "1.0.0"
+
+
 @pytest.mark.parametrize("store", ["local", "s3"], indirect=True)
 def test_a_wrong_offset_is_409_with_the_current_offset_and_the_upload_unchanged(client, phone, store):
     _, headers = phone
@@ -293,6 +320,20 @@ def test_content_that_is_not_the_declared_kind_is_refused_with_415(client, phone
     url = upload_path(create_upload(client, headers, length=len(data), record_id=uuid.uuid4(), kind="audio"))
     resp = patch_chunk(client, url, headers, 0, data)
     assert resp.status_code == 415 and not store.exists(sha256(data))
+
+
+def test_a_tus_upload_over_the_pixel_limit_is_422_naming_the_uploaded_bytes_and_the_configured_limit(client, phone,
+                                                                                                     app):
+    from tests.api.test_evidence_api import png_header
+
+    _, headers = phone
+    data = png_header(20_000, 20_000)  # over Pillow's own limit too: its figure once leaked out
+    url = upload_path(create_upload(client, headers, length=len(data), record_id=uuid.uuid4()))
+    resp = patch_chunk(client, url, headers, 0, data)
+    assert resp.status_code == 422, resp.get_data(as_text=True)
+    problem = resp.get_json()
+    assert [e["field"] for e in problem["errors"]] == ["_body"]
+    assert f"at most {app.config['EVIDENCE_MAX_PIXELS']} " in problem["detail"] and "20000x20000" in problem["detail"]
 
 
 def test_an_empty_upload_is_refused_as_not_evidence(client, phone):

@@ -41,7 +41,7 @@ from field.db import make_engine, make_session_factory
 from field.models import Base, JurisdictionLevel, Role, Upload
 from stress.served import drop_database
 from tests.conftest import PASSWORD, fresh_database_url
-from tests.evidence_fixtures import TEST_BUCKET, CorpusPhoto, corpus
+from tests.evidence_fixtures import TEST_BUCKET, CorpusPhoto, corpus_or_fail
 
 #: One photo of every folder, for the combinations that do not take the whole corpus.
 SUBSET = (
@@ -231,9 +231,7 @@ def _upload(live: Live, path: Path, *, record_id=None, sha=None, chunk=CHUNK, ki
 
 
 def _photos(live: Live) -> list[CorpusPhoto]:
-    photos = [p for p in corpus() if p.folder != "broken_odd"]
-    if not photos:
-        pytest.skip("the photo corpus is absent")
+    photos = [p for p in corpus_or_fail() if p.folder != "broken_odd"]
     return photos if live.full_corpus else [p for p in photos if p.name in SUBSET]
 
 
@@ -317,9 +315,7 @@ def test_oriented_photos_have_upright_derivatives(live):
 def test_every_orientation_of_one_scene_comes_out_the_same(live):
     """The landscape_N samples are one scene stored eight ways: every preview must show it alike."""
     names = [f"orientation/ianare__landscape_{n}.jpg" for n in (1, 2, 4, 5, 7, 8)]
-    photos = {p.name: p for p in corpus()}
-    if not all(n in photos for n in names):
-        pytest.skip("the orientation samples are absent")
+    photos = {p.name: p for p in corpus_or_fail()}
     previews = []
     for name, found in _uploaded(live, [photos[n] for n in names]).items():
         resp = requests.get(live.url(f"/api/v1/evidence/{found['expected']}/thumb"), headers=live.headers,
@@ -350,9 +346,7 @@ def _metadata_segments(jpeg: bytes) -> list[int]:
 
 
 def test_broken_and_odd_files_are_refused_with_4xx_or_kept_opaque_and_the_server_stays_up(live):
-    broken = [p for p in corpus() if p.folder == "broken_odd" and (live.full_corpus or p.name in BROKEN_SUBSET)]
-    if not broken:
-        pytest.skip("the photo corpus is absent")
+    broken = [p for p in corpus_or_fail() if p.folder == "broken_odd" and (live.full_corpus or p.name in BROKEN_SUBSET)]
     outcomes = {}
     for photo in broken:
         try:
@@ -422,9 +416,7 @@ def _status_of(sock: socket.socket) -> int:
 
 
 def test_an_upload_cut_off_mid_chunk_resumes_with_tuspy_from_its_stored_url(live, tmp_path):
-    photo = next(p for p in corpus() if p.name == "large/mei__Issue_525.jpg") if corpus() else None
-    if photo is None:
-        pytest.skip("the photo corpus is absent")
+    photo = next(p for p in corpus_or_fail() if p.name == "large/mei__Issue_525.jpg")
     data, expected = photo.path.read_bytes(), _sha256(photo.path)
     assert len(data) > 1_000_000
     urls = FileStorage(str(tmp_path / "tus-urls.json"))
@@ -524,3 +516,25 @@ def test_a_refused_upload_answers_415_then_410_to_a_client_resuming_it(live, tmp
         with pytest.raises(TusCommunicationError) as gone:
             live.tus().uploader(file_stream=stream, url=uploader.url)
         assert gone.value.status_code == 410
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_a_plain_client_patching_another_type_gets_the_tus_415_and_tuspy_then_finishes(live, content_type):
+    """The JSON body guard once answered such a PATCH itself (400 "not valid JSON", or its own
+    415 asking for JSON), in the wrong protocol; the tus view answers now, and the upload is
+    unharmed: tuspy resumes it from offset 0 and completes it."""
+    data = Image.new("RGB", (64, 48), (40, 90, 160))
+    buffer = io.BytesIO()
+    data.save(buffer, "JPEG")
+    photo = buffer.getvalue()
+    upload_url = _create(live, len(photo))
+    resp = requests.patch(upload_url, data=b'{"not": "tus"} ' + photo[:100], timeout=30, headers={
+        **live.headers, "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": content_type})
+    assert resp.status_code == 415, resp.text
+    assert resp.headers["Tus-Resumable"] == "1.0.0" and resp.headers["Content-Type"] == "application/problem+json"
+    assert "application/offset+octet-stream" in resp.json()["detail"]
+    head = requests.head(upload_url, headers={**live.headers, "Tus-Resumable": "1.0.0"}, timeout=30)
+    assert head.headers["Upload-Offset"] == "0"
+    uploader = live.tus().uploader(file_stream=_Kept(photo), url=upload_url, chunk_size=CHUNK)
+    uploader.upload()
+    assert requests.get(upload_url, headers=live.headers, timeout=30).json()["state"] == "complete"

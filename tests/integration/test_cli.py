@@ -72,3 +72,67 @@ def test_verify_passes_on_an_intact_log_and_names_a_broken_entry(cli, backend):
     engine.dispose()
     broken = cli("verify")
     assert broken.exit_code == 1 and "at entry 2" in broken.output
+
+
+def _login(url, username, password):
+    from api import create_app
+
+    app = create_app({"DATABASE_URL": url})
+    try:
+        return app.test_client().post("/api/v1/auth/login", json={
+            "username": username, "password": password, "device_name": "pc"})
+    finally:
+        app.extensions["ENGINE"].dispose()
+
+
+def _me(url, token):
+    from api import create_app
+
+    app = create_app({"DATABASE_URL": url})
+    try:
+        return app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        app.extensions["ENGINE"].dispose()
+
+
+def test_seed_demo_on_a_used_database_says_how_to_reset_the_demo_admins_password(cli):
+    cli("seed-demo")
+    again = cli("seed-demo")
+    assert again.exit_code == 0
+    assert "fieldwatch reset-password demo-admin" in again.output
+
+
+def test_reset_password_sets_a_new_password_and_revokes_every_token(cli):
+    first = cli("seed-demo")
+    old = next(line.split(": ", 1)[1] for line in first.output.splitlines() if "password: " in line)
+    token = _login(cli.url, "demo-admin", old).get_json()["token"]
+    assert _me(cli.url, token).status_code == 200
+    result = cli("reset-password", "demo-admin", "--password", "a brand new passphrase")
+    assert result.exit_code == 0, result.output
+    assert "demo-admin" in result.output and "1 token" in result.output
+    assert _me(cli.url, token).status_code == 401
+    assert _login(cli.url, "demo-admin", old).status_code == 401
+    assert _login(cli.url, "demo-admin", "a brand new passphrase").status_code == 201
+
+
+def test_reset_password_prompts_twice_and_works_for_any_username(cli):
+    cli("add-jurisdiction", "500000", "重庆市", "--level", "province")
+    cli("create-admin", "wang.admin", "--jurisdiction", "500000", "--password", "a long enough password")
+    result = cli("reset-password", "Wang.Admin", input="another long password\nanother long password\n")
+    assert result.exit_code == 0, result.output
+    assert _login(cli.url, "wang.admin", "another long password").status_code == 201
+
+
+def test_reset_password_of_an_unknown_user_exits_1_naming_it(cli):
+    cli("seed-demo")
+    result = cli("reset-password", "nobody.here", "--password", "a long enough password")
+    assert result.exit_code == 1
+    assert "nobody.here" in result.output and "no user" in result.output.lower()
+
+
+def test_reset_password_refuses_a_short_password_and_changes_nothing(cli):
+    first = cli("seed-demo")
+    old = next(line.split(": ", 1)[1] for line in first.output.splitlines() if "password: " in line)
+    result = cli("reset-password", "demo-admin", "--password", "short")
+    assert result.exit_code == 1 and "10 characters" in result.output
+    assert _login(cli.url, "demo-admin", old).status_code == 201

@@ -50,7 +50,8 @@ def codes(flags) -> list[str]:
 
 def _derive(session, store, blob):
     service.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
-    service.derive(session, store, blob, policy=POLICY)
+    session.commit()
+    service.record_derivatives(session, blob, service.make_derivatives(store, blob.sha256, policy=POLICY))
     session.commit()
 
 

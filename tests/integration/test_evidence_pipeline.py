@@ -197,7 +197,7 @@ def test_derivatives_are_recorded_with_their_hashes_and_a_custody_entry(session,
     blob = receive_bytes(session, blob_store, user, data, uuid.uuid4()).blob
     assert service.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
     session.commit()
-    service.derive(session, blob_store, blob, policy=POLICY)
+    service.record_derivatives(session, blob, service.make_derivatives(blob_store, blob.sha256, policy=POLICY))
     session.commit()
     assert blob.derivatives_state == DerivativesState.ready and blob.perceptual_hash is not None
     rows = {d.kind: d for d in session.execute(select(BlobDerivative)).scalars()}
@@ -220,7 +220,8 @@ def test_a_photo_that_cannot_be_decoded_becomes_opaque_evidence(session, make_us
     data = photo_bytes("broken_odd/pillow__truncated_jpeg.jpg")
     blob = receive_bytes(session, local_store, user, data, uuid.uuid4()).blob
     service.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
-    service.derive(session, local_store, blob, policy=POLICY)
+    session.commit()
+    service.record_derivatives(session, blob, service.make_derivatives(local_store, blob.sha256, policy=POLICY))
     session.commit()
     assert blob.derivatives_state == DerivativesState.failed and "truncated" in blob.derivatives_error
     assert not local_store.derivative_exists(blob.sha256, "thumb") and _count(session, BlobDerivative) == 0
@@ -237,7 +238,7 @@ def test_only_one_worker_or_viewer_derives_a_photo(session, make_user, local_sto
     assert service.pending_derivations(session) == []
     # The holder died: its lease lapses and the next one takes over.
     assert service.claim_derivation(session, blob.sha256, lease=lease, now=utcnow() + 2 * lease) is not None
-    service.derive(session, local_store, blob, policy=POLICY)
+    service.record_derivatives(session, blob, service.make_derivatives(local_store, blob.sha256, policy=POLICY))
     assert service.claim_derivation(session, blob.sha256, lease=lease, now=utcnow() + 10 * lease) is None
 
 

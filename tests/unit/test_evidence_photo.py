@@ -398,9 +398,8 @@ def test_heif_rotation_from_the_container_is_not_applied_again():
 
 def photo_for(name: str) -> CorpusPhoto:
     for param in corpus_params(lambda p: p.name == name):
-        if param.values[0] is None:
-            pytest.skip("photo corpus absent")
         return param.values[0]
+    corpus_photo(name)  # fails, naming where it looked
     raise LookupError(name)
 
 
@@ -452,6 +451,9 @@ def test_a_header_declaring_too_many_pixels_is_refused_before_decoding(monkeypat
     with pytest.raises(TooManyPixels) as refused:
         process_photo(png_header(width, height))
     assert refused.value.max_pixels == 50_000_000
+    # Our limit and the declared size, even past Pillow's own limit (which once answered instead).
+    assert (refused.value.width, refused.value.height) == (width, height)
+    assert f"{width}x{height}" in refused.value.detail and "at most 50000000 " in refused.value.detail
 
 
 def test_the_pixel_limit_applies_to_real_photos():
@@ -464,9 +466,15 @@ def test_the_pixel_limit_applies_to_real_photos():
 def test_reading_facts_of_a_huge_image_does_not_decode_it():
     facts = read_facts(png_header(10000, 10000))
     assert (facts.width, facts.height) == (10000, 10000)
+    huge = read_facts(png_header(30000, 30000))  # beyond what Image.open accepts: only a header is read
+    assert (huge.width, huge.height) == (30000, 30000)
+
+
+def test_reading_facts_under_a_limit_refuses_a_larger_header_naming_its_size():
     with pytest.raises(TooManyPixels) as refused:
-        read_facts(png_header(30000, 30000))  # beyond what Pillow even opens
-    assert refused.value.max_pixels == 2 * Image.MAX_IMAGE_PIXELS
+        read_facts(png_header(30000, 30000), max_pixels=250_000_000)
+    assert (refused.value.max_pixels, refused.value.width, refused.value.height) == (250_000_000, 30000, 30000)
+    assert read_facts(png_header(15000, 15000), max_pixels=250_000_000).width == 15000  # over Pillow's, under ours
 
 
 @pytest.mark.parametrize("data", [
@@ -554,6 +562,24 @@ def test_reading_facts_decodes_no_pixels(monkeypatch, name):
         monkeypatch.setattr(decoder, "load", no_decoding)
     facts = read_facts(corpus_photo(name))
     assert facts.width > 0 and facts.height > 0
+
+
+def test_reading_a_pngs_facts_decodes_its_pixels_only_when_metadata_follows_them(monkeypatch):
+    # PngImageFile.getexif decodes the whole image whenever the header has no eXIf chunk, in case
+    # one follows the pixel data: a 49 MP PNG took 200 MB at receipt, outside any decode slot.
+    # (Raising from load, as above, would not show it: damaged EXIF reads as none.)
+    loads = []
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: loads.append(self.format) or load(self))
+    buffer = io.BytesIO()
+    Image.new("RGB", (2000, 1500), (10, 20, 30)).save(buffer, "PNG")
+    for data in (buffer.getvalue(), corpus_photo("png/immich__density_plot.png"),
+                 corpus_photo("png/mei__Issue_356_dotnet_.png")):
+        assert read_facts(data).width > 0
+    assert loads == []
+    # Metadata after the pixels (an eXIf chunk after IDAT) is still read: only then is the image decoded.
+    late = read_facts(corpus_photo("png/pillow__exif.png"))
+    assert late.has_exif and loads == ["PNG"]
 
 
 # -- pixels: modes, transparency, colour ---------------------------------------------------------------

@@ -38,3 +38,21 @@ def test_malformed_json_is_distinguished_from_refused_values():
         check_json_body(b'{"a": ')
     with pytest.raises(_Malformed):
         check_json_body(b'\xff\xfe')
+
+
+def test_a_body_nested_deeper_than_the_limit_is_refused_before_it_is_parsed():
+    raw = b"[" * 1000 + b"]" * 1000  # 2 KB: json.loads alone would raise RecursionError
+    with pytest.raises(_Malformed) as err:
+        check_json_body(raw, max_depth=32)
+    assert "32" in str(err.value)
+
+
+def test_nesting_up_to_the_limit_is_accepted_and_one_more_level_is_not():
+    check_json_body(b'{"a": ' * 31 + b"[1]" + b"}" * 31, max_depth=32)
+    with pytest.raises(_Malformed):
+        check_json_body(b'{"a": ' * 32 + b"[1]" + b"}" * 32, max_depth=32)
+
+
+def test_brackets_inside_strings_and_escaped_quotes_do_not_count_as_nesting():
+    text = '"\\"[[[[{{{{\\\\"'  # a string holding an escaped quote, brackets and an escaped backslash
+    check_json_body(('{"a": [' + text + ', "' + "[" * 500 + '"]}').encode(), max_depth=2)
