@@ -85,7 +85,8 @@ def login_failed(response) -> bool:
 
 
 def account_key() -> str:
-    body = request.get_json(silent=True) or {}
+    # The API's JSON body, or the console's sign-in form: one budget per account for both doors.
+    body = (request.get_json(silent=True) if request.is_json else request.form) or {}
     username = body.get("username") if isinstance(body, dict) else None
     return f"login-account:{str(username).strip().lower()}" if username else "login-account:-"
 
