@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Response, current_app, g, request
+from sqlalchemy import inspect
 
 from api.db import db
 from field import accounts
@@ -64,7 +65,10 @@ def current() -> tuple[User, DeviceToken]:
     except AuthenticationFailed:
         raise NotSignedIn("ended") from None
     idle = timedelta(minutes=current_app.config["CONSOLE_IDLE_MINUTES"])
-    if utcnow() - (device.last_used_at or device.created_at) > idle:
+    # user_for_token has just touched last_used_at (every 5 minutes): judge by the value before.
+    touched = inspect(device).attrs.last_used_at.history.deleted
+    last_used = (touched[0] if touched else device.last_used_at) or device.created_at
+    if utcnow() - last_used > idle:
         accounts.revoke_token(session, device, "idle")
         session.commit()
         raise NotSignedIn("idle")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 
 from .. import csrf, pages, session
 from . import labels
@@ -36,9 +37,14 @@ def _context():
     return {"user": g.get("console_user"), "nav": NAV, "label": labels.label, "labels": labels}
 
 
-@blp.errorhandler(Exception)
 def _error(exc):
     return pages.error_page(exc, layout="console/layout.html")
+
+
+# Flask looks up handlers by status code before class: the app's 429 handler (problem+json) would
+# win over a blueprint's Exception handler, so the sign-in limit gets its own registration.
+blp.register_error_handler(RateLimitExceeded, _error)
+blp.register_error_handler(Exception, _error)
 
 
 from . import views  # noqa: E402,F401  (routes register on blp)
