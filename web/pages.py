@@ -17,7 +17,7 @@ from .i18n import LANG_COOKIE, LANGUAGES
 
 log = logging.getLogger(__name__)
 
-blp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+blp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
 #: The blueprints whose answers are pages (and their assets): they get the headers below.
 PAGE_BLUEPRINTS = frozenset({"web", "console", "public"})
