@@ -22,7 +22,8 @@ from evidence import links
 from . import records, squads, taxonomy, units
 from .jurisdictions import jurisdictions_query
 from .models import Attachment, Blob, FieldRecord, FindingCategory, Jurisdiction, ReviewState, User
-from .models.directory import Enterprise, Squad, Unit
+from .models.directory import Enterprise, Person, Squad, Unit
+from .models.visits import VisitTask
 from .pages import paginate
 
 #: The decisions a reviewer takes on the record page (taking into review happens by deciding).
@@ -131,6 +132,10 @@ class RecordSheet:
     thread: list[ThreadEntry]
     #: The decisions its state allows now.
     decisions: tuple[str, ...]
+    #: Names of the directory objects the record refers to by id (unit, squad, person, enterprise, task).
+    names: dict[str, str]
+    #: Ids the record refers to that are records the reviewer may open.
+    record_links: frozenset[str]
 
 
 # -- what each kind says about itself --------------------------------------------------------------
@@ -289,5 +294,32 @@ def record_sheet(session: Session, reviewer: User, record_id: uuid.UUID) -> Reco
         point = to_shape(record.location)
         location = (point.x, point.y, record.accuracy_m)
     allowed = records.REVIEW_TRANSITIONS[record.review_state]
+    names, linked = _referenced(session, reviewer, record)
     return RecordSheet(row=row, record=record, location=location, evidence=evidence, thread=thread,
-                       decisions=tuple(s.value for s in DECISIONS if s in allowed))
+                       decisions=tuple(s.value for s in DECISIONS if s in allowed), names=names,
+                       record_links=linked)
+
+
+#: Where the ids a record holds may point, and the column that names each.
+_NAMED = ((Unit, Unit.name), (Squad, Squad.name), (Person, Person.name), (Enterprise, Enterprise.name),
+          (VisitTask, VisitTask.theme))
+
+
+def _referenced(session: Session, reviewer: User, record: FieldRecord) -> tuple[dict[str, str], frozenset[str]]:
+    """Names for the ids among the record's columns, and which of them are records the reviewer sees."""
+    ids = set()
+    for column in type(record).__mapper__.columns:
+        value = getattr(record, column.key, None)
+        if column.key != "id" and isinstance(value, uuid.UUID):
+            ids.add(value)
+    for enterprise in getattr(record, "enterprises", None) or []:
+        ids.add(enterprise.id)
+    if not ids:
+        return {}, frozenset()
+    names: dict[str, str] = {}
+    for model, name in _NAMED:
+        for key, value in session.execute(select(model.id, name).where(model.id.in_(ids))).all():
+            names[str(key)] = value
+    linked = session.execute(select(FieldRecord.id).where(
+        FieldRecord.id.in_(ids), records.visible_records_predicate(reviewer))).scalars()
+    return names, frozenset(str(i) for i in linked)

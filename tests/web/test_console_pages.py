@@ -90,7 +90,7 @@ def test_a_thumbnail_is_served_under_the_evidence_rules_and_logged_with_the_cons
 def test_the_record_page_shows_every_field_the_evidence_and_its_flags(console, world, photo_finding):
     finding, sha = photo_finding
     page = console(world.reviewer).get(f"/console/records/{finding.id}").get_data(as_text=True)
-    for field in ("description", "severity", "occurred_at", "unit_id", "squad_id", "category"):
+    for field in ("description", "severity", "occurred_at", "unit_id", "squad_id", "person_id"):
         assert f'<dt data-field="{field}">' in page, field
     assert f'src="/console/evidence/{sha}/preview"' in page
     assert f'href="/console/evidence/{sha}/original"' in page

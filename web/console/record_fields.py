@@ -39,20 +39,33 @@ class Shown:
     items: list[str] = field(default_factory=list)
     children: list[Shown] = field(default_factory=list)
     empty: bool = False
+    #: An id shown by the name of what it refers to; ``record`` when it is a record to open.
+    ref: str | None = None
+    record: str | None = None
 
 
-def _shown(key: str, value) -> Shown:
+@dataclass(frozen=True)
+class _Refs:
+    names: dict[str, str]
+    records: frozenset[str]
+
+
+def _shown(key: str, value, refs: _Refs) -> Shown:
     name = label(FIELDS, key)
     if value is None or value == "" or value == [] or value == {}:
         return Shown(key, name, empty=True)
     if isinstance(value, dict):
-        return Shown(key, name, children=[_shown(k, v) for k, v in value.items()])
+        return Shown(key, name, children=[_shown(k, v, refs) for k, v in value.items()])
     if isinstance(value, list):
         if all(not isinstance(v, (dict, list)) for v in value):
-            return Shown(key, name, items=[_scalar(v) for v in value])
-        return Shown(key, name, children=[_shown(f"{key}[{i + 1}]", v) for i, v in enumerate(value)])
+            return Shown(key, name, items=[refs.names.get(str(v)) or _scalar(v) for v in value])
+        return Shown(key, name, children=[_shown(f"{key}[{i + 1}]", v, refs) for i, v in enumerate(value)])
     if isinstance(value, str) and _INSTANT.match(value):
         return Shown(key, name, instant=datetime.fromisoformat(value.replace("Z", "+00:00")))
+    if isinstance(value, str) and value in refs.records:
+        return Shown(key, name, text=value, record=value)
+    if isinstance(value, str) and value in refs.names:
+        return Shown(key, name, text=refs.names[value], ref=value)
     return Shown(key, name, text=_scalar(value))
 
 
@@ -62,10 +75,23 @@ def _scalar(value) -> str:
     return label(TAGS, value) if isinstance(value, str) and value in TAGS else str(value)
 
 
-def fields_of(session, record: FieldRecord) -> list[Shown]:
+def fields_of(session, sheet) -> list[Shown]:
+    """The kind's fields of ``sheet.record`` (a ``field.review_sheet.RecordSheet``), ids shown by name."""
+    record = sheet.record
     schema = KIND_SCHEMAS.get(record.kind)
     if schema is not None:
         data = schema().dump(record)
     else:
         data = records.versions(session, record)[-1].body
-    return [_shown(key, value) for key, value in data.items() if key not in ENVELOPE]
+    refs = _Refs(sheet.names, sheet.record_links)
+    shown = []
+    for key, value in data.items():
+        # ``x_name`` beside ``x_id`` says the same thing once: the id is shown by that name.
+        if key in ENVELOPE or (key.endswith("_name") and f"{key[:-5]}_id" in data):
+            continue
+        if key == "category" and sheet.row.category_code:
+            continue  # the page's header block shows the category in both languages
+        if key.endswith("_id") and data.get(f"{key[:-3]}_name"):
+            refs.names.setdefault(str(value), data[f"{key[:-3]}_name"])
+        shown.append(_shown(key, value, refs))
+    return shown

@@ -98,7 +98,7 @@ def _query_without_cursor() -> dict:
 def _record_page(record_id: uuid.UUID, *, error: str | None = None, comment: str = "", status: int = 200):
     user, _device = session.current()
     sheet = review_sheet.record_sheet(db(), user, record_id)
-    return render_template("console/record.html", sheet=sheet, fields=fields_of(db(), sheet.record),
+    return render_template("console/record.html", sheet=sheet, fields=fields_of(db(), sheet),
                            error=error, comment=comment, decided=request.args.get("decided")), status
 
 
