@@ -84,6 +84,11 @@ def test_a_thumbnail_is_served_under_the_evidence_rules_and_logged_with_the_cons
     stranger = console(make_user(Role.reviewer, jurisdiction=tree["other"]))
     assert stranger.get(f"/console/evidence/{sha}/thumb").status_code == 404
     assert stranger.get(f"/console/records/{finding.id}").status_code == 404
+    assert stranger.get(f"/console/evidence/{sha}/original").status_code == 404
+    decided = stranger.post_form(f"/console/records/{finding.id}/review", {"state": "accepted"})
+    assert decided.status_code == 404 and decided.mimetype == "text/html"
+    session.refresh(finding)
+    assert finding.review_state is ReviewState.submitted
     assert str(finding.id) not in stranger.get("/console/").get_data(as_text=True)
 
 
