@@ -31,6 +31,7 @@ run: migrate
 	$(BIN)/fieldwatch run --host $(HOST) --port $(PORT)
 
 test: install system-deps
+	@sh scripts/browser-deps.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install system-deps

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
 from dataclasses import dataclass
 from html.parser import HTMLParser
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from field.models import FieldRecord, ReviewState
-from tests.browser.pages import PublicLandingPage, QueuePage, RecordPage, SignInPage
+from tests.browser.pages import PublicLandingPage, SignInPage
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

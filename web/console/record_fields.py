@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from field import records
-from field.models import FieldRecord
 from schemas.inspections import FilingSchema, InspectionSchema
 from schemas.records import RecordEnvelopeSchema
 from schemas.reports import LeaderVisitSchema, ReportSchema

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import marshmallow as ma
-from flask import g, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api.auth import login_limits
@@ -145,8 +145,3 @@ def evidence_copy(sha256: str, name: str):
 def evidence_original(sha256: str):
     user, device = session.current()
     return send_original(user, device.id, sha256)
-
-
-@blp.app_template_global()
-def console_user():
-    return g.get("console_user")
