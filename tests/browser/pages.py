@@ -132,10 +132,12 @@ class QueuePage(Page):
 
     def more(self) -> int:
         """Click "more" (htmx appends the next page in place); the number of rows after."""
-        before = len(self.find_all('[data-test="queue-row"]'))
+        end = self.find('[data-test="queue-end"]')
         self.find('[data-test="more"]').click()
+        # htmx swaps the end of the table (the link's tbody) for the next rows and a new end.
+        WebDriverWait(self.driver, WAIT_S).until(ready.staleness_of(end))
         WebDriverWait(self.driver, WAIT_S).until(
-            lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-test="queue-row"]')) > before)
+            ready.presence_of_element_located((By.CSS_SELECTOR, '[data-test="queue-end"]')))
         return len(self.find_all('[data-test="queue-row"]'))
 
     def open_record(self, record_id) -> RecordPage:
