@@ -42,7 +42,8 @@ def _headers(response):
     if request.blueprint not in PAGE_BLUEPRINTS:
         return response
     headers = response.headers
-    headers["Content-Security-Policy"] = current_app.extensions["WEB_CSP"]
+    # Evidence bytes keep the API's stricter "default-src 'none'; sandbox" (api/evidence.py).
+    headers.setdefault("Content-Security-Policy", current_app.extensions["WEB_CSP"])
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer" if request.blueprint in PUBLIC_BLUEPRINTS else "same-origin"

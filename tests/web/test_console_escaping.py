@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import uuid
+from datetime import date
 
 from PIL import Image
 
-from field import accounts, findings, jurisdictions, records, squads, taxonomy, units
-from field.models import JurisdictionLevel, Role
+from field import accounts, enterprises, findings, jurisdictions, monitoring, records, reports, squads, taxonomy, units
+from field.models import JurisdictionLevel, Role, utcnow
+from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import finding_values, receipt_for
 from tests.web_fixtures import GPS_PHOTO, console, scan_page, upload_photo, world  # noqa: F401
 
@@ -38,6 +41,15 @@ def test_hostile_strings_in_every_shown_field_render_as_text(console, world, ses
     finding = findings.record_finding(session, receipt_for(world.alice.user), finding_values(
         world, category="hostile_cat", unit_id=unit.id, person_id=person.id, description=f"描述{HOSTILE}")).record
     records.add_comment(session, commenter, finding, f"意见{HOSTILE}")
+    # A liaison (named as they like) reporting on a hostile-named enterprise: the submitter and
+    # the enterprise columns.
+    enterprise = enterprises.create_enterprise(session, admin, name=f"企{HOSTILE}", credit_code=credit_code(990001))
+    liaison = accounts.create_user(session, actor=None, username="hostile.liaison", password="correct horse battery",
+                                   display_name=f"联{HOSTILE}", role=Role.liaison, jurisdiction_id=tree["home"].id)
+    monitoring.create_point(session, admin, enterprise_id=enterprise.id, liaison_ids=[liaison.id],
+                            active_from=date(2026, 1, 1))
+    report = reports.submit_report(session, receipt_for(liaison), uuid.uuid4(), report_type="suggestion",
+                                   device_time=utcnow(), text=f"建议{HOSTILE}").record
     session.commit()
     upload_photo(client, login(world.alice.user), finding.id, _hostile_photo(), filename=f"f{HOSTILE}.jpg")
 
@@ -45,8 +57,11 @@ def test_hostile_strings_in_every_shown_field_render_as_text(console, world, ses
     queue = signed_in.get("/console/").get_data(as_text=True)
     record = signed_in.get(f"/console/records/{finding.id}").get_data(as_text=True)
     english = signed_in.get(f"/console/records/{finding.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    reported = signed_in.get(f"/console/records/{report.id}").get_data(as_text=True)
     for name, page, shown in (
-            ("queue", queue, [f"窗口{ESCAPED}", f"类{ESCAPED}", f"描述{ESCAPED}", f"队{ESCAPED}", f"街{ESCAPED}"]),
+            ("queue", queue, [f"窗口{ESCAPED}", f"类{ESCAPED}", f"描述{ESCAPED}", f"队{ESCAPED}", f"街{ESCAPED}",
+                              f"企{ESCAPED}", f"联{ESCAPED}", f"建议{ESCAPED}"]),
+            ("report", reported, [f"企{ESCAPED}", f"联{ESCAPED}", f"建议{ESCAPED}"]),
             ("record", record, [f"窗口{ESCAPED}", f"人{ESCAPED}", f"类{ESCAPED}", f"描述{ESCAPED}", f"审{ESCAPED}",
                                 f"意见{ESCAPED}", f"M{ESCAPED}", f"X{ESCAPED}", f"f{ESCAPED}.jpg"]),
             ("record (en)", english, [f"Cat{ESCAPED}"])):
