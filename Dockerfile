@@ -8,6 +8,7 @@ COPY api api
 COPY field field
 COPY evidence evidence
 COPY schemas schemas
+COPY web web
 COPY migrations migrations
 COPY deploy/gunicorn.conf.py deploy/gunicorn.conf.py
 COPY wsgi.py ./

@@ -7,7 +7,7 @@ PORT   ?= 5000
 # Tests run on SpatiaLite, and on PostGIS too when TEST_DATABASE_URL is set.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test system-deps install migrate clean bench lock
+.PHONY: run test system-deps install migrate clean bench lock translations
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,11 @@ migrate: install system-deps
 run: migrate
 	$(BIN)/fieldwatch seed-taxonomy
 	$(BIN)/fieldwatch seed-demo
+	@echo "console (office staff): http://$(HOST):$(PORT)/console/   public pages: http://$(HOST):$(PORT)/   API: http://$(HOST):$(PORT)/docs"
 	$(BIN)/fieldwatch run --host $(HOST) --port $(PORT)
 
 test: install system-deps
+	@sh scripts/browser-deps.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install system-deps
@@ -41,3 +43,9 @@ lock:
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Re-extract the pages' strings and merge them into web/translations (then fill in the Chinese).
+translations: install
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k lazy_gettext --no-location --sort-output --omit-header \
+		-o web/translations/messages.pot web/
+	$(BIN)/python web/translations/catalogue.py

@@ -102,6 +102,10 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
                    exports, inspections, visits, callbacks, reports, leader_visits, cases, evidence, uploads, figures):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
+    # The console and the public pages (docs/console.md): the one place that imports web/.
+    from web import init_web
+
+    init_web(app)
     logging.getLogger("fieldwatch").setLevel(logging.INFO)
     # Mapper configuration (about a second of CPU) at start-up, not in a worker's first requests.
     configure_mappers()

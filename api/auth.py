@@ -85,7 +85,8 @@ def login_failed(response) -> bool:
 
 
 def account_key() -> str:
-    body = request.get_json(silent=True) or {}
+    # The API's JSON body, or the console's sign-in form: one budget per account for both doors.
+    body = (request.get_json(silent=True) if request.is_json else request.form) or {}
     username = body.get("username") if isinstance(body, dict) else None
     return f"login-account:{str(username).strip().lower()}" if username else "login-account:-"
 
@@ -105,11 +106,13 @@ def login_limits():
     def per_address():
         return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
 
+    # Shared limits: every view so decorated (the API's login, the console's sign-in) spends
+    # one budget per account and one per address, not a budget per door.
     def decorate(view):
-        view = limiter.limit(per_account, key_func=account_key, deduct_when=login_failed,
-                             scope="login-account")(view)
-        view = limiter.limit(per_address, key_func=get_remote_address, deduct_when=login_failed,
-                             scope="login-address")(view)
+        view = limiter.shared_limit(per_account, "login-account", key_func=account_key,
+                                    deduct_when=login_failed)(view)
+        view = limiter.shared_limit(per_address, "login-address", key_func=get_remote_address,
+                                    deduct_when=login_failed)(view)
         return view
 
     return decorate

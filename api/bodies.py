@@ -118,6 +118,8 @@ def init_json_guard(app: Flask) -> None:
             return
         if _view_reads_own_body(app):
             return
+        if request.blueprint in app.extensions.get("FORM_BLUEPRINTS", ()):
+            return  # web pages post forms, and bound their size themselves (web/pages.py)
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
         if has_body and request.mimetype not in ACCEPTED_BODY_TYPES and not request.mimetype.endswith("+json"):
             abort(415, message=f"Send the body as application/json (got {request.mimetype or 'no type'!r}).")

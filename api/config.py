@@ -59,6 +59,9 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "SWAGGER_UI_URL": ("", str, "where /docs loads Swagger UI's scripts from; empty: from the app itself "
                                 "(/docs/static/, the swagger-ui-bundle-v2 package)"),
     "DEMO_ADMIN_PASSWORD": ("", str, "password of the demo admin made by `make run` (random if empty)"),
+    "CONSOLE_SESSION_HOURS": (12, int, "lifetime of a console sign-in (its server-side session row)"),
+    "CONSOLE_IDLE_MINUTES": (120, int, "a console session unused this long ends (checked to within 5 minutes)"),
+    "OFFICE_TIME_ZONE": ("Asia/Shanghai", str, "time zone of the dates shown on web pages (the API answers in UTC)"),
 }
 
 

@@ -181,21 +181,7 @@ class EvidenceOriginal(MethodView):
     @authenticated()
     def get(self, sha256: str):
         """The original exactly as received; every read is logged"""
-        user = current_user()
-        attachment = access.readable_attachment(db(), user, sha256)
-        blob = attachment.blob
-        if _not_modified(blob.sha256):
-            return _not_modified_response(blob.sha256)
-        name = attachment.filename or f"{blob.sha256[:16]}.{blob.ext}"
-        url = blob_store().signed_url(blob.sha256, filename=name, content_type=blob.mime,
-                                      expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"])
-        service.log_access(db(), user=user, device_id=current_device().id, attachment=attachment, what="original",
-                           via="signed_url" if url else "stream")
-        commit()
-        if url:
-            return _to_signed_url(url)
-        return _bytes(blob_store().open_original(blob.sha256), mimetype=blob.mime, size=blob.size,
-                      etag=blob.sha256, filename=name)
+        return send_original(current_user(), current_device().id, sha256)
 
 
 @blp.route("/evidence/<string:sha256>/<any(thumb, preview):name>")
@@ -206,25 +192,50 @@ class EvidenceDerivative(MethodView):
     @authenticated()
     def get(self, sha256: str, name: str):
         """A photo's thumbnail (~320 px) or preview (~1280 px): upright, no metadata; made on first view if needed"""
-        user = current_user()
-        attachment = access.readable_attachment(db(), user, sha256)
-        blob = _derived(attachment.blob)
-        derivative = blob.derivative(name)
-        if derivative is None:
-            reason = blob.derivatives_error or f"{blob.mime} has no viewing copies"
-            raise service.NoDerivative(f"This evidence has no {name}: {reason}")
-        if _not_modified(derivative.sha256):
-            return _not_modified_response(derivative.sha256)
-        filename = f"{(attachment.filename or blob.sha256[:16]).rsplit('.', 1)[0]}-{name}.jpg"
-        url = blob_store().signed_url(blob.sha256, filename=filename, derivative=name, content_type="image/jpeg",
-                                      expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"])
-        service.log_access(db(), user=user, device_id=current_device().id, attachment=attachment, what=name,
-                           via="signed_url" if url else "stream")
-        commit()
-        if url:
-            return _to_signed_url(url)
-        return _bytes(blob_store().open_derivative(blob.sha256, name), mimetype="image/jpeg", size=derivative.size,
-                      etag=derivative.sha256, filename=filename)
+        return send_derivative(current_user(), current_device().id, sha256, name)
+
+
+# The console's image routes (web/console) call these two as well: one access rule, one custody entry.
+
+
+def send_original(user, device_id, sha256: str) -> Response:
+    """The original to ``user`` if a record they may see has it (404 otherwise), its read logged first."""
+    attachment = access.readable_attachment(db(), user, sha256)
+    blob = attachment.blob
+    if _not_modified(blob.sha256):
+        return _not_modified_response(blob.sha256)
+    name = attachment.filename or f"{blob.sha256[:16]}.{blob.ext}"
+    url = blob_store().signed_url(blob.sha256, filename=name, content_type=blob.mime,
+                                  expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"])
+    service.log_access(db(), user=user, device_id=device_id, attachment=attachment, what="original",
+                       via="signed_url" if url else "stream")
+    commit()
+    if url:
+        return _to_signed_url(url)
+    return _bytes(blob_store().open_original(blob.sha256), mimetype=blob.mime, size=blob.size,
+                  etag=blob.sha256, filename=name)
+
+
+def send_derivative(user, device_id, sha256: str, name: str) -> Response:
+    """A viewing copy (thumb or preview) under the same rule as the original, its read logged first."""
+    attachment = access.readable_attachment(db(), user, sha256)
+    blob = _derived(attachment.blob)
+    derivative = blob.derivative(name)
+    if derivative is None:
+        reason = blob.derivatives_error or f"{blob.mime} has no viewing copies"
+        raise service.NoDerivative(f"This evidence has no {name}: {reason}")
+    if _not_modified(derivative.sha256):
+        return _not_modified_response(derivative.sha256)
+    filename = f"{(attachment.filename or blob.sha256[:16]).rsplit('.', 1)[0]}-{name}.jpg"
+    url = blob_store().signed_url(blob.sha256, filename=filename, derivative=name, content_type="image/jpeg",
+                                  expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"])
+    service.log_access(db(), user=user, device_id=device_id, attachment=attachment, what=name,
+                       via="signed_url" if url else "stream")
+    commit()
+    if url:
+        return _to_signed_url(url)
+    return _bytes(blob_store().open_derivative(blob.sha256, name), mimetype="image/jpeg", size=derivative.size,
+                  etag=derivative.sha256, filename=filename)
 
 
 def _derived(blob):

@@ -1,0 +1,65 @@
+"""Words for the values pages show: kinds, states, flags, roles and a record's field names (translated)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+KINDS = {
+    "finding": _l("Finding"), "visit": _l("Visit"), "callback": _l("Callback"), "report": _l("Contact-point report"),
+    "leader_visit": _l("Leader visit"), "inspection": _l("On-site inspection"), "filing": _l("Inspection filing"),
+}
+STATES = {
+    "submitted": _l("Submitted"), "in_review": _l("In review"), "accepted": _l("Accepted"),
+    "needs_info": _l("Needs more information"), "rejected": _l("Rejected"),
+}
+#: The buttons of the record page.
+DECISIONS = {"accepted": _l("Accept"), "needs_info": _l("Ask for more information"), "rejected": _l("Reject")}
+FLAGS = {
+    "unfiled": _l("Unfiled inspection"), "implausible_evidence": _l("Implausible evidence"),
+    "clock_skew": _l("Phone clock off"), "far_from_target": _l("Far from the enterprise"),
+    "gps_far_from_record": _l("Photo taken far from the record's place"),
+    "captured_outside_window": _l("Photo taken outside the record's time"),
+    "same_photo_elsewhere": _l("Same photo in another record"),
+    "similar_photo_elsewhere": _l("Similar photo in another record"), "no_exif": _l("No EXIF data"),
+}
+ROLES = {
+    "admin": _l("Administrator"), "reviewer": _l("Reviewer"), "inspector": _l("Inspector"),
+    "squad_member": _l("Monitor"), "liaison": _l("Liaison"), "leader": _l("Leader"),
+}
+TAGS = {
+    "minor": _l("minor"), "moderate": _l("moderate"), "serious": _l("serious"),
+    "reached": _l("reached"), "not_reached": _l("not reached"),
+    "enforcement_visit": _l("enforcement visit"), "problem": _l("problem"), "suggestion": _l("suggestion"),
+    "rating": _l("rating"), "none": _l("no measure"), "order_to_rectify": _l("order to rectify"),
+    "first_violation_exemption": _l("first-violation exemption"), "warning": _l("warning"), "fine": _l("fine"),
+    "compulsory_measure": _l("compulsory measure"), "annual_plan": _l("annual plan"), "ad_hoc": _l("ad hoc"),
+    "statutory_exempt": _l("statutory, exempt"),
+}
+#: A record's field names as the kinds' output schemas dump them; others are shown humanised.
+FIELDS = {
+    "description": _l("Description"), "severity": _l("Severity"), "category": _l("Category"),
+    "occurred_at": _l("Occurred at"), "person_id": _l("Person"), "person_name": _l("Person"),
+    "unit_id": _l("Unit"), "unit_name": _l("Unit"), "squad_id": _l("Squad"), "visit_id": _l("Visit"),
+    "callback_id": _l("Callback"), "distance_m": _l("Distance (m)"), "narrative": _l("Narrative"),
+    "started_at": _l("Started at"), "ended_at": _l("Ended at"), "members": _l("Members"), "task_id": _l("Task"),
+    "enterprise_id": _l("Enterprise"), "enterprise_name": _l("Enterprise"), "enterprises": _l("Enterprises"),
+    "report_type": _l("Report type"), "point_id": _l("Monitoring point"), "visited_on": _l("Visited on"),
+    "visited_at": _l("Visited at"), "officers": _l("Officers"), "filing_shown": _l("Filing shown"),
+    "filing_id": _l("Filing"), "problem_area": _l("Problem area"), "rating_target": _l("Rated"),
+    "score": _l("Score"), "text": _l("Text"), "comment": _l("Comment"), "notes": _l("Notes"),
+    "checked": _l("Checked"), "found": _l("Found"), "measure": _l("Measure"), "fine_amount": _l("Fine (yuan)"),
+    "inspected_at": _l("Inspected at"), "purpose": _l("Purpose"), "legal_basis": _l("Legal basis"),
+    "exemption_basis": _l("Exemption basis"), "planned_start": _l("Planned start"),
+    "planned_end": _l("Planned end"), "filing_kind": _l("Filing kind"), "called_at": _l("Called at"),
+    "reached": _l("Reached"), "satisfied": _l("Satisfied"), "problem": _l("Problem"), "case": _l("Case"),
+    "label_zh": _l("Label (Chinese)"), "label_en": _l("Label (English)"), "code": _l("Code"),
+    "name": _l("Name"),
+}
+
+
+def label(table: dict, value) -> str:
+    """The translated word for ``value``, or the value itself (humanised) when the table lacks it."""
+    if value is None:
+        return ""
+    found = table.get(value)
+    return str(found) if found is not None else str(value).replace("_", " ")

@@ -1,0 +1,96 @@
+"""Every field of a record, whatever its kind: the kind's output schema (the API's answer) as a tree to render.
+
+One generic template renders the tree (console/_fields.html), so a new kind needs a line in
+``KIND_SCHEMAS`` and no template. A kind without a schema here shows its latest version body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from field import records
+from schemas.inspections import FilingSchema, InspectionSchema
+from schemas.records import RecordEnvelopeSchema
+from schemas.reports import LeaderVisitSchema, ReportSchema
+from schemas.visits import CallbackSchema, FindingSchema, VisitSchema
+
+from .labels import FIELDS, TAGS, label
+
+KIND_SCHEMAS = {
+    "finding": FindingSchema, "visit": VisitSchema, "callback": CallbackSchema, "report": ReportSchema,
+    "leader_visit": LeaderVisitSchema, "inspection": InspectionSchema, "filing": FilingSchema,
+}
+#: Shown in the page's header and evidence sections, not again among the fields.
+ENVELOPE = frozenset(RecordEnvelopeSchema().fields)
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+@dataclass
+class Shown:
+    """One field: a label and a text, an instant, a list of texts, or nested fields."""
+
+    key: str
+    label: str
+    text: str | None = None
+    instant: datetime | None = None
+    items: list[str] = field(default_factory=list)
+    children: list[Shown] = field(default_factory=list)
+    empty: bool = False
+    #: An id shown by the name of what it refers to; ``record`` when it is a record to open.
+    ref: str | None = None
+    record: str | None = None
+
+
+@dataclass(frozen=True)
+class _Refs:
+    names: dict[str, str]
+    records: frozenset[str]
+
+
+def _shown(key: str, value, refs: _Refs) -> Shown:
+    name = label(FIELDS, key)
+    if value is None or value == "" or value == [] or value == {}:
+        return Shown(key, name, empty=True)
+    if isinstance(value, dict):
+        return Shown(key, name, children=[_shown(k, v, refs) for k, v in value.items()])
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return Shown(key, name, items=[refs.names.get(str(v)) or _scalar(v) for v in value])
+        return Shown(key, name, children=[_shown(f"{key}[{i + 1}]", v, refs) for i, v in enumerate(value)])
+    if isinstance(value, str) and _INSTANT.match(value):
+        return Shown(key, name, instant=datetime.fromisoformat(value.replace("Z", "+00:00")))
+    if isinstance(value, str) and value in refs.records:
+        return Shown(key, name, text=value, record=value)
+    if isinstance(value, str) and value in refs.names:
+        return Shown(key, name, text=refs.names[value], ref=value)
+    return Shown(key, name, text=_scalar(value))
+
+
+def _scalar(value) -> str:
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return label(TAGS, value) if isinstance(value, str) and value in TAGS else str(value)
+
+
+def fields_of(session, sheet) -> list[Shown]:
+    """The kind's fields of ``sheet.record`` (a ``field.review_sheet.RecordSheet``), ids shown by name."""
+    record = sheet.record
+    schema = KIND_SCHEMAS.get(record.kind)
+    if schema is not None:
+        data = schema().dump(record)
+    else:
+        data = records.versions(session, record)[-1].body
+    refs = _Refs(sheet.names, sheet.record_links)
+    shown = []
+    for key, value in data.items():
+        # ``x_name`` beside ``x_id`` says the same thing once: the id is shown by that name.
+        if key in ENVELOPE or (key.endswith("_name") and f"{key[:-5]}_id" in data):
+            continue
+        if key == "category" and sheet.row.category_code:
+            continue  # the page's header block shows the category in both languages
+        if key.endswith("_id") and data.get(f"{key[:-3]}_name"):
+            refs.names.setdefault(str(value), data[f"{key[:-3]}_name"])
+        shown.append(_shown(key, value, refs))
+    return shown
