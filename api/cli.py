@@ -106,7 +106,7 @@ def verify(all_originals):
         click.echo(f"custody chains checked: {chains}")
         for b in breaks:
             failed = True
-            click.echo(f"BROKEN chain of jurisdiction {b.jurisdiction_id} at entry {b.seq}: {b.reason}", err=True)
+            click.echo(f"BROKEN chain of jurisdiction {b.jurisdiction_code} at entry {b.seq}: {b.reason}", err=True)
         # A database not yet migrated to the evidence tables has no originals to check, and
         # without originals the store is not even opened (a local one would make its folders).
         if inspect(session.connection()).has_table("blobs"):
