@@ -107,7 +107,7 @@ def history(session: Session, subject_type: str, subject_id) -> list[CustodyEntr
 
 @dataclass(frozen=True)
 class ChainBreak:
-    jurisdiction_id: uuid.UUID
+    jurisdiction_id: uuid.UUID | None
     seq: int
     reason: str
     #: The jurisdiction's code, for people (filled in by ``verify_all_chains``).
@@ -158,16 +158,51 @@ def _decode(row, decoders) -> CustodyEntry:
     return CustodyEntry(**values)
 
 
-def verify_chain(session: Session, chain: CustodyChain, batch: int = 5000) -> ChainBreak | None:
+def read_entry(session: Session, jurisdiction_id: uuid.UUID, seq: int) -> CustodyEntry | None:
+    """One stored entry, decoded as the walk decodes it (UnreadableEntry if it cannot be); None if absent."""
+    row = session.execute(select(*_RAW_ENTRY).where(_entries.c.jurisdiction_id == jurisdiction_id,
+                                                    _entries.c.seq == seq)).first()
+    return None if row is None else _decode(row, _decoders(session.get_bind().dialect))
+
+
+def check_entry(entry: CustodyEntry, expected_hash: str) -> str | None:
+    """Why ``entry`` is not the entry of hash ``expected_hash`` (stored or recomputed); None if it is."""
+    try:
+        actual = entry_hash(entry)
+    except (TypeError, ValueError, RecursionError) as exc:
+        return f"the entry cannot be hashed ({exc})"
+    if actual != entry.hash:
+        return "its content no longer matches its hash"
+    if entry.hash != expected_hash:
+        return f"its hash is now {entry.hash}, not {expected_hash}"
+    return None
+
+
+def verify_chain(session: Session, chain: CustodyChain, batch: int = 5000,
+                 since: tuple[int, str] | None = None) -> ChainBreak | None:
     """Walk one chain in order; the first entry whose hash, link or position is wrong, or
     that cannot even be read.
 
+    ``since`` = (seq, hash) starts the walk at an entry known from before (a checkpoint's):
+    that entry must still have that hash, and the walk goes on from there to the head.
     Reads raw rows in batches and decodes each itself, so that one malformed row is reported
     as the break it is instead of stopping the walk of every other chain.
     """
     decoders = _decoders(session.get_bind().dialect)
     expected_seq, prev = 1, GENESIS
     last_seq = 0
+    if since is not None and since[0] > 0:
+        last_seq, prev = since
+        expected_seq = last_seq + 1
+        try:
+            known = read_entry(session, chain.jurisdiction_id, last_seq)
+        except UnreadableEntry as exc:
+            return ChainBreak(chain.jurisdiction_id, last_seq, str(exc))
+        if known is None:
+            return ChainBreak(chain.jurisdiction_id, last_seq, f"entry {last_seq} is missing")
+        problem = check_entry(known, prev)
+        if problem:
+            return ChainBreak(chain.jurisdiction_id, last_seq, problem)
     while True:
         rows = session.execute(
             select(*_RAW_ENTRY)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import uuid
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import insert, literal_column, select, text, update
+from sqlalchemy import delete, insert, literal_column, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from api.cli import main
 from evidence import custody
 from field import migrate
 from field.db import make_engine, make_session_factory
-from field.models import CustodyChain, CustodyEntry, utcnow
+from field.models import CustodyChain, CustodyCheckpoint, CustodyEntry, utcnow
+from field.models.custody import DROP_APPEND_ONLY_DDL, DROP_CHECKPOINTS_APPEND_ONLY_DDL
 from tests.conftest import fresh_database_url
 
 
@@ -107,3 +111,162 @@ def test_verify_reports_a_malformed_entry_as_broken_goes_on_and_exits_1(cli, cas
         in result.output
     assert "BROKEN chain of jurisdiction 500107001 at entry" in result.output
     assert "originals checked: 0" in result.output
+
+
+# -- checkpoints ---------------------------------------------------------------------------------------
+
+
+def drop_guards(engine) -> None:
+    """What someone with the database's superuser can do: the append-only triggers go first."""
+    with engine.begin() as conn:
+        for statement in (DROP_APPEND_ONLY_DDL[engine.dialect.name]
+                          + DROP_CHECKPOINTS_APPEND_ONLY_DDL[engine.dialect.name]):
+            conn.execute(text(statement))
+
+
+def truncate(engine, code: str, keep: int) -> None:
+    """Remove a chain's entries after ``keep`` and wind its head back to entry ``keep``: a shorter log
+    that links up perfectly."""
+    jid = jurisdiction_id(engine, code)
+    with engine.begin() as conn:
+        conn.execute(delete(CustodyEntry).where(CustodyEntry.jurisdiction_id == jid, CustodyEntry.seq > keep))
+        kept = conn.execute(select(CustodyEntry.hash).where(CustodyEntry.jurisdiction_id == jid,
+                                                            CustodyEntry.seq == keep)).scalar_one()
+        conn.execute(update(CustodyChain).where(CustodyChain.jurisdiction_id == jid)
+                     .values(head_seq=keep, head_hash=kept))
+
+
+def test_a_log_wound_back_passes_plain_verify_and_is_caught_by_its_checkpoint(cli, tmp_path):
+    append(cli.engine, "500107", 5)
+    append(cli.engine, "500107001", 2)
+    signed = cli("checkpoint", "--out", tmp_path / "checkpoint.txt")
+    assert signed.exit_code == 0, signed.output
+    assert "of 2 chains" in signed.output
+    note = (tmp_path / "checkpoint.txt").read_text(encoding="utf-8")
+    assert "\n500107 5 " in note and "\n500107001 2 " in note and "\n\n\u2014 fieldwatch.local/custody " in note
+
+    drop_guards(cli.engine)
+    truncate(cli.engine, "500107", keep=3)
+    with cli.engine.begin() as conn:
+        conn.execute(delete(CustodyCheckpoint))  # the stored copy goes too: only the file remains
+    plain = cli("verify")
+    assert plain.exit_code == 0, plain.output  # the hole: a shorter log that links up verifies
+    assert "custody log intact" in plain.output
+
+    checked = cli("verify", "--checkpoint", tmp_path / "checkpoint.txt")
+    assert checked.exit_code == 1, checked.output
+    assert (f"BROKEN chain of jurisdiction 500107 (checkpoint {tmp_path / 'checkpoint.txt'}) at entry 4: "
+            "the log ends at entry 3, but the checkpoint of") in checked.output
+    assert "entries were removed and the head wound back" in checked.output
+    assert "jurisdiction 500107001" not in checked.output  # the other chain still extends it
+
+
+def test_a_wound_back_log_grown_past_the_checkpoint_is_caught_by_the_changed_hash(cli, tmp_path):
+    append(cli.engine, "500107", 4)
+    assert cli("checkpoint", "--out", tmp_path / "c.txt").exit_code == 0
+    drop_guards(cli.engine)
+    truncate(cli.engine, "500107", keep=2)
+    append(cli.engine, "500107", 3)  # entries 3, 4, 5 written anew
+    with cli.engine.begin() as conn:
+        conn.execute(delete(CustodyCheckpoint))
+    assert cli("verify").exit_code == 0
+    checked = cli("verify", "--checkpoint", tmp_path / "c.txt")
+    assert checked.exit_code == 1
+    assert "BROKEN chain of jurisdiction 500107" in checked.output and "at entry 4: its hash is now" in checked.output
+
+
+def test_plain_verify_checks_the_log_against_the_newest_stored_checkpoint(cli, tmp_path):
+    append(cli.engine, "500107", 4)
+    assert cli("checkpoint", "--out", tmp_path / "c.txt").exit_code == 0
+    assert "newest stored checkpoint" in cli("verify").output
+    drop_guards(cli.engine)
+    truncate(cli.engine, "500107", keep=2)
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert "BROKEN chain of jurisdiction 500107 (newest stored checkpoint) at entry 3" in result.output
+
+
+def test_an_edited_checkpoint_file_fails_its_signature(cli, tmp_path):
+    append(cli.engine, "500107", 3)
+    assert cli("checkpoint", "--out", tmp_path / "c.txt").exit_code == 0
+    note = (tmp_path / "c.txt").read_text(encoding="utf-8")
+    (tmp_path / "forged.txt").write_text(note.replace("\n500107 3 ", "\n500107 2 "), encoding="utf-8")
+    result = cli("verify", "--checkpoint", tmp_path / "forged.txt")
+    assert result.exit_code == 1
+    assert "BROKEN checkpoint" in result.output and "does not verify: the text was changed" in result.output
+
+
+def test_checkpoint_refuses_to_sign_without_a_key_and_says_how_to_make_one(cli, tmp_path, monkeypatch):
+    append(cli.engine, "500107", 1)
+    monkeypatch.setenv("CUSTODY_SIGNING_KEY", str(tmp_path / "absent.pem"))
+    result = cli("checkpoint")
+    assert result.exit_code == 1
+    assert "absent.pem, which does not exist" in result.output
+    assert "openssl genpkey -algorithm ed25519" in result.output
+    monkeypatch.setenv("CUSTODY_SIGNING_KEY", "")
+    assert "CUSTODY_SIGNING_KEY is not set" in cli("checkpoint").output
+
+
+def test_checkpoint_refuses_to_sign_a_broken_log(cli, tmp_path):
+    append(cli.engine, "500107", 3)
+    assert cli("checkpoint", "--out", tmp_path / "first.txt").exit_code == 0
+    append(cli.engine, "500107", 2)
+    drop_guards(cli.engine)
+    with cli.engine.begin() as conn:
+        conn.execute(update(CustodyEntry).where(CustodyEntry.seq == 5).values(subject_id="forged"))
+    result = cli("checkpoint", "--out", tmp_path / "second.txt")
+    assert result.exit_code == 1 and "nothing signed" in result.output
+    assert "BROKEN chain of jurisdiction 500107 at entry 5: its content no longer matches its hash" in result.output
+    assert not (tmp_path / "second.txt").exists()
+
+
+def test_seed_demo_made_the_key_and_custody_key_shows_its_public_half(cli, monkeypatch, tmp_path):
+    import os
+
+    key = os.environ["CUSTODY_SIGNING_KEY"]
+    assert os.stat(key).st_mode & 0o077 == 0  # readable by its owner only
+    shown = cli("custody-key")
+    assert shown.exit_code == 0 and "-----BEGIN PUBLIC KEY-----" in shown.output
+    assert "verifier key (C2SP/sumdb note): fieldwatch.local/custody+" in shown.output
+    assert "exists: a signing key is never replaced" in cli("custody-key", "--generate").output
+    monkeypatch.setenv("CUSTODY_SIGNING_KEY", str(tmp_path / "new.pem"))
+    made = cli("custody-key", "--generate")
+    assert made.exit_code == 0 and (tmp_path / "new.pem").is_file()
+
+
+def documented(marker: str) -> str:
+    """The fenced block of docs/custody.md whose first line is ``marker``: the commands a third party is given."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "custody.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\w*\n(.*?)```", doc, re.S)
+    found = [block for block in blocks if block.startswith(marker + "\n")]
+    assert len(found) == 1, f"docs/custody.md has no block starting {marker!r}"
+    return found[0]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not on this machine")
+def test_the_documented_openssl_and_python_checks_verify_a_checkpoint_and_refuse_an_edited_one(cli, tmp_path):
+    import os
+
+    append(cli.engine, "500107", 3)
+    assert cli("checkpoint", "--out", tmp_path / "checkpoint.txt").exit_code == 0
+    subprocess.run(["openssl", "pkey", "-in", os.environ["CUSTODY_SIGNING_KEY"], "-pubout",
+                    "-out", str(tmp_path / "custody-public.pem")], check=True)
+    (tmp_path / "check.sh").write_text(documented("# check-checkpoint.sh"), encoding="utf-8")
+    (tmp_path / "check.py").write_text(documented("# check_checkpoint.py"), encoding="utf-8")
+
+    def check():
+        shell = subprocess.run(["bash", "-e", "check.sh"], cwd=tmp_path, capture_output=True, text=True)
+        python = subprocess.run([sys.executable, "check.py"], cwd=tmp_path, capture_output=True, text=True)
+        return shell, python
+
+    shell, python = check()
+    assert shell.returncode == 0 and "Signature Verified Successfully" in shell.stdout, shell.stderr
+    assert python.returncode == 0 and "signature verified: custody-checkpoint " in python.stdout, python.stderr
+    note = (tmp_path / "checkpoint.txt").read_text(encoding="utf-8")
+    (tmp_path / "checkpoint.txt").write_text(note.replace("\n500107 3 ", "\n500107 2 "), encoding="utf-8")
+    shell, python = check()
+    assert shell.returncode != 0 and "Signature Verification Failure" in shell.stdout + shell.stderr
+    assert python.returncode != 0 and "InvalidSignature" in python.stderr
