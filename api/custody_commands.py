@@ -96,7 +96,7 @@ def _check_stored(session) -> bool:
 
 
 def _check_originals(session, all_originals: bool) -> bool:
-    from evidence import service
+    from evidence import integrity
     from field.models import Blob
 
     from .evidence import blob_store
@@ -106,11 +106,15 @@ def _check_originals(session, all_originals: bool) -> bool:
     if not inspect(session.connection()).has_table("blobs"):
         return True
     any_original = session.execute(select(Blob.sha256).limit(1)).first() is not None
-    report = (service.verify_originals(session, blob_store(), stop_at_first=not all_originals)
-              if any_original else service.OriginalsReport(checked=0))
+    report = (integrity.verify_originals(session, blob_store(), stop_at_first=not all_originals, mark=True)
+              if any_original else integrity.OriginalsReport(checked=0))
+    session.commit()  # the quarantines (evidence.damaged) and releases (evidence.repaired) found
     click.echo(f"originals checked: {report.checked}")
     for problem in report.problems:
-        click.echo(f"BROKEN original {problem.sha256}: {problem.reason}", err=True)
+        click.echo(f"BROKEN original {problem.sha256}: {problem.reason} (quarantined: not served until "
+                   "the genuine file is uploaded again)", err=True)
+    for sha256 in report.released:
+        click.echo(f"original {sha256} is intact again: released from quarantine")
     return not report.problems
 
 

@@ -85,6 +85,16 @@ class EvidenceSchema(ma.Schema):
     facts = ma.fields.Dict(metadata={"description": "Every EXIF fact as read, serial numbers included"})
     perceptual_hash = ma.fields.Method("_phash", allow_none=True, metadata={
         "description": "64-bit dHash in hex, once the derivatives are made"})
+    trailing_data = ma.fields.Boolean(metadata={
+        "description": "Bytes follow the end of the image (after a JPEG's EOI, a PNG's IEND, a WebP's RIFF size, "
+                       "the last HEIF box): something appended to the photo, a ZIP for one. Kept as received"})
+    trailing_bytes = ma.fields.Integer(allow_none=True, metadata={
+        "description": "How many bytes follow the image; null when not looked at (audio, video)"})
+    damaged = ma.fields.Function(lambda blob: blob.damaged_at is not None, metadata={
+        "description": "The stored bytes no longer match the SHA-256: quarantined, the original answers 409 "
+                       "until the genuine file is uploaded again"})
+    damaged_at = ma.fields.AwareDateTime(allow_none=True)
+    damage = ma.fields.String(allow_none=True, metadata={"description": "What was found wrong with the stored bytes"})
     derivatives_state = ma.fields.String(metadata={
         "description": "pending, ready, failed (the pixels cannot be decoded: opaque evidence) or none"})
     derivatives_error = ma.fields.String(allow_none=True)
