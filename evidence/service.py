@@ -62,6 +62,7 @@ from .integrity import OriginalProblem, OriginalsReport, verify_originals
 from .photo import PERCEPTUAL_HASH_ALGORITHM, PhotoFacts, process_photo, read_facts
 from .sniff import SNIFF_BYTES, MediaType, sniff
 from .storage import CHUNK_SIZE, BlobStore
+from .trailing import Trailing, trailing
 
 #: Audio recorded by phones often comes in an MP4 or 3GP container, which sniffs as video
 #: (evidence/sniff.py cannot tell without parsing the tracks); declared audio may use them.
@@ -103,6 +104,8 @@ class Policy:
 class Inspection:
     media: MediaType
     facts: PhotoFacts | None
+    #: What follows a photo's own bytes (evidence/trailing.py); None when nothing does, or not a photo.
+    trailing: Trailing | None = None
 
 
 @dataclass(frozen=True)
@@ -161,13 +164,14 @@ def inspect(fp: BinaryIO, declared_kind: str, policy: Policy) -> Inspection:
         raise UnsupportedMedia()
     if media.kind != declared_kind and not (declared_kind == "audio" and media.mime in _AUDIO_CONTAINERS):
         raise UnsupportedMedia(f"The file is {media.mime}, not the {declared_kind} it was declared as.")
-    facts = None
+    facts = appended = None
     if media.kind == "photo":
         facts = read_facts(fp)
         if facts.width * facts.height > policy.max_pixels:
             raise TooManyPixels(policy.max_pixels, facts.width, facts.height)
+        appended = trailing(fp, media.mime)
     fp.seek(0)
-    return Inspection(media, facts)
+    return Inspection(media, facts, appended)
 
 
 def receive(
@@ -238,6 +242,11 @@ def _blob_row(session: Session, sha256: str, size: int, inspection: Inspection, 
                 derivatives_state=DerivativesState.pending if media.kind == "photo" else DerivativesState.none)
     if facts is not None:
         _describe(blob, facts, policy)
+        appended = inspection.trailing
+        # Stored as received all the same; only what no camera leaves there counts as trailing data.
+        blob.trailing_bytes = appended.size if appended is not None and not appended.camera_trailer else 0
+        if appended is not None:
+            blob.facts = {**blob.facts, "trailing": appended.as_json()}
     try:
         with session.begin_nested():
             session.add(blob)
