@@ -13,6 +13,15 @@ from sqlalchemy import inspect, select
 from .cli import _session
 
 
+def _snapshot(session) -> None:
+    """Read the log as of one moment: on PostgreSQL a REPEATABLE READ transaction, so entries
+    appended while the chains are walked are neither half-seen nor taken for a break (a head read
+    before them, entries after it). SQLite's transaction is a snapshot already (and, here, a lock).
+    Call it before the transaction's first statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def _signer():
     from evidence.notes import SigningKeyMissing, load_signer
 
@@ -132,6 +141,7 @@ def verify(all_originals, checkpoint_files, public_key_path):
 
     public_key = _public_key(public_key_path) if checkpoint_files else None
     with _session() as session:
+        _snapshot(session)
         chains, breaks = custody.verify_all_chains(session)
         click.echo(f"custody chains checked: {chains}")
         _breaks(breaks)
@@ -139,6 +149,7 @@ def verify(all_originals, checkpoint_files, public_key_path):
         if inspect(session.connection()).has_table("custody_checkpoints"):
             intact = _check_stored(session) and intact
         intact = _check_files(session, checkpoint_files, public_key) and intact
+        session.commit()  # the snapshot ends; quarantines are written in transactions of their own
         intact = _check_originals(session, all_originals) and intact
     if not intact:
         sys.exit(1)
@@ -155,6 +166,7 @@ def checkpoint(out):
 
     signer = _signer()
     with _session() as session:
+        _snapshot(session)  # the heads signed are the heads walked
         try:
             row = checkpoints.make_checkpoint(session, signer, origin=current_app.config["CUSTODY_LOG_ORIGIN"])
         except checkpoints.ChainsBroken as exc:

@@ -350,9 +350,9 @@ def derive(session: Session, store: BlobStore, blob: Blob, *, policy: Policy, no
 
     Decoding failures leave the photo as opaque evidence (state failed, with the reason);
     stored bytes that fail their hash quarantine it (``evidence.damaged``; it stays pending and
-    is derived once repaired). Both decode outcomes are a custody entry ``evidence.derived`` in the jurisdiction of its first
-    upload. The records it is attached to get their flags refreshed: the perceptual hash
-    may show it is a photo used elsewhere.
+    is derived once repaired). Both decode outcomes are a custody entry ``evidence.derived`` in
+    the jurisdiction of its first upload. The records it is attached to get their flags
+    refreshed: the perceptual hash may show it is a photo used elsewhere.
     """
     now = now or utcnow()
     session.refresh(blob)

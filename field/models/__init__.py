@@ -29,7 +29,8 @@ from .evidence import Attachment, Blob, BlobDerivative, DerivativesState, Upload
 from .inspections import CompulsoryMeasureApproval, InspectionFiling, InspectionRecord, InspectorUnit
 
 __all__ = [
-    "Base", "utcnow", "CustodyChain", "CustodyCheckpoint", "CustodyEntry", "LEVEL_DEPTH", "OFFICE_ROLES", "DeviceToken", "Jurisdiction",
+    "Base", "utcnow", "CustodyChain", "CustodyCheckpoint", "CustodyEntry", "LEVEL_DEPTH", "OFFICE_ROLES",
+    "DeviceToken", "Jurisdiction",
     "JurisdictionLevel", "Role", "User", "FieldRecord", "IdempotencyKey", "RecordVersion",
     "ReviewComment", "ReviewState", "CalendarOverride", "CalendarYear",
     "Enterprise", "MonitoringPoint", "Person", "PersonRank", "Squad", "SquadMember", "Unit", "UnitKind",

@@ -270,3 +270,29 @@ def test_the_documented_openssl_and_python_checks_verify_a_checkpoint_and_refuse
     shell, python = check()
     assert shell.returncode != 0 and "Signature Verification Failure" in shell.stdout + shell.stderr
     assert python.returncode != 0 and "InvalidSignature" in python.stderr
+
+
+def test_checkpoint_signs_the_heads_it_walked_while_entries_keep_arriving(cli, tmp_path):
+    """Entries appended between reading the heads and walking the chains are not a break."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if cli.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: the walk holds the database's write lock, so no entry can arrive during it")
+    append(cli.engine, "500107", 3)
+    arrived = []
+
+    def append_midway(conn, cursor, statement, parameters, context, executemany):
+        # The command's first read of entries, on its own engine: two more are committed right then.
+        if not arrived and conn.engine is not cli.engine and "FROM custody_entries" in statement:
+            arrived.append(True)
+            append(cli.engine, "500107", 2)
+
+    event.listen(Engine, "before_cursor_execute", append_midway)
+    try:
+        signed = cli("checkpoint", "--out", tmp_path / "c.txt")
+    finally:
+        event.remove(Engine, "before_cursor_execute", append_midway)
+    assert arrived and signed.exit_code == 0, signed.output
+    assert "\n500107 3 " in (tmp_path / "c.txt").read_text(encoding="utf-8")
+    assert cli("verify", "--checkpoint", tmp_path / "c.txt").exit_code == 0
