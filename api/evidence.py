@@ -249,6 +249,9 @@ def _derived(blob):
             return blob
         if time.monotonic() >= deadline:
             raise service.DerivationPending()
+        # Wait outside any transaction: on SQLite every transaction holds the write lock (BEGIN
+        # IMMEDIATE), and a waiter holding it through its sleep starved the lease holder of it.
+        db().rollback()
         time.sleep(0.25)
 
 
