@@ -296,3 +296,25 @@ def test_checkpoint_signs_the_heads_it_walked_while_entries_keep_arriving(cli, t
     assert arrived and signed.exit_code == 0, signed.output
     assert "\n500107 3 " in (tmp_path / "c.txt").read_text(encoding="utf-8")
     assert cli("verify", "--checkpoint", tmp_path / "c.txt").exit_code == 0
+
+
+def test_a_third_party_checks_with_the_public_key_alone(cli, tmp_path, monkeypatch):
+    import os
+    from pathlib import Path
+
+    from evidence.notes import load_public_key
+
+    append(cli.engine, "500107", 2)
+    assert cli("checkpoint", "--out", tmp_path / "c.txt").exit_code == 0
+    from cryptography.hazmat.primitives import serialization
+
+    public = load_public_key(Path(os.environ["CUSTODY_SIGNING_KEY"]).read_bytes())
+
+    (tmp_path / "public.pem").write_bytes(public.public_bytes(serialization.Encoding.PEM,
+                                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+    monkeypatch.setenv("CUSTODY_SIGNING_KEY", "")  # the private key is not there
+    refused = cli("verify", "--checkpoint", tmp_path / "c.txt")
+    assert refused.exit_code == 1 and "give --public-key, or set CUSTODY_SIGNING_KEY" in refused.output
+    checked = cli("verify", "--checkpoint", tmp_path / "c.txt", "--public-key", tmp_path / "public.pem")
+    assert checked.exit_code == 0, checked.output
+    assert "signed by fieldwatch.local/custody" in checked.output and "the log extends it" in checked.output
