@@ -66,6 +66,21 @@ class Verifier:
     name: str
     public_key: Ed25519PublicKey
 
+    @classmethod
+    def from_vkey(cls, vkey: str) -> Verifier:
+        """A verifier from its text form ``<name>+<hex key id>+<base64(0x01 || public key)>``."""
+        try:
+            name, hex_id, encoded = vkey.split("+", 2)  # a name has no "+", base64 may
+            raw = base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            raise NoteError(f"not a verifier key: {vkey!r}") from None
+        if len(raw) != 33 or raw[0] != ED25519:
+            raise NoteError("not an Ed25519 verifier key")
+        verifier = cls(check_key_name(name), Ed25519PublicKey.from_public_bytes(raw[1:]))
+        if verifier.key_id.hex() != hex_id:
+            raise NoteError(f"the key id {hex_id} is not that of this name and key")
+        return verifier
+
     @property
     def key_id(self) -> bytes:
         return key_id(self.name, self.public_key)
