@@ -11,7 +11,6 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 from shapely.geometry import shape
-from sqlalchemy import inspect, select
 
 from field import accounts, jurisdictions, migrate
 from field.errors import DomainError, NotFound
@@ -106,37 +105,6 @@ def reset_password(username, password):
         session.commit()
         click.echo(f"password of {user.username} reset; {revoked} token{'s' if revoked != 1 else ''} revoked "
                    "(every device logs in again)")
-
-
-@main.command("verify")
-@click.option("--all-originals", is_flag=True, help="list every damaged original, not only the first")
-def verify(all_originals):
-    """Walk every custody chain and re-hash every stored original; exit 1 naming the first break."""
-    from evidence import custody, service
-    from field.models import Blob
-
-    from .evidence import blob_store
-
-    failed = False
-    with _session() as session:
-        chains, breaks = custody.verify_all_chains(session)
-        click.echo(f"custody chains checked: {chains}")
-        for b in breaks:
-            failed = True
-            click.echo(f"BROKEN chain of jurisdiction {b.jurisdiction_id} at entry {b.seq}: {b.reason}", err=True)
-        # A database not yet migrated to the evidence tables has no originals to check, and
-        # without originals the store is not even opened (a local one would make its folders).
-        if inspect(session.connection()).has_table("blobs"):
-            any_original = session.execute(select(Blob.sha256).limit(1)).first() is not None
-            report = (service.verify_originals(session, blob_store(), stop_at_first=not all_originals)
-                      if any_original else service.OriginalsReport(checked=0))
-            click.echo(f"originals checked: {report.checked}")
-            for problem in report.problems:
-                failed = True
-                click.echo(f"BROKEN original {problem.sha256}: {problem.reason}", err=True)
-    if failed:
-        sys.exit(1)
-    click.echo("custody log intact, originals intact")
 
 
 @main.command("derive")
@@ -267,7 +235,9 @@ DEMO_TREE = [
 
 @main.command("seed-demo")
 def seed_demo():
-    """On an empty database: a demo jurisdiction tree and an admin, whose credentials are printed."""
+    """On an empty database: a demo jurisdiction tree and an admin, whose credentials are printed;
+    and the custody signing key of the embedded default, if it is missing."""
+    ensure_demo_key()
     with _session() as session:
         if accounts.count_users(session):
             click.echo("accounts exist already: no demo data added")
@@ -376,6 +346,13 @@ def seed_taxonomy():
 
 # The calendar group lives in its own module and registers itself on ``main``.
 from . import calendar_cli  # noqa: E402,F401
+
+# The custody commands live beside this module; they use its _session, defined above.
+from .custody_commands import checkpoint, custody_key, ensure_demo_key, verify  # noqa: E402
+
+for _command in (verify, checkpoint, custody_key):
+    main.add_command(_command)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -56,6 +56,15 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "EVIDENCE_TIME_WINDOW_H": (12.0, float, "a photo captured further than this from its record's device time "
                                             "is flagged, unless the record kind has its own window (hours)"),
     "EVIDENCE_SIGNED_URL_SECONDS": (300, int, "lifetime of the signed S3 download URLs given out for evidence"),
+    "CUSTODY_SIGNING_KEY": (str(ROOT / "var" / "custody-signing-key.pem"), str,
+                            "Ed25519 private key signing custody checkpoints: PEM text, or the path of a PEM file "
+                            "(`openssl genpkey -algorithm ed25519`); `fieldwatch seed-demo` makes the default file, "
+                            "and without a key `fieldwatch checkpoint` refuses (docs/custody.md)"),
+    "CUSTODY_LOG_ORIGIN": ("fieldwatch.local/custody", str,
+                           "the custody log's name: first line of every checkpoint and the signing key's name "
+                           "(host/path of the deployment; no spaces, no +)"),
+    "CUSTODY_CHECKPOINT_DIR": (str(ROOT / "var" / "checkpoints"), str,
+                               "where `fieldwatch checkpoint` writes each signed checkpoint as a text file"),
     "SWAGGER_UI_URL": ("", str, "where /docs loads Swagger UI's scripts from; empty: from the app itself "
                                 "(/docs/static/, the swagger-ui-bundle-v2 package)"),
     "DEMO_ADMIN_PASSWORD": ("", str, "password of the demo admin made by `make run` (random if empty)"),

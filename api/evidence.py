@@ -33,6 +33,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from evidence import access, links, service, uploads
+from evidence.errors import EvidenceDamaged
 from evidence.storage import CHUNK_SIZE, BlobStore, content_disposition, make_blob_store
 from field import records
 from field.models import OFFICE_ROLES, DerivativesState
@@ -178,9 +179,11 @@ _DERIVATIVE_DOC = _bytes_doc("The viewing copy, as an attachment", ("image/jpeg"
 class EvidenceOriginal(MethodView):
     @blp.doc(**_ORIGINAL_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="evidence-damaged: the stored bytes no longer match "
+                                                           "their SHA-256; quarantined until the file is sent again")
     @authenticated()
     def get(self, sha256: str):
-        """The original exactly as received; every read is logged"""
+        """The original exactly as received, checked against its hash; every read is logged"""
         return send_original(current_user(), current_device().id, sha256)
 
 
@@ -188,6 +191,8 @@ class EvidenceOriginal(MethodView):
 class EvidenceDerivative(MethodView):
     @blp.doc(**_DERIVATIVE_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="evidence-damaged: not yet derived, and the original "
+                                                           "is quarantined")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @authenticated()
     def get(self, sha256: str, name: str):
@@ -199,21 +204,21 @@ class EvidenceDerivative(MethodView):
 
 
 def send_original(user, device_id, sha256: str) -> Response:
-    """The original to ``user`` if a record they may see has it (404 otherwise), its read logged first."""
+    """The original to ``user`` if a record they may see has it (404 otherwise), checked against its
+    hash, its read logged first; a damaged original is a 409 and is quarantined."""
     attachment = access.readable_attachment(db(), user, sha256)
     blob = attachment.blob
     if _not_modified(blob.sha256):
         return _not_modified_response(blob.sha256)
     name = attachment.filename or f"{blob.sha256[:16]}.{blob.ext}"
-    url = blob_store().signed_url(blob.sha256, filename=name, content_type=blob.mime,
-                                  expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"])
-    service.log_access(db(), user=user, device_id=device_id, attachment=attachment, what="original",
-                       via="signed_url" if url else "stream")
-    commit()
-    if url:
-        return _to_signed_url(url)
-    return _bytes(blob_store().open_original(blob.sha256), mimetype=blob.mime, size=blob.size,
-                  etag=blob.sha256, filename=name)
+    read = service.read_original(db(), blob_store(), attachment, user=user, device_id=device_id,
+                                 filename=name, expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"])
+    commit()  # the read's custody entry, or the quarantine of a damaged original, before answering
+    if read.refusal is not None:
+        raise read.refusal
+    if read.url:
+        return _to_signed_url(read.url)
+    return _bytes(read.stream, mimetype=blob.mime, size=blob.size, etag=blob.sha256, filename=name)
 
 
 def send_derivative(user, device_id, sha256: str, name: str) -> Response:
@@ -240,18 +245,23 @@ def send_derivative(user, device_id, sha256: str, name: str) -> Response:
 
 def _derived(blob):
     """The blob with its viewing copies made, if they can be: by this request under a lease,
-    or by whoever holds the lease, waited for up to DERIVE_WAIT_S (then 503)."""
+    or by whoever holds the lease, waited for up to DERIVE_WAIT_S (then 503). A quarantined
+    original without them is 409: nothing is derived from damaged bytes."""
     if blob.derivatives_state != DerivativesState.pending:
         return blob
+    if blob.damaged_at is not None:
+        raise EvidenceDamaged(blob.sha256, blob.damage)
     current = policy()
     deadline = time.monotonic() + DERIVE_WAIT_S
     while True:
         if service.claim_derivation(db(), blob.sha256, lease=current.derive_lease):
             commit()
             # No transaction is open from here until the decode is done (make_derivatives).
-            derivation = service.make_derivatives(blob_store(), blob.sha256, policy=current)
+            derivation = service.make_derivatives(blob_store(), blob.sha256, policy=current, size=blob.size)
             service.record_derivatives(db(), blob, derivation)
-            commit()
+            commit()  # the viewing copies, or the quarantine if the bytes failed their hash
+            if blob.damaged_at is not None:
+                raise EvidenceDamaged(blob.sha256, blob.damage)
             return blob
         db().rollback()  # end the transaction, to see what the lease holder commits
         db().refresh(blob)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Text, bindparam, cast, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
-from field.models import utcnow
+from field.models import Jurisdiction, utcnow
 from field.models.custody import CustodyChain, CustodyEntry
 
 GENESIS = "0" * 64
@@ -106,49 +107,143 @@ def history(session: Session, subject_type: str, subject_id) -> list[CustodyEntr
 
 @dataclass(frozen=True)
 class ChainBreak:
-    jurisdiction_id: uuid.UUID
+    jurisdiction_id: uuid.UUID | None
     seq: int
     reason: str
+    #: The jurisdiction's code, for people (filled in by ``verify_all_chains``).
+    jurisdiction_code: str | None = None
 
 
-def verify_chain(session: Session, chain: CustodyChain, batch: int = 5000) -> ChainBreak | None:
-    """Walk one chain in order; the first entry whose hash, link or position is wrong.
+class UnreadableEntry(Exception):
+    """A stored entry whose columns do not decode (a raw INSERT, a bug, damage): a break, never a crash."""
 
-    Reads in batches and drops them from the session as it goes: call it with a session
-    of its own (the command line does).
+    def __init__(self, seq: int, column: str, error: BaseException):
+        self.seq = seq
+        self.column = column
+        super().__init__(f"the entry cannot be read ({column}: {error})")
+
+
+def _raw_column(column):
+    # JSON comes back as its text on both databases (psycopg would otherwise parse it, and a
+    # document nested deeper than Python's recursion limit would crash the fetch itself);
+    # everything else as the driver gives it, decoded per entry by ``_decode``.
+    if column.key == "data":
+        return cast(column, Text).label(column.key)
+    return type_coerce(column, NullType()).label(column.key)
+
+
+_RAW_ENTRY = [_raw_column(column) for column in _entries.columns]
+
+
+def _decoders(dialect) -> list[tuple[str, object]]:
+    """Per column, what turns the driver's value into the model's (None: taken as it is)."""
+    decoders = []
+    for column in _entries.columns:
+        if column.key == "data":
+            decoders.append(("data", json.loads))
+        else:
+            decoders.append((column.key, column.type.dialect_impl(dialect).result_processor(dialect, None)))
+    return decoders
+
+
+def _decode(row, decoders) -> CustodyEntry:
+    """One stored row as an entry, decoded column by column; UnreadableEntry names the first bad one."""
+    values = {}
+    for key, decode in decoders:
+        raw = row._mapping[key]
+        try:
+            values[key] = decode(raw) if decode is not None and raw is not None else raw
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            raise UnreadableEntry(row._mapping["seq"], key, exc) from None
+    return CustodyEntry(**values)
+
+
+def read_entry(session: Session, jurisdiction_id: uuid.UUID, seq: int) -> CustodyEntry | None:
+    """One stored entry, decoded as the walk decodes it (UnreadableEntry if it cannot be); None if absent."""
+    row = session.execute(select(*_RAW_ENTRY).where(_entries.c.jurisdiction_id == jurisdiction_id,
+                                                    _entries.c.seq == seq)).first()
+    return None if row is None else _decode(row, _decoders(session.get_bind().dialect))
+
+
+def check_entry(entry: CustodyEntry, expected_hash: str) -> str | None:
+    """Why ``entry`` is not the entry of hash ``expected_hash`` (stored or recomputed); None if it is."""
+    try:
+        actual = entry_hash(entry)
+    except (TypeError, ValueError, RecursionError) as exc:
+        return f"the entry cannot be hashed ({exc})"
+    if actual != entry.hash:
+        return "its content no longer matches its hash"
+    if entry.hash != expected_hash:
+        return f"its hash is now {entry.hash}, not {expected_hash}"
+    return None
+
+
+def verify_chain(session: Session, chain: CustodyChain, batch: int = 5000,
+                 since: tuple[int, str] | None = None) -> ChainBreak | None:
+    """Walk one chain in order; the first entry whose hash, link or position is wrong, or
+    that cannot even be read.
+
+    ``since`` = (seq, hash) starts the walk at an entry known from before (a checkpoint's):
+    that entry must still have that hash, and the walk goes on from there to the head.
+    Reads raw rows in batches and decodes each itself, so that one malformed row is reported
+    as the break it is instead of stopping the walk of every other chain.
     """
+    decoders = _decoders(session.get_bind().dialect)
     expected_seq, prev = 1, GENESIS
     last_seq = 0
+    if since is not None and since[0] > 0:
+        last_seq, prev = since
+        expected_seq = last_seq + 1
+        try:
+            known = read_entry(session, chain.jurisdiction_id, last_seq)
+        except UnreadableEntry as exc:
+            return ChainBreak(chain.jurisdiction_id, last_seq, str(exc))
+        if known is None:
+            return ChainBreak(chain.jurisdiction_id, last_seq, f"entry {last_seq} is missing")
+        problem = check_entry(known, prev)
+        if problem:
+            return ChainBreak(chain.jurisdiction_id, last_seq, problem)
     while True:
-        rows = list(session.execute(
-            select(CustodyEntry)
-            .where(CustodyEntry.jurisdiction_id == chain.jurisdiction_id, CustodyEntry.seq > last_seq)
-            .order_by(CustodyEntry.seq).limit(batch)
-        ).scalars())
+        rows = session.execute(
+            select(*_RAW_ENTRY)
+            .where(_entries.c.jurisdiction_id == chain.jurisdiction_id, _entries.c.seq > last_seq)
+            .order_by(_entries.c.seq).limit(batch)
+        ).all()
         if not rows:
             break
-        for e in rows:
-            if e.seq != expected_seq:
+        for row in rows:
+            seq = row._mapping["seq"]
+            if seq != expected_seq:
                 return ChainBreak(chain.jurisdiction_id, expected_seq, f"entry {expected_seq} is missing")
+            try:
+                e = _decode(row, decoders)
+                actual = entry_hash(e)
+            except UnreadableEntry as exc:
+                return ChainBreak(chain.jurisdiction_id, seq, str(exc))
+            except (TypeError, ValueError, RecursionError) as exc:
+                return ChainBreak(chain.jurisdiction_id, seq, f"the entry cannot be hashed ({exc})")
             if e.prev_hash != prev:
-                return ChainBreak(chain.jurisdiction_id, e.seq, "does not link to the entry before it")
-            if entry_hash(e) != e.hash:
-                return ChainBreak(chain.jurisdiction_id, e.seq, "its content no longer matches its hash")
-            prev, expected_seq, last_seq = e.hash, e.seq + 1, e.seq
-        session.expunge_all()
+                return ChainBreak(chain.jurisdiction_id, seq, "does not link to the entry before it")
+            if actual != e.hash:
+                return ChainBreak(chain.jurisdiction_id, seq, "its content no longer matches its hash")
+            prev, expected_seq, last_seq = e.hash, seq + 1, seq
     if last_seq != chain.head_seq or prev != chain.head_hash:
         return ChainBreak(chain.jurisdiction_id, last_seq + 1,
-                          f"the chain ends at {last_seq} but its head says {chain.head_seq}")
+                          f"the chain ends at {last_seq} but its head says {chain.head_seq}"
+                          if last_seq != chain.head_seq else
+                          f"entry {last_seq} is not the head the chain records")
     return None
 
 
 def verify_all_chains(session: Session) -> tuple[int, list[ChainBreak]]:
+    """Walk every chain; how many there are, and the first break of each broken one."""
     heads = session.execute(
-        select(CustodyChain.jurisdiction_id, CustodyChain.head_seq, CustodyChain.head_hash)).all()
+        select(CustodyChain.jurisdiction_id, CustodyChain.head_seq, CustodyChain.head_hash, Jurisdiction.code)
+        .join(Jurisdiction, Jurisdiction.id == CustodyChain.jurisdiction_id)
+        .order_by(Jurisdiction.code)).all()
     breaks = []
-    for jid, head_seq, head_hash in heads:
-        # A detached copy of the head: the walk empties the session between batches.
+    for jid, head_seq, head_hash, code in heads:
         found = verify_chain(session, CustodyChain(jurisdiction_id=jid, head_seq=head_seq, head_hash=head_hash))
         if found:
-            breaks.append(found)
+            breaks.append(replace(found, jurisdiction_code=code))
     return len(heads), breaks

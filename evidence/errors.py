@@ -129,3 +129,22 @@ class StorageUnavailable(EvidenceError):
 
     code = "storage_unavailable"
     default_detail = "Evidence storage is unavailable; try again later."
+
+
+class EvidenceDamaged(EvidenceError):
+    """The stored original no longer matches its SHA-256 (or is gone): quarantined, never served (409).
+
+    Sending the genuine bytes again (tus or multipart, same SHA-256) repairs it.
+    """
+
+    code = "evidence_damaged"
+
+    def __init__(self, sha256: str, reason: str | None = None) -> None:
+        self.sha256 = sha256
+        self.reason = reason
+        #: Members of the problem body.
+        self.extra = {"sha256": sha256, "damage": reason}
+        super().__init__(
+            f"The stored original {sha256} is damaged ({reason or 'its bytes no longer match their SHA-256'}); "
+            "it is quarantined and not served. Upload the genuine file again (same SHA-256, tus or multipart) "
+            "to repair it.")

@@ -15,6 +15,8 @@ Flags, per attachment (``attachment_flags``), each computed from stored facts:
 - ``similar_photo_elsewhere``: a photo whose perceptual hash is within
   ``same_photo_max_distance`` bits is attached to another record of the same district.
 - ``no_exif``: a photo without any EXIF at all.
+- ``trailing_data``: bytes follow the end of the image (a ZIP appended to a JPEG: a polyglot),
+  other than what cameras leave there (evidence/trailing.py).
 
 ``refresh_record_flags`` sets the envelope's ``flag_implausible_evidence``; it runs when
 a record is submitted or amended (field/records.py), when evidence is attached to an
@@ -73,7 +75,7 @@ class Flag:
 
 
 FLAG_CODES = ("gps_far_from_record", "captured_outside_window", "same_photo_elsewhere",
-              "similar_photo_elsewhere", "no_exif")
+              "similar_photo_elsewhere", "no_exif", "trailing_data")
 
 
 # -- attaching -----------------------------------------------------------------------------------
@@ -181,6 +183,12 @@ def attachment_flags(session: Session, record: FieldRecord, attachment: Attachme
     flags: list[Flag] = []
     if blob.media_kind == "photo" and not blob.has_exif:
         flags.append(Flag("no_exif", blob.sha256, "The photo carries no EXIF at all: no camera, time or place."))
+    if blob.trailing_bytes:
+        looks_like = (blob.facts or {}).get("trailing", {}).get("looks_like", "unknown")
+        flags.append(Flag("trailing_data", blob.sha256,
+                          f"{blob.trailing_bytes} bytes follow the end of the image (they look like: {looks_like}); "
+                          "the file was kept exactly as received.",
+                          {"bytes": blob.trailing_bytes, "looks_like": looks_like}))
 
     photo_place = blob.gps_location
     if photo_place is not None and record.location is not None:

@@ -373,6 +373,8 @@ def _check_boxes_complete(stream: BinaryIO, media: MediaType) -> None:
     libheif decodes a HEIC whose ``mdat`` was cut short without any error, filling
     the missing grid tiles with flat colour; a truncated upload would then pass for
     a photo. Every top-level box declares its length, so the cut is plain to see.
+    Bytes after the last box that do not even start like a box (a non-printable type)
+    are not a cut box but something appended: accepted, and reported as trailing data.
     """
     stream.seek(0, os.SEEK_END)
     length = stream.tell()
@@ -389,6 +391,10 @@ def _check_boxes_complete(stream: BinaryIO, media: MediaType) -> None:
                     raise CorruptMedia(f"The {media.mime} file is truncated inside a box header.")
                 size = int.from_bytes(header[8:16], "big")
             elif size == 0:  # the last box, extending to the end of the file
+                return
+            if offset and not all(32 <= c < 127 for c in header[4:8]):
+                # Not a box: the container ended here and something was appended (a ZIP, say),
+                # which evidence/trailing.py reports; a cut box still has its printable type.
                 return
             box = header[4:8].decode("latin-1")
             if size < 8:

@@ -33,7 +33,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
@@ -48,12 +48,22 @@ from field.errors import InvalidInput
 from field.models import OFFICE_ROLES, Attachment, Blob, BlobDerivative, DerivativesState, Upload, User, utcnow
 from field.models.evidence import MEDIA_KINDS
 
-from . import custody, links, uploads
-from .errors import BlobNotFound, CorruptMedia, EvidenceError, TooLarge, TooManyPixels, UnsupportedMedia
+from . import custody, integrity, links, uploads
+from .errors import (
+    BlobConflict,
+    CorruptMedia,
+    EvidenceDamaged,
+    EvidenceError,
+    TooLarge,
+    TooManyPixels,
+    UnsupportedMedia,
+)
+from .integrity import OriginalProblem, OriginalsReport, verify_originals
 from .memory import decode_slots
 from .photo import PERCEPTUAL_HASH_ALGORITHM, PhotoFacts, process_photo, read_facts
 from .sniff import SNIFF_BYTES, MediaType, sniff
 from .storage import CHUNK_SIZE, BlobStore
+from .trailing import Trailing, trailing
 
 #: Audio recorded by phones often comes in an MP4 or 3GP container, which sniffs as video
 #: (evidence/sniff.py cannot tell without parsing the tracks); declared audio may use them.
@@ -101,6 +111,8 @@ class Policy:
 class Inspection:
     media: MediaType
     facts: PhotoFacts | None
+    #: What follows a photo's own bytes (evidence/trailing.py); None when nothing does, or not a photo.
+    trailing: Trailing | None = None
 
 
 @dataclass(frozen=True)
@@ -159,11 +171,12 @@ def inspect(fp: BinaryIO, declared_kind: str, policy: Policy) -> Inspection:
         raise UnsupportedMedia()
     if media.kind != declared_kind and not (declared_kind == "audio" and media.mime in _AUDIO_CONTAINERS):
         raise UnsupportedMedia(f"The file is {media.mime}, not the {declared_kind} it was declared as.")
-    facts = None
+    facts = appended = None
     if media.kind == "photo":
         facts = read_facts(fp, max_pixels=policy.max_pixels, slots=policy.slots())
+        appended = trailing(fp, media.mime)
     fp.seek(0)
-    return Inspection(media, facts)
+    return Inspection(media, facts, appended)
 
 
 def receive(
@@ -198,7 +211,16 @@ def receive(
     except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
         exc.about(content_field)
         raise
-    stored = store.put_original(fp, expected_sha256=sha256, max_bytes=limit)
+    try:
+        stored_created = store.put_original(fp, expected_sha256=sha256, max_bytes=limit).created
+    except BlobConflict:
+        stored_created = False  # a copy of another length is stored under this hash: damaged
+    rewritten = False
+    if not stored_created:
+        # These bytes hash right: if the stored copy does not, they replace it (the one write over
+        # an original). An intact copy is left as it is; either way it is read once more here.
+        fp.seek(0)
+        rewritten = store.repair_original(fp, sha256)
     blob, blob_created = _blob_row(session, sha256, size, inspection, uploader, policy, now)
     custody.record(session, jurisdiction_id=uploader.jurisdiction_id, kind="evidence.received",
                    subject_type="blob", subject_id=sha256, actor=uploader, device_id=device_id,
@@ -209,7 +231,15 @@ def receive(
                    data={"sha256": sha256, "size": size, "mime": inspection.media.mime,
                          "declared_sha256": declared_sha256.lower() if declared_sha256 else None,
                          "matches_declared": (declared_sha256.lower() == sha256) if declared_sha256 else None,
-                         "stored": "new" if stored.created else "already stored"})
+                         "stored": "new" if stored_created and blob_created else
+                                   "repaired" if rewritten or stored_created else "already stored"})
+    if rewritten or (not blob_created and (stored_created or blob.damaged_at is not None)):
+        integrity.lift_quarantine(
+            session, blob, rewritten=rewritten or stored_created, actor=uploader, device_id=device_id,
+            how=("the stored copy failed its hash and was replaced by these bytes" if rewritten else
+                 "the stored copy was missing and these bytes were stored" if stored_created else
+                 "the stored copy was found intact when the same bytes were sent again"),
+            data={"channel": channel, "upload_id": str(upload_id) if upload_id else None})
     attachment, attachment_created = links.attach(
         session, blob=blob, record_id=record_id, uploader=uploader, device_id=device_id, upload_id=upload_id,
         filename=filename, now=now)
@@ -227,6 +257,11 @@ def _blob_row(session: Session, sha256: str, size: int, inspection: Inspection, 
                 derivatives_state=DerivativesState.pending if media.kind == "photo" else DerivativesState.none)
     if facts is not None:
         _describe(blob, facts, policy)
+        appended = inspection.trailing
+        # Stored as received all the same; only what no camera leaves there counts as trailing data.
+        blob.trailing_bytes = appended.size if appended is not None and not appended.camera_trailer else 0
+        if appended is not None:
+            blob.facts = {**blob.facts, "trailing": appended.as_json()}
     try:
         with session.begin_nested():
             session.add(blob)
@@ -303,7 +338,7 @@ def pending_derivations(session: Session, *, limit: int = 100, now: datetime | N
     """Photos still without derivatives whose lease is free, oldest first."""
     now = now or utcnow()
     return list(session.execute(
-        select(Blob.sha256).where(Blob.derivatives_state == DerivativesState.pending,
+        select(Blob.sha256).where(Blob.derivatives_state == DerivativesState.pending, Blob.damaged_at.is_(None),
                                   or_(Blob.derive_locked_until.is_(None), Blob.derive_locked_until < now))
         .order_by(Blob.received_at, Blob.sha256).limit(limit)
     ).scalars())
@@ -318,6 +353,7 @@ def claim_derivation(session: Session, sha256: str, *, lease: timedelta, now: da
     token = secrets.token_hex(16)
     taken = session.execute(
         update(Blob).where(Blob.sha256 == sha256, Blob.derivatives_state == DerivativesState.pending,
+                           Blob.damaged_at.is_(None),
                            or_(Blob.derive_locked_until.is_(None), Blob.derive_locked_until < now))
         .values(derive_locked_by=token, derive_locked_until=now + lease)
         .execution_options(synchronize_session=False)
@@ -335,9 +371,11 @@ class Derivation:
     perceptual_hash: int | None = None
     perceptual_hash_signed: int | None = None
     failure: str | None = None
+    #: Why the stored bytes failed their hash: nothing was decoded (the original is quarantined).
+    damaged: str | None = None
 
 
-def make_derivatives(store: BlobStore, sha256: str, *, policy: Policy) -> Derivation:
+def make_derivatives(store: BlobStore, sha256: str, *, policy: Policy, size: int | None = None) -> Derivation:
     """Decode a photo and store its thumb and preview; the database is not touched.
 
     Call it with no transaction open (after committing the lease of ``claim_derivation``):
@@ -347,9 +385,12 @@ def make_derivatives(store: BlobStore, sha256: str, *, policy: Policy) -> Deriva
     answered 503. The decode takes one of the process's slots (evidence/memory.py).
     """
     try:
-        with _seekable_original(store, sha256) as fp:
+        # Never from damaged bytes: all of them are hashed first (evidence/integrity.py).
+        with integrity.open_checked(store, sha256, size) as fp:
             result = process_photo(fp, max_pixels=policy.max_pixels, thumb_px=policy.thumb_px,
                                    preview_px=policy.preview_px, slots=policy.slots())
+    except EvidenceDamaged as exc:
+        return Derivation(damaged=exc.reason)
     except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
         return Derivation(failure=exc.detail[:300])
     made = {}
@@ -366,12 +407,17 @@ def record_derivatives(session: Session, blob: Blob, derivation: Derivation, *, 
     """Record what ``make_derivatives`` made of a photo and free its lease (the caller held it).
 
     A decoding failure leaves the photo as opaque evidence (state failed, with the reason);
-    both outcomes are a custody entry ``evidence.derived`` in the jurisdiction of its first
-    upload. The records it is attached to get their flags refreshed: the perceptual hash
+    stored bytes that failed their hash quarantine it (``evidence.damaged``; it stays pending
+    and is derived once repaired). Both decode outcomes are a custody entry ``evidence.derived``
+    in the jurisdiction of its first upload. The records it is attached to get their flags refreshed: the perceptual hash
     may show it is a photo used elsewhere.
     """
     now = now or utcnow()
     session.refresh(blob)
+    if derivation.damaged is not None:
+        blob.derive_locked_by = blob.derive_locked_until = None
+        integrity.mark_damaged(session, blob, derivation.damaged, found_by="derive", now=now)
+        return
     if derivation.failure is not None:
         blob.derivatives_state = DerivativesState.failed
         blob.derivatives_error = derivation.failure
@@ -403,22 +449,6 @@ def record_derivatives(session: Session, blob: Blob, derivation: Derivation, *, 
     links.refresh_flags_for_blob(session, blob)
 
 
-@contextmanager
-def _seekable_original(store: BlobStore, sha256: str) -> Iterator[BinaryIO]:
-    stream = store.open_original(sha256)
-    try:
-        if getattr(stream, "seekable", lambda: False)():
-            yield stream
-            return
-        # Pillow needs to seek; an S3 body cannot. A local temporary copy keeps memory flat.
-        with tempfile.TemporaryFile(prefix="fieldwatch-original-") as spool:
-            shutil.copyfileobj(stream, spool, CHUNK_SIZE)
-            spool.seek(0)
-            yield spool
-    finally:
-        stream.close()
-
-
 # -- access --------------------------------------------------------------------------------------
 
 #: What can be read of an original: its bytes, or one of its viewing copies.
@@ -441,70 +471,46 @@ def log_access(session: Session, *, user: User, device_id: uuid.UUID | None, att
                          "attachment_id": str(attachment.id)})
 
 
-# -- verification --------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
-class OriginalProblem:
-    sha256: str
-    reason: str
+class OriginalRead:
+    """How an original is handed out: a signed URL, a checked stream, or the refusal to raise
+    (after committing: the quarantine and its custody entry must stay)."""
+
+    url: str | None = None
+    stream: BinaryIO | None = None
+    refusal: EvidenceDamaged | None = None
 
 
-@dataclass(frozen=True)
-class OriginalsReport:
-    checked: int
-    first_problem: OriginalProblem | None = None
-    problems: list[OriginalProblem] = field(default_factory=list)
+def read_original(session: Session, store: BlobStore, attachment: Attachment, *, user: User,
+                  device_id: uuid.UUID | None, filename: str, expires_s: int) -> OriginalRead:
+    """The original of ``attachment`` for ``user``, checked (evidence/integrity.py) and logged.
 
-
-def verify_originals(session: Session, store: BlobStore, *, batch: int = 500,
-                     stop_at_first: bool = True) -> OriginalsReport:
-    """Re-hash every stored original against the SHA-256 it is recorded (and addressed) under.
-
-    Reads each original once, in CHUNK_SIZE pieces; stops at the first problem unless
-    told otherwise. A missing original is a problem too.
+    A quarantined original, or one found damaged now (quarantined on the spot), is refused;
+    a read given out is ``evidence.downloaded``, before any byte or URL leaves.
     """
-    checked = 0
-    problems: list[OriginalProblem] = []
-    last = ""
-    while True:
-        rows = session.execute(
-            select(Blob.sha256, Blob.size).where(Blob.sha256 > last).order_by(Blob.sha256).limit(batch)).all()
-        if not rows:
-            break
-        for sha256, size in rows:
-            last = sha256
-            checked += 1
-            problem = _check_original(store, sha256, size)
-            if problem is not None:
-                problems.append(problem)
-                if stop_at_first:
-                    return OriginalsReport(checked, problem, problems)
-    return OriginalsReport(checked, problems[0] if problems else None, problems)
-
-
-def _check_original(store: BlobStore, sha256: str, size: int) -> OriginalProblem | None:
+    blob = attachment.blob
+    if blob.damaged_at is not None:
+        return OriginalRead(refusal=EvidenceDamaged(blob.sha256, blob.damage))
+    url = store.signed_url(blob.sha256, filename=filename, content_type=blob.mime, expires_s=expires_s)
+    stream = None
     try:
-        stream = store.open_original(sha256)
-    except BlobNotFound:
-        return OriginalProblem(sha256, "the stored original is missing")
-    digest = hashlib.sha256()
-    length = 0
-    with stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            digest.update(chunk)
-            length += len(chunk)
-    actual = digest.hexdigest()
-    if actual != sha256:
-        return OriginalProblem(sha256, f"its stored bytes now hash to {actual} ({length} bytes, recorded {size})")
-    if length != size:
-        return OriginalProblem(sha256, f"it holds {length} bytes, recorded {size}")
-    return None
+        if url is not None:
+            problem = integrity.cheap_check(store, blob)
+            if problem is not None:
+                raise EvidenceDamaged(blob.sha256, problem)
+        else:
+            stream = integrity.CheckedReader(integrity.open_checked(store, blob.sha256, blob.size), blob.sha256)
+    except EvidenceDamaged as exc:
+        return OriginalRead(refusal=integrity.mark_damaged(session, blob, exc.reason, found_by="read", actor=user,
+                                                           device_id=device_id))
+    log_access(session, user=user, device_id=device_id, attachment=attachment, what="original",
+               via="signed_url" if url else "stream")
+    return OriginalRead(url=url, stream=stream)
 
 
 __all__ = [
     "NoDerivative", "DerivationPending", "Policy", "Inspection", "Received", "Completion", "REFUSALS", "hash_file", "inspect", "receive",
     "staged_file", "complete_upload", "pending_derivations", "claim_derivation", "Derivation", "make_derivatives",
     "record_derivatives", "READABLE",
-    "log_access", "OriginalProblem", "OriginalsReport", "verify_originals",
+    "log_access", "OriginalRead", "read_original", "OriginalProblem", "OriginalsReport", "verify_originals",
 ]

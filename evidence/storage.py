@@ -52,6 +52,16 @@ class StoredBlob:
     created: bool
 
 
+@dataclass(frozen=True, slots=True)
+class OriginalHead:
+    """What a store says of a stored original without reading it."""
+
+    size: int
+    #: The SHA-256 the store itself checked when the bytes were written and still keeps (S3's
+    #: x-amz-checksum-sha256), or None where the store keeps none (a local file).
+    sha256: str | None
+
+
 @runtime_checkable
 class BlobStore(Protocol):
     """Where evidence bytes live. Originals are addressed by SHA-256 and never overwritten."""
@@ -69,6 +79,16 @@ class BlobStore(Protocol):
     def exists(self, sha256: str) -> bool: ...
 
     def size(self, sha256: str) -> int: ...
+
+    def head_original(self, sha256: str) -> OriginalHead:
+        """Size (and the store's own checksum, if it keeps one) of an original; BlobNotFound if absent."""
+        ...
+
+    def repair_original(self, stream: BinaryIO, sha256: str) -> bool:
+        """The one exception to write-once: replace a stored original whose bytes fail their hash
+        (or that is missing) with ``stream``, which must hash to ``sha256`` (HashMismatch otherwise,
+        nothing written). Returns False, writing nothing, when the stored copy is intact."""
+        ...
 
     def put_derivative(self, sha256: str, name: str, data: bytes) -> None:
         """Store (or replace: derivatives can be remade) the thumb or preview of an original."""
@@ -220,6 +240,16 @@ def _copy_hashing(stream: BinaryIO, sink: BinaryIO, max_bytes: int | None) -> tu
     return digest.hexdigest(), size
 
 
+def stream_digest(stream: BinaryIO) -> tuple[str, int]:
+    """SHA-256 and length of what is left of ``stream``, read in CHUNK_SIZE pieces."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in _read_chunks(stream):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
 def _check_expected(expected: str | None, actual: str) -> None:
     if expected is not None and expected.lower() != actual:
         raise HashMismatch(expected.lower(), actual)
@@ -288,6 +318,30 @@ class LocalBlobStore:
             return self._original_path(_check_sha256(sha256)).stat().st_size
         except FileNotFoundError:
             raise BlobNotFound(f"original {sha256}") from None
+
+    def head_original(self, sha256: str) -> OriginalHead:
+        return OriginalHead(self.size(sha256), None)
+
+    def repair_original(self, stream: BinaryIO, sha256: str) -> bool:
+        final = self._original_path(_check_sha256(sha256))
+        try:
+            with open(final, "rb") as stored:
+                if stream_digest(stored)[0] == sha256:
+                    return False
+        except FileNotFoundError:
+            pass
+        with self._temp_file("fix-") as (tmp, handle):
+            actual, _size = _copy_hashing(stream, handle, None)
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            _check_expected(sha256, actual)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(tmp, 0o444)
+            # Atomic: a reader sees the damaged file (and its hash check refuses it) or the genuine one.
+            os.replace(tmp, final)
+            _fsync_directory(final.parent)
+        return True
 
     # derivatives
 
@@ -545,6 +599,42 @@ class S3BlobStore:
         if stored is None:
             raise BlobNotFound(f"original {sha256}")
         return stored
+
+    def head_original(self, sha256: str) -> OriginalHead:
+        with _s3_errors():
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=self._original_key(_check_sha256(sha256)),
+                                               ChecksumMode="ENABLED")
+            except self._client_error as exc:
+                if _status(exc) == 404:
+                    raise BlobNotFound(f"original {sha256}") from None
+                raise
+        checksum = head.get("ChecksumSHA256")
+        try:
+            stored = base64.b64decode(checksum).hex() if checksum else None
+        except ValueError:
+            stored = None
+        return OriginalHead(int(head["ContentLength"]), stored)
+
+    def repair_original(self, stream: BinaryIO, sha256: str) -> bool:
+        key = self._original_key(_check_sha256(sha256))
+        try:
+            with self.open_original(sha256) as stored:
+                if stream_digest(stored)[0] == sha256:
+                    return False
+        except BlobNotFound:
+            pass
+        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-fix-") as spool:
+            actual, size = _copy_hashing(stream, spool, None)
+            _check_expected(sha256, actual)
+            spool.seek(0)
+            with _s3_errors():
+                # No If-None-Match: this write replaces the damaged object, and the store checks
+                # the bytes against the checksum on the way in.
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=spool, ContentLength=size,
+                                       ContentType="application/octet-stream",
+                                       ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode())
+        return True
 
     # derivatives
 

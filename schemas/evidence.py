@@ -85,6 +85,18 @@ class EvidenceSchema(ma.Schema):
     facts = ma.fields.Dict(metadata={"description": "Every EXIF fact as read, serial numbers included"})
     perceptual_hash = ma.fields.Method("_phash", allow_none=True, metadata={
         "description": "64-bit dHash in hex, once the derivatives are made"})
+    trailing_data = ma.fields.Boolean(metadata={
+        "description": "Bytes follow the end of the image (after a JPEG's EOI, a PNG's IEND, a WebP's RIFF size, "
+                       "the last HEIF box) that no camera leaves there: something appended to the photo, a ZIP "
+                       "for one (a polyglot). The file is kept exactly as received; facts.trailing says more"})
+    trailing_bytes = ma.fields.Integer(allow_none=True, metadata={
+        "description": "How many such bytes; 0 for none (or only a camera's own trailer), null when not looked "
+                       "at (audio, video)"})
+    damaged = ma.fields.Function(lambda blob: blob.damaged_at is not None, metadata={
+        "description": "The stored bytes no longer match the SHA-256: quarantined, the original answers 409 "
+                       "until the genuine file is uploaded again"})
+    damaged_at = ma.fields.AwareDateTime(allow_none=True)
+    damage = ma.fields.String(allow_none=True, metadata={"description": "What was found wrong with the stored bytes"})
     derivatives_state = ma.fields.String(metadata={
         "description": "pending, ready, failed (the pixels cannot be decoded: opaque evidence) or none"})
     derivatives_error = ma.fields.String(allow_none=True)
@@ -112,7 +124,8 @@ class AttachmentSchema(ma.Schema):
 
 class FlagSchema(ma.Schema):
     code = ma.fields.String(metadata={"description": "gps_far_from_record, captured_outside_window, "
-                                                     "same_photo_elsewhere, similar_photo_elsewhere, no_exif"})
+                                                     "same_photo_elsewhere, similar_photo_elsewhere, no_exif, "
+                                                     "trailing_data"})
     sha256 = ma.fields.String()
     detail = ma.fields.String()
     data = ma.fields.Dict()

@@ -270,6 +270,7 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
     ids["slug"] = "not-found"
 
     ids["upload_id"] = _tus_upload(call, monitor_h, finding["id"])
+    ids["checkpoint_id"] = _checkpoint(app)
     app.extensions["ENGINE"].dispose()
     if session_factory is not None:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "district", "EVIDENCE_DIR": evidence_dir},
@@ -287,6 +288,20 @@ def _enterprise(call, admin_h):
         "name": "重庆九龙精密机械有限公司", "credit_code": first17 + _check_character(first17),
         "location": {"type": "Point", "coordinates": [106.5286, 29.5026]}, "contact_name": "周经理",
         "contact_phone": "02368000000"})
+
+
+def _checkpoint(app) -> str:
+    """A signed checkpoint of the custody log, as `fieldwatch checkpoint` makes it (no endpoint makes one)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from evidence import checkpoints
+    from evidence.notes import Signer
+
+    with app.extensions["SESSION_FACTORY"]() as s:
+        row = checkpoints.make_checkpoint(s, Signer.from_private_key("district.example/custody",
+                                                                     Ed25519PrivateKey.generate()))
+        s.commit()
+        return str(row.id)
 
 
 def _tus_upload(call, headers, record_id) -> str:

@@ -156,6 +156,10 @@ POLICY: dict[str, dict[Role, str]] = {
     "GET /api/v1/jurisdictions/{jurisdiction_id}": everyone("A.A4"),
     "PATCH /api/v1/jurisdictions/{jurisdiction_id}": admin_only("A.A4", "3.33"),
 
+    # -- custody checkpoints: the signed heads of every chain of the deployment, for admins ----------
+    "GET /api/v1/custody/checkpoints": admin_only("A", "3"),
+    "GET /api/v1/custody/checkpoints/{checkpoint_id}": admin_only("A..4", "3..3"),
+
     # -- the working calendar ------------------------------------------------------------------------
     "GET /api/v1/calendar/days": everyone("A"),
     "GET /api/v1/calendar/overrides": everyone("L+..-"),

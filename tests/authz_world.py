@@ -128,7 +128,21 @@ class _Builder:
         s.commit()
         self.evidence()
         s.commit()
+        self.checkpoint()
+        s.commit()
         return w
+
+    def checkpoint(self) -> None:
+        """A signed checkpoint of the custody log. Checkpoints are deployment-wide: no district has one
+        of its own, so the "foreign" one is an id that does not exist."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from evidence import checkpoints
+        from evidence.notes import Signer
+
+        signer = Signer.from_private_key("authz.example/custody", Ed25519PrivateKey.generate())
+        self.w.ids[("checkpoint_id", "own")] = checkpoints.make_checkpoint(self.s, signer).id
+        self.w.ids[("checkpoint_id", "foreign")] = uuid.uuid4()
 
     def jurisdictions(self) -> dict:
         def add(code, name, level, parent=None):

@@ -79,6 +79,17 @@ def _cheap_password_hashing():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _custody_key_outside_the_repository(tmp_path_factory):
+    """The signing key and checkpoint files default to var/ of the checkout: tests keep theirs apart
+    (seed-demo makes the key when it is missing)."""
+    keys = tmp_path_factory.mktemp("custody")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CUSTODY_SIGNING_KEY", str(keys / "custody-signing-key.pem"))
+        patch.setenv("CUSTODY_CHECKPOINT_DIR", str(keys / "checkpoints"))
+        yield
+
+
 @pytest.fixture(scope="session", params=_backends())
 def backend(request) -> str:
     return request.param

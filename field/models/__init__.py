@@ -2,7 +2,7 @@
 
 from .base import Base, utcnow
 from .calendar import CalendarOverride, CalendarYear, CalendarYearDay
-from .custody import CustodyChain, CustodyEntry
+from .custody import CustodyChain, CustodyCheckpoint, CustodyEntry
 from .records import FieldRecord, IdempotencyKey, RecordVersion, ReviewComment, ReviewState
 from .platform import (
     LEVEL_DEPTH,
@@ -29,7 +29,8 @@ from .evidence import Attachment, Blob, BlobDerivative, DerivativesState, Upload
 from .inspections import CompulsoryMeasureApproval, InspectionFiling, InspectionRecord, InspectorUnit
 
 __all__ = [
-    "Base", "utcnow", "CustodyChain", "CustodyEntry", "LEVEL_DEPTH", "OFFICE_ROLES", "DeviceToken", "Jurisdiction",
+    "Base", "utcnow", "CustodyChain", "CustodyCheckpoint", "CustodyEntry", "LEVEL_DEPTH", "OFFICE_ROLES",
+    "DeviceToken", "Jurisdiction",
     "JurisdictionLevel", "Role", "User", "FieldRecord", "IdempotencyKey", "RecordVersion",
     "ReviewComment", "ReviewState", "CalendarOverride", "CalendarYear", "CalendarYearDay",
     "Enterprise", "MonitoringPoint", "Person", "PersonRank", "Squad", "SquadMember", "Unit", "UnitKind",

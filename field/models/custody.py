@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DDL, JSON, BigInteger, ForeignKey, Index, String, event
+from sqlalchemy import DDL, JSON, BigInteger, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -45,6 +45,26 @@ class CustodyEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class CustodyCheckpoint(Base):
+    """A signed checkpoint: the head (seq, hash) of every chain at one moment, as a C2SP signed note.
+
+    The copy that matters is the one kept outside the database (printed, handed over, filed):
+    whoever can rewrite the database can rewrite this table too. evidence/checkpoints.py.
+    """
+
+    __tablename__ = "custody_checkpoints"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    made_at: Mapped[datetime] = mapped_column(index=True)
+    #: Name of the signing key (the log's origin) and the 4-byte key id, in hex.
+    key_name: Mapped[str] = mapped_column(String(128))
+    key_id: Mapped[str] = mapped_column(String(8))
+    #: How many chains the note lists.
+    chains: Mapped[int] = mapped_column(Integer)
+    #: The signed note exactly as written out (UTF-8 text, signature lines included).
+    note: Mapped[str] = mapped_column(Text)
+
+
 #: The database itself refuses to change or remove a logged entry, whatever the application does.
 APPEND_ONLY_DDL = {
     "postgresql": [
@@ -69,8 +89,33 @@ DROP_APPEND_ONLY_DDL = {
                "DROP TRIGGER IF EXISTS custody_entries_no_delete"],
 }
 
-for _dialect, _statements in APPEND_ONLY_DDL.items():
-    for _sql in _statements:
-        # DDL() formats with %, so a literal % is written %%.
-        event.listen(CustodyEntry.__table__, "after_create",
-                     DDL(_sql.replace("%", "%%")).execute_if(dialect=_dialect))
+#: Checkpoints too are written once.
+CHECKPOINTS_APPEND_ONLY_DDL = {
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION custody_checkpoints_append_only() RETURNS trigger AS $$
+           BEGIN RAISE EXCEPTION 'custody checkpoints are append-only (% refused)', TG_OP; END;
+           $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER custody_checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+           ON custody_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION custody_checkpoints_append_only()""",
+    ],
+    "sqlite": [
+        """CREATE TRIGGER custody_checkpoints_no_update BEFORE UPDATE ON custody_checkpoints
+           BEGIN SELECT RAISE(ABORT, 'custody checkpoints are append-only (UPDATE refused)'); END""",
+        """CREATE TRIGGER custody_checkpoints_no_delete BEFORE DELETE ON custody_checkpoints
+           BEGIN SELECT RAISE(ABORT, 'custody checkpoints are append-only (DELETE refused)'); END""",
+    ],
+}
+
+DROP_CHECKPOINTS_APPEND_ONLY_DDL = {
+    "postgresql": ["DROP TRIGGER IF EXISTS custody_checkpoints_append_only ON custody_checkpoints",
+                   "DROP FUNCTION IF EXISTS custody_checkpoints_append_only()"],
+    "sqlite": ["DROP TRIGGER IF EXISTS custody_checkpoints_no_update",
+               "DROP TRIGGER IF EXISTS custody_checkpoints_no_delete"],
+}
+
+for _table, _ddl in ((CustodyEntry.__table__, APPEND_ONLY_DDL),
+                     (CustodyCheckpoint.__table__, CHECKPOINTS_APPEND_ONLY_DDL)):
+    for _dialect, _statements in _ddl.items():
+        for _sql in _statements:
+            # DDL() formats with %, so a literal % is written %%.
+            event.listen(_table, "after_create", DDL(_sql.replace("%", "%%")).execute_if(dialect=_dialect))

@@ -96,6 +96,15 @@ class Blob(JurisdictionScoped, Base):
     derive_locked_by: Mapped[str | None] = mapped_column(String(32))
     derive_locked_until: Mapped[datetime | None]
 
+    #: When the stored bytes were found not to hash to ``sha256`` (or gone): the original is quarantined,
+    #: never served nor derived from, until the genuine bytes are sent again (evidence/integrity.py).
+    damaged_at: Mapped[datetime | None]
+    #: What was found: the hash the stored bytes have now, or that they are missing.
+    damage: Mapped[str | None] = mapped_column(String(300))
+    #: Bytes after the end of the image (JPEG EOI, PNG IEND, WebP RIFF size, last ISO BMFF box): something
+    #: appended to the photo, a ZIP for one (a polyglot). None: not looked at (audio, video).
+    trailing_bytes: Mapped[int | None] = mapped_column(BigInteger)
+
     derivatives: Mapped[list[BlobDerivative]] = relationship(
         back_populates="original", lazy="selectin", order_by="BlobDerivative.kind")
 
@@ -105,6 +114,10 @@ class Blob(JurisdictionScoped, Base):
             return None
         point = to_shape(self.gps_point)
         return Location(point.x, point.y, self.gps_accuracy_m)
+
+    @property
+    def trailing_data(self) -> bool:
+        return bool(self.trailing_bytes)
 
     def derivative(self, kind: str) -> BlobDerivative | None:
         return next((d for d in self.derivatives if d.kind == kind), None)

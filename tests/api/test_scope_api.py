@@ -38,7 +38,9 @@ def foreign(session, make_user, tree, login, client):
     return {"unit_id": unit.id, "person_id": person.id, "enterprise_id": enterprise.id, "point_id": point.id,
             "squad_id": squad.id, "override_id": override.id, "user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
             "record_id": record.id, "upload_id": upload_id, "report_id": report_id, "leader_visit_id": leader_visit_id, **inspection_ids,
-            **undercover_ids, **case_ids}
+            **undercover_ids, **case_ids,
+            # Custody checkpoints are deployment-wide: no district has its own, so none is foreign.
+            "checkpoint_id": uuid.uuid4()}
 
 
 def _foreign_case(session, other_admin, person):

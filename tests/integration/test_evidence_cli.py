@@ -194,3 +194,34 @@ def test_cleanup_uploads_completes_received_uploads_whose_completion_was_cut_sho
     again = run("cleanup-uploads")
     assert "received uploads completed: 0, refused: 0, left for the next run: 0" in again.output
     assert "expired uploads cleaned up: 0" in again.output
+
+
+def test_verify_all_originals_quarantines_each_damaged_original_once_and_a_repair_lifts_it(cli_db, store_env):
+    from evidence import custody
+
+    user = cli_db.info["user"]
+    data = {name: photo_bytes(name) for name in (SMALL_PHOTO, GPS_PHOTO)}
+    shas = [receive_bytes(cli_db, store_env, user, body, uuid.uuid4()).blob.sha256 for body in data.values()]
+    for sha in shas:
+        _flip_a_byte(store_env, sha)
+    cli_db.rollback()  # SQLite: an open transaction would hold the command's writes back
+    first = run("verify", "--all-originals")
+    assert first.exit_code == 1
+    for sha in shas:
+        assert f"BROKEN original {sha}: its stored bytes now hash to" in first.output
+    assert first.output.count("(quarantined: not served until the genuine file is uploaded again)") == 2
+    cli_db.expire_all()
+    assert all(cli_db.get(Blob, sha).damaged_at is not None for sha in shas)
+    cli_db.rollback()
+    assert run("verify", "--all-originals").exit_code == 1
+    for sha in shas:  # found twice, quarantined and logged once
+        found = [e for e in custody.history(cli_db, "blob", sha) if e.kind == "evidence.damaged"]
+        assert [e.data["found_by"] for e in found] == ["verify"]
+    cli_db.rollback()
+
+    receive_bytes(cli_db, store_env, user, data[SMALL_PHOTO], uuid.uuid4())  # the genuine bytes again
+    cli_db.rollback()
+    after = run("verify", "--all-originals")
+    assert after.exit_code == 1 and shas[0] not in after.output and f"BROKEN original {shas[1]}" in after.output
+    cli_db.expire_all()
+    assert cli_db.get(Blob, shas[0]).damaged_at is None and cli_db.get(Blob, shas[1]).damaged_at is not None
