@@ -8,9 +8,10 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import calendar
-from field.models import CalendarOverride, Role
-from field.pages import paginate
+from field.core import calendar
+from field.core.models.calendar import CalendarOverride
+from field.core.models.platform import Role
+from field.core.pages import paginate
 from schemas.calendar import (
     DaysArgsSchema,
     DaySchema,

@@ -10,11 +10,11 @@ from flask import Flask, Response, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from evidence import errors as evidence_errors
-from evidence import service as evidence_service
+from field.core import evidence_errors
+from field.attachments import receipt as evidence_service
 from evidence import uploads as evidence_uploads
-from field import errors as domain
-from field.workdays import CalendarNotCovered
+from field.core import errors as domain
+from field.core.workdays import CalendarNotCovered
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
-from field import figures
+from field.figures import figures
 from schemas.figures import FiguresArgsSchema, FiguresSchema
 
 from .auth import authenticated, current_user

@@ -8,8 +8,8 @@ import logging
 from flask import Flask, Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from field import idempotency
-from field.errors import AuthenticationFailed
+from field.core import idempotency
+from field.core.errors import AuthenticationFailed
 
 from .auth import current_user
 from .db import db

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import pillow_heif
 from PIL import Image, ImageCms
 
-from evidence.errors import CorruptMedia, EvidenceError, TooManyPixels, UnsupportedMedia
+from field.core.evidence_errors import CorruptMedia, EvidenceError, TooManyPixels, UnsupportedMedia
 from evidence.sniff import SNIFF_BYTES, MediaType, sniff
 
 # Registered once, at import: HEIC/HEIF through libheif. AVIF is Pillow's own

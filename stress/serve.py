@@ -193,8 +193,10 @@ def member_token(app, username_hint: str) -> tuple[uuid.UUID, str]:
     """A new squad member of the world's squad (its own user), and a bearer token of theirs."""
     from sqlalchemy import select
 
-    from field import accounts, squads
-    from field.models import Squad, User
+    from field.accounts import users as accounts
+    from field.directory import squads
+    from field.directory.models import Squad
+    from field.core.models.platform import User
 
     from .world import PASSWORD
 

@@ -19,7 +19,7 @@ import zipfile
 
 import pytest
 
-from field.models import Role
+from field.core.models.platform import Role
 from stress.canary import Scanner
 from stress.district import District, build
 from tests.conftest import fresh_database_url

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from field.workdays import LIBRARY_YEARS, CalendarNotCovered, WorkCalendar
+from field.core.workdays import LIBRARY_YEARS, CalendarNotCovered, WorkCalendar
 
 OFFICIAL = WorkCalendar()
 FIRST_UNPUBLISHED_YEAR = max(LIBRARY_YEARS) + 1
