@@ -5,6 +5,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-mod-
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY api api
+COPY cli cli
 COPY field field
 COPY evidence evidence
 COPY schemas schemas

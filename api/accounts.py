@@ -9,7 +9,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import accounts
+from field.accounts import users as accounts
 from schemas.accounts import DeviceSchema, LoginSchema, TokenSchema, UserSchema
 
 from .auth import authenticated, current_device, current_user, login_limits

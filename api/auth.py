@@ -8,9 +8,9 @@ from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from field.accounts import user_for_token
-from field.errors import AuthenticationFailed, NotAllowed
-from field.models import Role, User
+from field.accounts.users import user_for_token
+from field.core.errors import AuthenticationFailed, NotAllowed
+from field.core.models.platform import Role, User
 
 from .db import db
 

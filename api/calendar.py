@@ -8,9 +8,11 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import calendar, calendar_years
-from field.models import CalendarOverride, Role
-from field.pages import paginate
+from field.core import calendar
+from field import calendar_years
+from field.core.models.calendar import CalendarOverride
+from field.core.models.platform import Role
+from field.core.pages import paginate
 from schemas.calendar import (
     CoverageSchema,
     DaysArgsSchema,

@@ -9,11 +9,11 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from field import callbacks, findings
-from field.errors import AuthenticationFailed
-from field.models import Callback, CallbackBatch, CallbackSample, ServiceCase
-from field.pages import paginate
-from field.visits import require_undercover_role
+from field.visits import callbacks, findings
+from field.core.errors import AuthenticationFailed
+from field.visits.models import Callback, CallbackBatch, CallbackSample, ServiceCase
+from field.core.pages import paginate
+from field.visits.visits import require_undercover_role
 from schemas.common import PageArgsSchema, page_of
 from schemas.visits import (
     CSV_HEADER,

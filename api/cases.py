@@ -15,10 +15,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
-from field import case_exports, cases
-from field.errors import NotFound
-from field.models import OFFICE_ROLES, Case, CaseKind
-from field.pages import paginate
+from field.cases import exports as case_exports, lifecycle as cases
+from field.core.errors import NotFound
+from field.core.models.platform import OFFICE_ROLES
+from field.cases.models import Case, CaseKind
+from field.core.pages import paginate
 from schemas.cases import (
     CaseCreateSchema,
     AccountabilityCaseDetailSchema,

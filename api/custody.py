@@ -14,8 +14,9 @@ from flask_smorest import Blueprint
 
 from evidence import checkpoints
 from evidence.storage import content_disposition
-from field.models import CustodyCheckpoint, Role
-from field.pages import paginate
+from field.custody.models import CustodyCheckpoint
+from field.core.models.platform import Role
+from field.core.pages import paginate
 from schemas.common import PageArgsSchema, page_of
 from schemas.custody import CheckpointSchema
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 from flask import Flask, current_app, g, stream_with_context
 from sqlalchemy.orm import Session
 
-from field.db import make_engine, make_session_factory
+import field.all_models  # noqa: F401  (a session may load any kind of record)
+from field.core.db import make_engine, make_session_factory
 
 
 def init_db(app: Flask) -> None:

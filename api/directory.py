@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from field import directory
+from field.directory import counts as directory
 from schemas.directory import DirectoryCountsSchema
 
 from .auth import authenticated, current_user

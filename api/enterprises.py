@@ -10,10 +10,10 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import enterprises
-from field.case_exports import spreadsheet_cell
-from field.imports import COLUMNS
-from field.models import Role
+from field.directory import enterprises
+from field.cases.exports import spreadsheet_cell
+from field.directory.imports import COLUMNS
+from field.core.models.platform import Role
 from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
 from schemas.directory import (
     EnterpriseCreateSchema,

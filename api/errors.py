@@ -10,10 +10,10 @@ from flask import Flask, Response, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from evidence import errors as evidence_errors
-from evidence import service as evidence_service
+from field.core import evidence_errors
+from field.attachments import receipt as evidence_service
 from evidence import uploads as evidence_uploads
-from field import errors as domain
+from field.core import errors as domain
 
 log = logging.getLogger(__name__)
 

@@ -32,11 +32,13 @@ from flask import Response, current_app, redirect, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from evidence import access, links, service, uploads
-from evidence.errors import EvidenceDamaged
+from field.attachments import access, links, receipt as service
+from evidence import uploads
+from field.core.evidence_errors import EvidenceDamaged
 from evidence.storage import CHUNK_SIZE, BlobStore, content_disposition, make_blob_store
-from field import records
-from field.models import OFFICE_ROLES, DerivativesState
+from field.records import lifecycle as records
+from field.core.models.platform import OFFICE_ROLES
+from field.core.models.evidence import DerivativesState
 from schemas.evidence import (
     MULTIPART_REQUEST_BODY,
     AttachmentSchema,

@@ -6,8 +6,10 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
-from field import findings, record_exports, reports
-from field.models import OFFICE_ROLES
+from field.visits import findings
+from field.records import exports as record_exports
+from field.reports import reports
+from field.core.models.platform import OFFICE_ROLES
 
 from .auth import authenticated, current_user
 from .db import db, streamed

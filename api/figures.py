@@ -9,8 +9,8 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
-from field import figures
-from field.case_exports import spreadsheet_cell
+from field.figures import figures
+from field.cases.exports import spreadsheet_cell
 from schemas.figures import FiguresArgsSchema, FiguresSchema
 
 from .auth import authenticated, current_user

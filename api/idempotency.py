@@ -14,8 +14,8 @@ from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import SQLAlchemyError
 
-from field import idempotency
-from field.errors import AuthenticationFailed
+from field.core import idempotency
+from field.core.errors import AuthenticationFailed
 
 from .auth import current_user
 from .db import db

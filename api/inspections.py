@@ -8,10 +8,11 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import inspections
-from field.models import FieldRecord, Role
-from field.models.inspections import CompulsoryMeasureApproval, InspectionFiling, InspectionRecord
-from field.pages import paginate
+from field.filings import inspections
+from field.core.models.records import FieldRecord
+from field.core.models.platform import Role
+from field.filings.models import CompulsoryMeasureApproval, InspectionFiling, InspectionRecord
+from field.core.pages import paginate
 from schemas.common import PageArgsSchema, page_of
 from schemas.inspections import (
     FilingAmendSchema,

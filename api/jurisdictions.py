@@ -7,9 +7,9 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import jurisdictions
-from field.models import Jurisdiction, Role
-from field.pages import paginate
+from field.accounts import jurisdictions
+from field.core.models.platform import Jurisdiction, Role
+from field.core.pages import paginate
 from schemas.common import PageArgsSchema, page_of
 from schemas.jurisdictions import (
     JurisdictionCreateSchema,

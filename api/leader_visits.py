@@ -8,9 +8,10 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import leader_visits
-from field.models import LeaderVisit, Role
-from field.pages import paginate
+from field.reports import leader_visits
+from field.reports.models import LeaderVisit
+from field.core.models.platform import Role
+from field.core.pages import paginate
 from schemas.common import PageArgsSchema, page_of
 from schemas.reports import (
     ComplianceArgsSchema,

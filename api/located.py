@@ -8,7 +8,7 @@ from functools import wraps
 import marshmallow as ma
 from flask import Response, request
 
-from field.crs import CRS_NAMES
+from field.core.crs import CRS_NAMES
 from schemas.common import REQUEST_CRS
 
 GEOJSON_MIME = "application/geo+json"

@@ -7,8 +7,8 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import monitoring
-from field.models import Role
+from field.directory import monitoring
+from field.core.models.platform import Role
 from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
 from schemas.directory import (
     MonitoringPointCreateSchema,

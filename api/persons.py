@@ -7,9 +7,10 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import units
-from field.models import Person, Role
-from field.pages import paginate
+from field.directory import units
+from field.directory.models import Person
+from field.core.models.platform import Role
+from field.core.pages import paginate
 from schemas.common import PageArgsSchema, page_of
 from schemas.directory import PersonCreateSchema, PersonQuerySchema, PersonSchema, PersonUpdateSchema
 from schemas.sync import register_entity_schema

@@ -7,9 +7,10 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import reports
-from field.models import ContactReport, Role
-from field.pages import paginate
+from field.reports import reports
+from field.reports.models import ContactReport
+from field.core.models.platform import Role
+from field.core.pages import paginate
 from schemas.common import PageArgsSchema, page_of
 from schemas.reports import ReportAmendSchema, ReportCreateSchema, ReportQuerySchema, ReportSchema
 

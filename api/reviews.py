@@ -7,9 +7,10 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import records
-from field.models import OFFICE_ROLES, FieldRecord
-from field.pages import paginate
+from field.records import lifecycle as records
+from field.core.models.platform import OFFICE_ROLES
+from field.core.models.records import FieldRecord
+from field.core.pages import paginate
 from schemas.common import PageArgsSchema, page_of
 from schemas.records import (
     CommentCreateSchema,

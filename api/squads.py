@@ -7,10 +7,11 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import squads
-from field.models import Role, Squad
-from field.models.directory import IdentityDisclosure
-from field.pages import paginate
+from field.directory import squads
+from field.core.models.platform import Role
+from field.directory.models import Squad
+from field.directory.models import IdentityDisclosure
+from field.core.pages import paginate
 from schemas.common import PageArgsSchema, page_of
 from schemas.directory import (
     DisclosureSchema,

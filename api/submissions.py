@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app, request
 from flask_smorest import abort
 
-from field.records import Receipt, Submitted
+from field.records.lifecycle import Receipt, Submitted
 
 from .auth import current_device, current_user
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from field import sync
+from field.core import sync
 from schemas.sync import SyncArgsSchema, SyncSchema
 
 from .auth import authenticated, current_user

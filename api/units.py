@@ -7,8 +7,8 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import units
-from field.models import Role
+from field.directory import units
+from field.core.models.platform import Role
 from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
 from schemas.directory import UnitCreateSchema, UnitQuerySchema, UnitSchema, UnitUpdateSchema
 from schemas.sync import register_entity_schema

@@ -53,9 +53,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from werkzeug.http import http_date
 
-from evidence import service, uploads
-from evidence.errors import EvidenceError, TooLarge
-from field.models import Upload
+from field.attachments import receipt as service
+from evidence import uploads
+from field.core.evidence_errors import EvidenceError, TooLarge
+from field.core.models.evidence import Upload
 from schemas.evidence import UploadStatusSchema
 
 from .auth import authenticated, current_device, current_user

@@ -7,9 +7,9 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import accounts
-from field.models import Role, User
-from field.pages import paginate
+from field.accounts import users as accounts
+from field.core.models.platform import Role, User
+from field.core.pages import paginate
 from schemas.accounts import DeviceSchema, UserCreateSchema, UserQuerySchema, UserSchema, UserUpdateSchema
 from schemas.common import PageArgsSchema, page_of
 

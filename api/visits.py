@@ -11,10 +11,10 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field import callbacks, findings, taxonomy, visits
-from field.errors import AuthenticationFailed
-from field.models import FindingCategory, ServiceCase, Visit, VisitTask
-from field.pages import paginate
+from field.visits import callbacks, findings, taxonomy, visits
+from field.core.errors import AuthenticationFailed
+from field.visits.models import FindingCategory, ServiceCase, Visit, VisitTask
+from field.core.pages import paginate
 from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
 from schemas.sync import register_entity_schema
 from schemas.visits import (

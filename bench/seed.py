@@ -104,8 +104,8 @@ class Seeded:
         """A fresh bearer token for one of the seeded users ("admin", "city_reviewer", "district_reviewer")."""
         from sqlalchemy import select
 
-        from field import accounts
-        from field.models import User
+        from field.accounts import users as accounts
+        from field.core.models.platform import User
 
         with app.extensions["SESSION_FACTORY"]() as s:
             user = s.execute(select(User).where(User.username == self.users[who])).scalar_one()
@@ -120,9 +120,13 @@ class Seeded:
 def _build_world(url: str) -> dict:
     from argon2 import PasswordHasher
 
-    from field import accounts, jurisdictions, squads, taxonomy, units
-    from field.db import make_engine, make_session_factory
-    from field.models import FindingCategory, JurisdictionLevel, Role, UnitKind, User
+    from field.accounts import users as accounts, jurisdictions
+    from field.directory import squads, units
+    from field.visits import taxonomy
+    from field.core.db import make_engine, make_session_factory
+    from field.visits.models import FindingCategory
+    from field.core.models.platform import JurisdictionLevel, Role, User
+    from field.directory.models import UnitKind
 
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # the hashes are not measured
     engine = make_engine(url)
@@ -293,7 +297,7 @@ def _load_postgis(url: str, cols: dict, world: dict) -> None:
 
 
 def _load_spatialite(url: str, cols: dict, world: dict) -> None:
-    from field.db import make_engine
+    from field.core.db import make_engine
 
     def hexid(value) -> str:
         return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
@@ -360,7 +364,7 @@ def _marker_params(size: int) -> dict:
 def _read_marker(url: str) -> dict | None:
     from sqlalchemy import text
 
-    from field.db import make_engine
+    from field.core.db import make_engine
 
     engine = make_engine(url)
     try:
@@ -376,7 +380,7 @@ def _read_marker(url: str) -> dict | None:
 def _write_marker(url: str, payload: dict) -> None:
     from sqlalchemy import text
 
-    from field.db import make_engine
+    from field.core.db import make_engine
 
     engine = make_engine(url)
     try:
@@ -403,7 +407,7 @@ def label(size: int) -> str:
 def seeded(backend: str, size: int, *, pg_server: str = PG_SERVER, workdir: Path = OUT_DIR / "work",
            force: bool = False, log=print) -> Seeded:
     """A database of ``backend`` holding ``size`` findings: reused when seeded alike before, else seeded now."""
-    from field import migrate
+    from field.core import migrate
 
     name = f"fieldwatch_bench_seed_{label(size)}"
     if backend == "postgis":

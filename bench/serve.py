@@ -101,8 +101,10 @@ def _world(database_url: str, tmp: Path, phones: int) -> tuple[list[str], str, s
 
     from sqlalchemy import select
 
-    from field import accounts, squads
-    from field.models import Squad, Unit, User
+    from field.accounts import users as accounts
+    from field.directory import squads
+    from field.directory.models import Squad, Unit
+    from field.core.models.platform import User
     from stress.world import PASSWORD, build
 
     world = build(database_url, str(tmp / "evidence"))

@@ -104,8 +104,8 @@ def _without_spatial_index(s: Seeded, workdir):
     """An app whose queries cannot use the spatial index (see the module docstring)."""
     from sqlalchemy.orm import sessionmaker
 
-    from field import geo
-    from field.db import make_engine
+    from field.core import geo
+    from field.core.db import make_engine
 
     if s.backend == "postgis":
         engine = make_engine(s.url)

@@ -70,7 +70,7 @@ _BOXES = {"500107": (106.31, 29.29, 106.55, 29.55), "500103": (106.53, 29.54, 10
 
 def credit_code(division: str, serial: int) -> str:
     """A well-formed unified social credit code: an enterprise (91) of ``division``, both checks right."""
-    from field.credit_code import ALPHABET, _check_character, _organization_check_character
+    from field.core.credit_code import ALPHABET, _check_character, _organization_check_character
 
     # Codes given since 2015 have an organisation-code body like MA5U7G8X; older ones are digits.
     if serial % 3:
@@ -122,8 +122,9 @@ class District:
 
     def __init__(self, url: str, workdir: Path, enterprises: int, rng: random.Random):
         from api import create_app
-        from field import accounts, jurisdictions, migrate
-        from field.models import JurisdictionLevel, Role
+        from field.accounts import users as accounts, jurisdictions
+        from field.core import migrate
+        from field.core.models.platform import JurisdictionLevel, Role
         from stress.world import chongqing
 
         self.url = url
@@ -148,7 +149,7 @@ class District:
         self.seed_s = time.perf_counter() - started
 
     def _import(self, division: str, count: int, first_serial: int, workdir: Path) -> None:
-        from field import imports
+        from field.directory import imports
 
         path = workdir / f"enterprises-{division}.csv"
         path.write_text(directory_csv(division, count, self.rng, first_serial), encoding="utf-8")
@@ -162,9 +163,9 @@ class District:
 
     def change_elsewhere(self, count: int) -> None:
         """``count`` edits in the neighbouring district: the log moves on, none of it in the phone's scope."""
-        from field import enterprises
-        from field.models import Jurisdiction
-        from field.models.directory import Enterprise
+        from field.directory import enterprises
+        from field.core.models.platform import Jurisdiction
+        from field.directory.models import Enterprise
 
         with self.factory() as s:
             other = s.execute(select(Jurisdiction.id).where(Jurisdiction.code == "500103")).scalar_one()
@@ -177,9 +178,9 @@ class District:
 
     def minimal_csv_gzip(self) -> tuple[int, int]:
         """(enterprises, gzipped bytes) of id,name,credit_code,lon,lat,address of the phone's district, in GCJ-02."""
-        from field.crs import from_wgs84
-        from field.models import Jurisdiction
-        from field.models.directory import Enterprise
+        from field.core.crs import from_wgs84
+        from field.core.models.platform import Jurisdiction
+        from field.directory.models import Enterprise
 
         out = io.StringIO()
         writer = csv.writer(out)
@@ -204,8 +205,8 @@ def _coord(value) -> str:
 
 
 def _office_admin(session, jurisdiction_id):
-    from field import accounts
-    from field.models import Role, User
+    from field.accounts import users as accounts
+    from field.core.models.platform import Role, User
 
     admin = session.execute(select(User).where(User.username == "bench.admin")).scalar_one_or_none()
     if admin is None:
@@ -283,8 +284,8 @@ def empty_delta(district: District, cursor: str, repeat: int) -> tuple[list[floa
 
 def bare_delta_query(district: District, cursor: str, repeat: int) -> list[float]:
     """The one query an unchanged directory costs, run alone on an open session (the floor)."""
-    from field import sync
-    from field.models import User
+    from field.core import sync
+    from field.core.models.platform import User
 
     times = []
     with district.factory() as s:

@@ -34,10 +34,12 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from field.errors import NotFound
-from field.models import CustodyChain, CustodyCheckpoint, CustodyEntry, Jurisdiction, utcnow
+from field.core.errors import NotFound
+from field.custody.models import CustodyChain, CustodyCheckpoint, CustodyEntry
+from field.core.models.platform import Jurisdiction
+from field.core.models.base import utcnow
 
-from . import custody
+from field.custody import chain as custody
 from .notes import NoteError, Signer, Verifier, split
 
 #: The second line's keyword: names the format, so that no other signed text of the same key

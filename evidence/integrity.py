@@ -41,10 +41,11 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from field.models import Blob, utcnow
+from field.core.models.evidence import Blob
+from field.core.models.base import utcnow
 
-from . import custody
-from .errors import BlobNotFound, EvidenceDamaged
+from field.custody import chain as custody
+from field.core.evidence_errors import BlobNotFound, EvidenceDamaged
 from .storage import CHUNK_SIZE, BlobStore, stream_digest
 
 MISSING = "the stored original is missing"

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import pillow_heif
 from PIL import Image, ImageCms
 
-from evidence.errors import CorruptMedia, EvidenceError, TooManyPixels, UnsupportedMedia
+from field.core.evidence_errors import CorruptMedia, EvidenceError, TooManyPixels, UnsupportedMedia
 from evidence.memory import LARGE_DECODE_BYTES, release_freed_memory
 from evidence.sniff import SNIFF_BYTES, MediaType, sniff
 

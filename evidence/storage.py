@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 from urllib.parse import quote
 
-from evidence.errors import (
+from field.core.evidence_errors import (
     BlobConflict,
     BlobNotFound,
     HashMismatch,

@@ -40,12 +40,14 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from field.errors import InvalidInput, NotFound
-from field.models import Upload, User, utcnow
-from field.models.evidence import MEDIA_KINDS
+from field.core.errors import InvalidInput, NotFound
+from field.core.models.evidence import Upload
+from field.core.models.platform import User
+from field.core.models.base import utcnow
+from field.core.models.evidence import MEDIA_KINDS
 
-from .errors import EvidenceError, OffsetMismatch, TooLarge
-from .links import check_record_for_evidence
+from field.core.evidence_errors import EvidenceError, OffsetMismatch, TooLarge
+from field.attachments.links import check_record_for_evidence
 from .storage import BlobStore
 
 TUS_VERSION = "1.0.0"

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from datetime import date, timedelta, timezone
 from typing import Iterator
 
-from .models.base import utcnow
+from field.core.models.base import utcnow
 
 #: China Standard Time, UTC+8 all year: the office's calendar day, without a time-zone database.
 OFFICE_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")

@@ -27,13 +27,13 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from evidence import custody
+from field.custody import chain as custody
 
-from .calendar import calendar_for
-from .models import Jurisdiction, User
-from .models.cases import Case
-from .scope import subtree
-from .workdays import WorkCalendar
+from field.core.calendar import calendar_for
+from field.core.models.platform import Jurisdiction, User
+from field.cases.models import Case
+from field.core.scope import subtree
+from field.core.workdays import WorkCalendar
 
 #: The custody entry of a recomputation (the case timeline shows it).
 RECOMPUTED = "case.deadline_recomputed"

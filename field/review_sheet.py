@@ -17,14 +17,19 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence import links
+from field.attachments import links
 
-from . import records, squads, taxonomy, units
-from .jurisdictions import jurisdictions_query
-from .models import Attachment, Blob, FieldRecord, FindingCategory, Jurisdiction, ReviewState, User
-from .models.directory import Enterprise, Person, Squad, Unit
-from .models.visits import VisitTask
-from .pages import paginate
+from field.records import lifecycle as records
+from field.directory import squads, units
+from field.visits import taxonomy
+from field.accounts.jurisdictions import jurisdictions_query
+from field.core.models.evidence import Attachment, Blob
+from field.core.models.records import FieldRecord, ReviewState
+from field.visits.models import FindingCategory
+from field.core.models.platform import Jurisdiction, User
+from field.directory.models import Enterprise, Person, Squad, Unit
+from field.visits.models import VisitTask
+from field.core.pages import paginate
 
 #: The decisions a reviewer takes on the record page (taking into review happens by deciding).
 DECISIONS = (ReviewState.accepted, ReviewState.needs_info, ReviewState.rejected)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from geoalchemy2 import alembic_helpers
 
-from field.db import init_spatial_metadata, make_engine
-from field.migrate import include_object, render_item
-from field.models import Base
+from field.core.db import init_spatial_metadata, make_engine
+from field.core.migrate import include_object, render_item
+from field.all_models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.accounts import MIN_PASSWORD_LENGTH
-from field.models import JurisdictionLevel, Role
+from field.accounts.users import MIN_PASSWORD_LENGTH
+from field.core.models.platform import JurisdictionLevel, Role
 
 from .common import Line, StrictSchema
 

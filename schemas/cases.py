@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.cases import ComplaintInput, office_today
-from field.models import (
+from field.cases.lifecycle import ComplaintInput, office_today
+from field.cases.models import (
     CaseKind,
     CaseState,
     ComplaintChannel,
     DispositionKind,
     Gate,
-    PersonRank,
     SanctionGrade,
     SanctionSystem,
 )
-from field.models.cases import SANCTION_GRADES
+from field.directory.models import PersonRank
+from field.cases.models import SANCTION_GRADES
 
 from .common import Line, LocationField, StrictSchema, Text
 from .directory import UnitRefSchema, UserRefSchema
@@ -306,11 +306,11 @@ class AccountabilityCaseDetailSchema(AccountabilityCaseSchema):
     allowed_transitions = ma.fields.Method("_allowed")
 
     def _missing_gates(self, case):
-        from field.cases import missing_gates
+        from field.cases.lifecycle import missing_gates
         return [g.value for g in missing_gates(case)]
 
     def _allowed(self, case):
-        from field.cases import allowed_transitions
+        from field.cases.lifecycle import allowed_transitions
         return [s.value for s in allowed_transitions(case)]
 
 

@@ -13,10 +13,10 @@ from shapely.geometry.base import BaseGeometry
 from webargs.fields import DelimitedList
 
 from field import text
-from field.crs import CRS_NAMES
-from field.errors import InvalidInput
-from field.locations import MAX_ACCURACY_M, Area, GivenLocation
-from field.pages import MAX_LIMIT
+from field.core.crs import CRS_NAMES
+from field.core.errors import InvalidInput
+from field.core.locations import MAX_ACCURACY_M, Area, GivenLocation
+from field.core.pages import MAX_LIMIT
 
 
 class StrictSchema(ma.Schema):

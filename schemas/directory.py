@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.models import PersonRank, UnitKind, VisitFrequency
-from field.accounts import MIN_PASSWORD_LENGTH
+from field.directory.models import PersonRank, UnitKind, VisitFrequency
+from field.accounts.users import MIN_PASSWORD_LENGTH
 
 from .common import Line, LocationField, StrictSchema, Text
 

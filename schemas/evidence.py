@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.models import utcnow
-from field.models.evidence import MEDIA_KINDS
+from field.core.models.base import utcnow
+from field.core.models.evidence import MEDIA_KINDS
 
 from .common import LocationField, StrictSchema
 

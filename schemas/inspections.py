@@ -8,10 +8,10 @@ from decimal import Decimal
 import marshmallow as ma
 from geoalchemy2.shape import to_shape
 
-from field.inspections import INSPECTION_FLAGS, counts_as_approved
-from field.locations import Location
-from field.models import ReviewState
-from field.models.inspections import ApprovalState, CompulsoryMeasure, FilingKind, InspectionMeasure
+from field.filings.inspections import INSPECTION_FLAGS, counts_as_approved
+from field.core.locations import Location
+from field.core.models.records import ReviewState
+from field.filings.models import ApprovalState, CompulsoryMeasure, FilingKind, InspectionMeasure
 
 from .common import LocationField, StrictSchema, Text
 from .directory import EnterpriseRefSchema, UnitRefSchema, UserRefSchema

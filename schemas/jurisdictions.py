@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.models import JurisdictionLevel
+from field.core.models.platform import JurisdictionLevel
 
 from .common import GeoJSONGeometry, Line, StrictSchema
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from webargs.fields import DelimitedList
 
-from field.models import ReviewState
+from field.core.models.records import ReviewState
 
 from .common import GeoJSONGeometry, StrictSchema, Text
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.models import ProblemArea, RatingTarget, ReportType, ReviewState, VisitFrequency
+from field.reports.models import ProblemArea, RatingTarget, ReportType
+from field.core.models.records import ReviewState
+from field.directory.models import VisitFrequency
 
 from .common import LocationField, StrictSchema, Text
 from .directory import EnterpriseRefSchema, UserRefSchema

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.sync import MAX_LIMIT
+from field.core.sync import MAX_LIMIT
 
 #: entity → the schema its data is written with; the API registers one per feed.
 ENTITY_SCHEMAS: dict[str, ma.Schema] = {}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.callbacks import COLUMNS, SEED_LIMIT
-from field.models import Severity, TaskMethod, TaskState, UnitKind
+from field.visits.callbacks import COLUMNS, SEED_LIMIT
+from field.visits.models import Severity, TaskMethod, TaskState
+from field.directory.models import UnitKind
 
 from .common import Line, LocationField, StrictSchema, Text
 from .records import DeclaredAttachmentSchema, RecordEnvelopeSchema

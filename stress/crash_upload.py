@@ -168,7 +168,8 @@ def killer(server: Gunicorn, kills: int, tally: Tally, pause: tuple[float, float
 
 def check(stack: Stack, base: str, tokens: list[str], sent_all: list[Sent], abandoned: list[str]) -> dict:
     """After the storm: hashes, originals, links, then expiry and clean-up."""
-    from field.models import Attachment, Blob, Upload, utcnow
+    from field.core.models.evidence import Attachment, Blob, Upload
+    from field.core.models.base import utcnow
 
     failures: list[str] = []
     factory = stack.world.app.extensions["SESSION_FACTORY"]

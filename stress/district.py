@@ -19,9 +19,11 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from api import create_app
-from field import accounts, jurisdictions, migrate, taxonomy
-from field.credit_code import _check_character, _organization_check_character
-from field.models import JurisdictionLevel, Role, User
+from field.accounts import users as accounts, jurisdictions
+from field.core import migrate
+from field.visits import taxonomy
+from field.core.credit_code import _check_character, _organization_check_character
+from field.core.models.platform import JurisdictionLevel, Role, User
 from tests import corpus
 
 from .world import chongqing

@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 import schemathesis
-from field.db import make_engine
-from field.models import Role
+from field.core.db import make_engine
+from field.core.models.platform import Role
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (

@@ -167,7 +167,9 @@ def judge(load: Load, bound_s: float) -> list[str]:
 
 
 def check_data(stack: Stack, load: Load) -> tuple[dict, list[str]]:
-    from field.models import Attachment, Blob, CustodyEntry, Finding, Upload
+    from field.core.models.evidence import Attachment, Blob, Upload
+    from field.custody.models import CustodyEntry
+    from field.visits.models import Finding
 
     failures = []
     factory = stack.world.app.extensions["SESSION_FACTORY"]

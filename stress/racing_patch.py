@@ -44,9 +44,9 @@ from pathlib import Path
 import requests
 from PIL import Image, PngImagePlugin
 
-from evidence.errors import BlobNotFound
+from field.core.evidence_errors import BlobNotFound
 from evidence.storage import LocalBlobStore
-from field.models import Upload
+from field.core.models.evidence import Upload
 from tests import corpus
 
 from .counts import report as print_counts

@@ -46,11 +46,12 @@ from pathlib import Path
 import requests
 from sqlalchemy import func, select
 
-from evidence import custody
-from field.inspections import office_today
-from field.models import FieldRecord, Finding, RecordVersion
-from field.models.custody import CustodyEntry
-from field.models.inspections import InspectionFiling, inspection_filing_enterprises
+from field.custody import chain as custody
+from field.filings.inspections import office_today
+from field.core.models.records import FieldRecord, RecordVersion
+from field.visits.models import Finding
+from field.custody.models import CustodyEntry
+from field.filings.models import InspectionFiling, inspection_filing_enterprises
 
 from .counts import report as print_counts
 from .served import fresh_postgis, gunicorn

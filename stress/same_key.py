@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from field.models import Finding, User
+from field.visits.models import Finding
+from field.core.models.platform import User
 
 from .world import World, build, finding
 

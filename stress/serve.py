@@ -193,8 +193,10 @@ def member_token(app, username_hint: str) -> tuple[uuid.UUID, str]:
     """A new squad member of the world's squad (its own user), and a bearer token of theirs."""
     from sqlalchemy import select
 
-    from field import accounts, squads
-    from field.models import Squad, User
+    from field.accounts import users as accounts
+    from field.directory import squads
+    from field.directory.models import Squad
+    from field.core.models.platform import User
 
     from .world import PASSWORD
 
@@ -237,7 +239,7 @@ class Stack:
 
     def cli(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         """``fieldwatch <args>`` against this stack (the production command line)."""
-        return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args], cwd=ROOT,
+        return subprocess.run([sys.executable, "-c", "from cli import main; main()", *args], cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT), **self.env}, capture_output=True,
                               text=True, timeout=timeout)
 

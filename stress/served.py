@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from field.db import make_engine
+from field.core.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 #: How long gunicorn and its workers' imports may take to answer /healthz.

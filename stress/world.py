@@ -14,8 +14,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from api import create_app
-from field import accounts, enterprises, inspections, jurisdictions, migrate, squads, taxonomy, units
-from field.models import Enterprise, JurisdictionLevel, Role, Squad, Unit, UnitKind, User
+from field.accounts import users as accounts, jurisdictions
+from field.directory import enterprises, squads, units
+from field.filings import inspections
+from field.core import migrate
+from field.visits import taxonomy
+from field.directory.models import Enterprise, Squad, Unit, UnitKind
+from field.core.models.platform import JurisdictionLevel, Role, User
 
 PASSWORD = "correct horse battery"
 

@@ -43,7 +43,7 @@ Two rules hold over the whole table, and tests/api/test_authz_matrix.py proves b
 
 from __future__ import annotations
 
-from field.models import Role
+from field.core.models.platform import Role
 
 ROLES = (Role.admin, Role.reviewer, Role.inspector, Role.squad_member, Role.liaison, Role.leader)
 RELATIONS = ("own", "peer", "sibling", "foreign")

@@ -25,12 +25,20 @@ from datetime import date, datetime, timedelta, timezone
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from field import (
-    accounts, calendar, callbacks, cases, enterprises, findings, inspections, jurisdictions, leader_visits,
-    monitoring, records, reports, squads, taxonomy, units, visits,
-)
-from field.locations import GivenLocation
-from field.models import JurisdictionLevel, ReviewState, Role, TaskMethod, UnitKind, User, utcnow
+from field.accounts import users as accounts, jurisdictions
+from field.core import calendar
+from field.visits import callbacks, findings, taxonomy, visits
+from field.cases import lifecycle as cases
+from field.directory import enterprises, monitoring, squads, units
+from field.filings import inspections
+from field.reports import leader_visits, reports
+from field.records import lifecycle as records
+from field.core.locations import GivenLocation
+from field.core.models.platform import JurisdictionLevel, Role, User
+from field.core.models.records import ReviewState
+from field.visits.models import TaskMethod
+from field.directory.models import UnitKind
+from field.core.models.base import utcnow
 from tests import corpus
 from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import cases_csv

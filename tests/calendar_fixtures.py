@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from field.workdays import LIBRARY_YEARS
+from field.core.workdays import LIBRARY_YEARS
 
 
 def _span(first: date, last: date) -> list[date]:

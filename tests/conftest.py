@@ -16,9 +16,11 @@ from sqlalchemy import Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from field import accounts, jurisdictions, migrate
-from field.db import make_engine
-from field.models import Base, JurisdictionLevel, Role
+from field.accounts import users as accounts, jurisdictions
+from field.core import migrate
+from field.core.db import make_engine
+from field.core.models.base import Base
+from field.core.models.platform import JurisdictionLevel, Role
 from tests import corpus
 
 pytest_plugins = ["tests.evidence_fixtures"]

@@ -7,10 +7,11 @@ from datetime import date
 
 import pytest
 
-from field import enterprises, monitoring, squads, units
-from field.credit_code import _check_character, _organization_check_character
-from field.locations import GivenLocation
-from field.models import Role, UnitKind
+from field.directory import enterprises, monitoring, squads, units
+from field.core.credit_code import _check_character, _organization_check_character
+from field.core.locations import GivenLocation
+from field.core.models.platform import Role
+from field.directory.models import UnitKind
 
 _serial = itertools.count(1)
 
@@ -89,6 +90,6 @@ def fast_passwords(monkeypatch):
     """Cheap argon2 for tests that make many accounts: the hashing cost is not what they test."""
     from argon2 import PasswordHasher
 
-    from field import accounts
+    from field.accounts import users as accounts
 
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

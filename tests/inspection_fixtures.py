@@ -7,9 +7,12 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from field import inspections, records
-from field.locations import GivenLocation
-from field.models import Role, ReviewState, UnitKind
+from field.filings import inspections
+from field.records import lifecycle as records
+from field.core.locations import GivenLocation
+from field.core.models.platform import Role
+from field.core.models.records import ReviewState
+from field.directory.models import UnitKind
 from tests.directory_fixtures import make_enterprise, make_unit  # noqa: F401 (fixtures)
 
 #: Where the test enterprise stands (WGS-84): 杨家坪, Jiulongpo.

@@ -7,10 +7,16 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from field import accounts, leader_visits, monitoring, records, reports
-from field.locations import GivenLocation
-from field.models import ReviewState, Role, UnitKind, utcnow
-from field.models.inspections import FilingKind, InspectionFiling
+from field.accounts import users as accounts
+from field.reports import leader_visits, reports
+from field.directory import monitoring
+from field.records import lifecycle as records
+from field.core.locations import GivenLocation
+from field.core.models.records import ReviewState
+from field.core.models.platform import Role
+from field.directory.models import UnitKind
+from field.core.models.base import utcnow
+from field.filings.models import FilingKind, InspectionFiling
 from tests.directory_fixtures import make_enterprise, make_point, make_unit  # noqa: F401 (fixtures)
 
 #: Where the test enterprise is (杨家坪, WGS-84).

@@ -7,10 +7,11 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from evidence import service, uploads
-from field import records
-from field.locations import GivenLocation
-from field.models import FieldRecord
+from field.attachments import receipt as service
+from evidence import uploads
+from field.records import lifecycle as records
+from field.core.locations import GivenLocation
+from field.core.models.records import FieldRecord
 from tests.evidence_fixtures import corpus_photo
 
 #: A photo with an EXIF position (43.4670817 N, 11.8845383 E) and a capture time without
@@ -62,7 +63,7 @@ def submit_record(session, user, record_id=None, *, at=None, accuracy_m=None, de
         record = kind(jurisdiction_id=user.jurisdiction_id, device_time=device_time,
                       declared_attachments=[{"sha256": s, "media": "photo"} for s in declared])
         if at is not None:
-            from field import geo
+            from field.core import geo
             from shapely.geometry import Point
 
             stored = GivenLocation(at[0], at[1], "wgs84", accuracy_m).to_stored()

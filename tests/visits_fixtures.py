@@ -8,9 +8,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from field import callbacks, enterprises, findings, records, squads, taxonomy, units, visits
-from field.locations import GivenLocation
-from field.models import Role, SquadMember, TaskMethod, UnitKind, User, utcnow
+from field.visits import callbacks, findings, taxonomy, visits
+from field.directory import enterprises, squads, units
+from field.records import lifecycle as records
+from field.core.locations import GivenLocation
+from field.core.models.platform import Role, User
+from field.directory.models import SquadMember, UnitKind
+from field.visits.models import TaskMethod
+from field.core.models.base import utcnow
 from tests.directory_fixtures import credit_code
 
 #: Planted in every monitor's real name and phone: no response to anyone may contain it.
@@ -60,7 +65,7 @@ def fast_passwords(monkeypatch) -> None:
     """Cheap argon2 parameters: these tests make many accounts, and the hashes are not what they test."""
     from argon2 import PasswordHasher
 
-    from field import accounts
+    from field.accounts import users as accounts
 
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 

@@ -11,7 +11,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from field import findings
+from field.visits import findings
 from tests.conftest import PASSWORD, PHOTOS
 from tests.visits_fixtures import finding_values, receipt_for, world  # noqa: F401
 

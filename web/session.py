@@ -14,10 +14,11 @@ from flask import Response, current_app, g, request
 from sqlalchemy import inspect
 
 from api.db import db
-from field import accounts
-from field.accounts import IssuedToken
-from field.errors import AuthenticationFailed, NotAllowed
-from field.models import OFFICE_ROLES, DeviceToken, User, utcnow
+from field.accounts import users as accounts
+from field.accounts.users import IssuedToken
+from field.core.errors import AuthenticationFailed, NotAllowed
+from field.core.models.platform import OFFICE_ROLES, DeviceToken, User
+from field.core.models.base import utcnow
 
 COOKIE = "fw_console"
 #: What the session row is called in the user's device list (and an admin's).

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from api import create_app
-from field.models import Role
+from field.core.models.platform import Role
 from tests import authz_policy as policy
 from tests.authz_world import CALLERS, REQUESTS, World, build, object_id
 

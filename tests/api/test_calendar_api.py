@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from field import calendar
-from field.models import Role
+from field.core import calendar
+from field.core.models.platform import Role
 
 
 def _days(client, headers, start, end):

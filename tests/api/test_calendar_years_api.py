@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from field.models import Role
+from field.core.models.platform import Role
 from tests.calendar_fixtures import (
     DECLARED_5_DEC,
     OPENED_5_DEC,

@@ -19,7 +19,7 @@ import zipfile
 
 import pytest
 
-from field.models import Role
+from field.core.models.platform import Role
 from stress.canary import Scanner
 from stress.district import District, build
 from tests.conftest import fresh_database_url
@@ -202,8 +202,9 @@ def test_no_stored_row_outside_the_identity_tables_holds_an_identity_idempotency
     every other table (stored idempotency answers, custody entries, disclosure rows, sync changes …) is scanned."""
     from sqlalchemy import func, select
 
-    from field.models import Base, IdempotencyKey
-    from field.models.custody import CustodyEntry
+    from field.core.models.base import Base
+    from field.core.models.records import IdempotencyKey
+    from field.custody.models import CustodyEntry
 
     client, scanner, ids = district.app.test_client(), _scanner(district), district.ids
     admin, office = district.headers[Role.admin], district.headers[Role.reviewer]

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from evidence.storage import make_blob_store
-from field import cases, crs
-from field.models import Role
+from field.cases import lifecycle as cases
+from field.core import crs
+from field.core.models.platform import Role
 from tests.integration.test_cases import (  # noqa: F401  (fixtures)
     add_evidence,
     admin,

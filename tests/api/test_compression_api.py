@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from field.models import Role
+from field.core.models.platform import Role
 from tests.directory_fixtures import credit_code, fast_passwords, make_enterprise  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from api import create_app
-from field import db as field_db
+from field.core import db as field_db
 
 APPLICATION_NAME = "fieldwatch_connection_loss_test"
 

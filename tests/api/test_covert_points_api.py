@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
-from field import monitoring
-from field.models import Role
+from field.directory import monitoring
+from field.core.models.platform import Role
 from tests.directory_fixtures import fast_passwords, make_enterprise, make_point  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")

@@ -10,14 +10,16 @@ import csv
 import enum
 import io
 import re
+import sys
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
 from api import create_app
-from field import models
-from field.case_exports import spreadsheet_cell
-from field.models import ReportType, Severity
+from field.all_models import Base
+from field.cases.exports import spreadsheet_cell
+from field.reports.models import ReportType
+from field.visits.models import Severity
 from tests.authz_world import build
 
 #: Every export that answers CSV, as office staff fetch it.
@@ -33,7 +35,9 @@ CSV_EXPORTS = {
 def _enum_names() -> set[str]:
     """``Severity.minor`` and the like: what str() of a member of any of our enums gives."""
     names = set()
-    for value in vars(models).values():
+    # The models modules of every package (there is no one field.models surface any more).
+    modules = {sys.modules[mapper.class_.__module__] for mapper in Base.registry.mappers}
+    for value in (v for module in modules for v in vars(module).values()):
         if isinstance(value, type) and issubclass(value, enum.Enum):
             names |= {str(member) for member in value} | {f"{value.__name__}.{m.name}" for m in value}
     return names

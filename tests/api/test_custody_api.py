@@ -6,9 +6,10 @@ import uuid
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence import checkpoints, custody
+from evidence import checkpoints
+from field.custody import chain as custody
 from evidence.notes import Signer, open_signed_by
-from field.models import Role
+from field.core.models.platform import Role
 
 
 def _checkpoint(session, tree, signer):

@@ -10,10 +10,12 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from evidence import custody, integrity
-from evidence.errors import EvidenceDamaged
+from field.custody import chain as custody
+from evidence import integrity
+from field.core.evidence_errors import EvidenceDamaged
 from evidence.storage import LocalBlobStore
-from field.models import Blob, DerivativesState, Role
+from field.core.models.evidence import Blob, DerivativesState
+from field.core.models.platform import Role
 from tests.directory_fixtures import fast_passwords  # noqa: F401 (fixture)
 from tests.upload_fixtures import GPS_PHOTO, SMALL_PHOTO, create_upload, photo_bytes, sha256
 
@@ -162,7 +164,7 @@ def test_viewing_copies_are_never_made_from_damaged_bytes(client, phone, session
     assert blob.derive_locked_by is None and not store.derivative_exists(sha, "thumb")
     damaged = [e for e in custody.history(session, "blob", sha) if e.kind == "evidence.damaged"]
     assert [e.data["found_by"] for e in damaged] == ["derive"] and "evidence.derived" not in kinds(session, sha)
-    from evidence import service
+    from field.attachments import receipt as service
 
     assert sha not in service.pending_derivations(session)  # the worker leaves it alone too
     assert post_file(client, headers, data, uuid.uuid4()).status_code == 201  # the repair

@@ -28,9 +28,9 @@ from sqlalchemy.engine import make_url
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from api.cli import main
+from cli import main
 from evidence.storage import LocalBlobStore
-from field.db import make_engine
+from field.core.db import make_engine
 from stress.served import drop_database
 from stress.world import build
 from tests.conftest import fresh_database_url

@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from field.crs import distance_m
-from field.models import Role
+from field.core.crs import distance_m
+from field.core.models.platform import Role
 from tests.directory_fixtures import fast_passwords, credit_code, make_enterprise, make_point  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -39,7 +39,7 @@ def test_a_gcj02_point_from_a_chinese_map_is_stored_as_the_right_wgs84_and_comes
 
 def test_a_bd09_point_from_baidu_is_stored_as_wgs84(client, admin_headers):
     # The same place in Baidu's system: BD-09 of the AMap pair (through our converter, checked in test_crs).
-    from field.crs import from_wgs84
+    from field.core.crs import from_wgs84
 
     bd = from_wgs84(*AMAP_WGS, "bd09")
     resp = _create(client, admin_headers, location={"type": "Point", "coordinates": list(bd), "crs": "bd09"})

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from field.models import Role
+from field.core.models.platform import Role
 from tests.directory_fixtures import fast_passwords, make_enterprise, make_point  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")

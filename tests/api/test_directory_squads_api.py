@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from field.models import Role
-from field.models.directory import IdentityDisclosure
+from field.core.models.platform import Role
+from field.directory.models import IdentityDisclosure
 from tests.conftest import PASSWORD
 from tests.directory_fixtures import fast_passwords, enlist, make_squad  # noqa: F401
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from field.models import Role, UnitKind
+from field.core.models.platform import Role
+from field.directory.models import UnitKind
 from tests.directory_fixtures import fast_passwords, make_unit  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from field.models import Role
+from field.core.models.platform import Role
 
 
 def _problem(resp, status):

@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from evidence import custody
-from field.models import Blob, CustodyEntry, DerivativesState, Role
+from field.custody import chain as custody
+from field.core.models.evidence import Blob, DerivativesState
+from field.custody.models import CustodyEntry
+from field.core.models.platform import Role
 from tests.directory_fixtures import fast_passwords  # noqa: F401 (fixture)
 from tests.upload_fixtures import GPS_PHOTO, GPS_PHOTO_AT, NO_EXIF_PHOTO, SMALL_PHOTO, photo_bytes, sha256, submit_record
 
@@ -62,7 +64,7 @@ def test_a_multipart_upload_stores_attaches_and_describes_the_photo(client, phon
 
 
 def test_a_multipart_file_past_500_kib_reaches_the_pipeline_spooled_on_disk(client, phone, monkeypatch):
-    from evidence import service
+    from field.attachments import receipt as service
 
     real, seen = service.receive, {}
 
@@ -327,7 +329,7 @@ def test_a_photo_that_cannot_be_decoded_is_kept_as_opaque_evidence_without_viewi
 
 def test_a_viewer_waits_for_copies_someone_else_is_making_then_gets_503(client, phone, session, monkeypatch):
     from api import evidence as api_evidence
-    from evidence import service
+    from field.attachments import receipt as service
 
     _, headers = phone
     data = photo_bytes(SMALL_PHOTO)

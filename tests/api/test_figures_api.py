@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from field.models import Role
+from field.core.models.platform import Role
 from tests.integration.test_figures import seed
 
 URL = "/api/v1/figures?from=2026-01-01&to=2026-12-31"

@@ -89,7 +89,7 @@ def test_the_office_lists_findings_by_severity_and_a_monitor_only_their_own(clie
 
 def test_the_office_finds_findings_near_a_point_in_a_box_and_inside_a_boundary_newest_first(client, world, login,
                                                                                              session, tree):
-    from field import geo
+    from field.core import geo
     from shapely.geometry import box
 
     alice, office = login(world.alice.user), login(world.reviewer)

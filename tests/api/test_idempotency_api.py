@@ -1,6 +1,6 @@
 """Idempotency-Key on POSTs: the first answer replayed, a reused key refused."""
 
-from field import idempotency
+from field.core import idempotency
 from tests.conftest import PASSWORD
 
 
@@ -49,7 +49,7 @@ def test_an_identical_request_while_the_first_runs_is_a_409(client, admin, admin
 
 
 def test_keys_belong_to_their_user(client, admin_headers, make_user, login, tree):
-    from field.models import Role
+    from field.core.models.platform import Role
 
     other_admin = login(make_user(Role.admin))
     a = client.post("/api/v1/users", headers={**admin_headers, "Idempotency-Key": "shared"},
@@ -108,7 +108,7 @@ def test_a_request_that_fails_after_its_commit_releases_its_key(app, client, adm
 def test_what_a_view_leaves_uncommitted_is_not_committed_with_its_answer(app, client, admin, login,
                                                                           session_factory):
     from api.db import db
-    from field.models import User
+    from field.core.models.platform import User
 
     @app.route("/writes-without-commit", methods=["POST"])
     def writes_without_commit():
@@ -129,7 +129,8 @@ def test_a_write_with_a_key_commits_the_token_touch_with_its_work(client, admin,
 
     from sqlalchemy import select
 
-    from field.models import DeviceToken, utcnow
+    from field.core.models.platform import DeviceToken
+    from field.core.models.base import utcnow
 
     headers = login(admin, device="touched phone")
     long_ago = utcnow() - timedelta(days=1)

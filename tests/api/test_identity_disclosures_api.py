@@ -15,10 +15,11 @@ import uuid
 import pytest
 from sqlalchemy import delete, select, text
 
-from evidence import custody
-from field.models import IdempotencyKey, Role
-from field.models.custody import DROP_APPEND_ONLY_DDL, CustodyEntry
-from field.models.directory import IdentityDisclosure
+from field.custody import chain as custody
+from field.core.models.records import IdempotencyKey
+from field.core.models.platform import Role
+from field.custody.models import DROP_APPEND_ONLY_DDL, CustodyEntry
+from field.directory.models import IdentityDisclosure
 from tests.integration.test_cases import admin, make_user, office  # noqa: F401  (fixtures)
 
 REAL_NAME, PHONE = "张卫东", "13800000000"

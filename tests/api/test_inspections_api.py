@@ -5,9 +5,12 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from field import calendar, inspections, records
-from field.crs import from_wgs84
-from field.models import FieldRecord, Role
+from field.core import calendar
+from field.filings import inspections
+from field.records import lifecycle as records
+from field.core.crs import from_wgs84
+from field.core.models.records import FieldRecord
+from field.core.models.platform import Role
 from tests.directory_fixtures import make_enterprise, make_unit  # noqa: F401 (fixtures)
 from tests.inspection_fixtures import (  # noqa: F401 (fixtures)
     SITE,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from field.models import Role
+from field.core.models.platform import Role
 
 SQUARE = {"type": "Polygon", "coordinates": [[[106.4, 29.4], [106.6, 29.4], [106.6, 29.6], [106.4, 29.6], [106.4, 29.4]]]}
 

@@ -9,8 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from api import create_app
-from field import accounts, migrate, squads, taxonomy, units
-from field.models import Finding, Role, UnitKind, User
+from field.accounts import users as accounts
+from field.core import migrate
+from field.directory import squads, units
+from field.visits import taxonomy
+from field.visits.models import Finding
+from field.core.models.platform import Role, User
+from field.directory.models import UnitKind
 from stress.world import chongqing
 from tests.conftest import PASSWORD, fresh_database_url
 

@@ -71,7 +71,7 @@ def test_a_database_that_is_down_or_silent_answers_503_with_retry_after(request,
 
 @pytest.fixture
 def phone(make_user, login):
-    from field.models import Role
+    from field.core.models.platform import Role
 
     return login(make_user(Role.squad_member))
 

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from field.models import Role
+from field.core.models.platform import Role
 from tests.directory_fixtures import fast_passwords  # noqa: F401 (fixture)
 from tests.upload_fixtures import GPS_PHOTO, GPS_PHOTO_AT, create_upload, photo_bytes, sha256, submit_record
 

@@ -4,8 +4,8 @@ import csv
 import io
 import json
 
-from field import findings
-from field.locations import GivenLocation
+from field.visits import findings
+from field.core.locations import GivenLocation
 from tests.visits_fixtures import finding_values, receipt_for, world  # noqa: F401
 
 

@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from field import crs
-from field.models import Role
+from field.core import crs
+from field.core.models.platform import Role
 from tests.reports_fixtures import (  # noqa: F401 (fixtures)
     SITE,
     bearer,

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
-from field.models import FieldRecord, Finding, RecordVersion
+from field.core.models.records import FieldRecord, RecordVersion
+from field.visits.models import Finding
 from stress import retry_storm
 from stress.served import drop_database, gunicorn
 from stress.world import add_phones, build

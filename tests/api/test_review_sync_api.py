@@ -2,8 +2,10 @@
 
 import uuid
 
-from field import records
-from field.models import FieldRecord, ReviewState, Role, utcnow
+from field.records import lifecycle as records
+from field.core.models.records import FieldRecord, ReviewState
+from field.core.models.platform import Role
+from field.core.models.base import utcnow
 
 
 def _changes(client, headers, cursor=None):

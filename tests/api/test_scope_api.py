@@ -7,8 +7,13 @@ import pytest
 
 from datetime import date
 
-from field import calendar, enterprises, monitoring, records, squads, units
-from field.models import FieldRecord, Role, UnitKind, utcnow
+from field.core import calendar
+from field.directory import enterprises, monitoring, squads, units
+from field.records import lifecycle as records
+from field.core.models.records import FieldRecord
+from field.core.models.platform import Role
+from field.directory.models import UnitKind
+from field.core.models.base import utcnow
 from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import FOREIGN_BODIES, foreign_undercover
 
@@ -45,7 +50,7 @@ def foreign(session, make_user, tree, login, client):
 
 def _foreign_case(session, other_admin, person):
     """An accountability case of the other district, naming one of its persons."""
-    from field import cases
+    from field.cases import lifecycle as cases
 
     case = cases.open_case(
         session, other_admin, kind="efficiency_complaint", title="渝中案件", subjects=[{"person_id": person.id}],
@@ -67,8 +72,8 @@ def _foreign_upload(session, owner):
 
 def _foreign_report_and_visit(session, make_user, tree, other_admin):
     """A liaison's report and a leader's visit at a point of the other district."""
-    from field import leader_visits, reports
-    from field.locations import GivenLocation
+    from field.reports import leader_visits, reports
+    from field.core.locations import GivenLocation
 
     liaison = make_user(Role.liaison, jurisdiction=tree["other"])
     leader = make_user(Role.leader, jurisdiction=tree["other"])
@@ -85,8 +90,8 @@ def _foreign_report_and_visit(session, make_user, tree, other_admin):
 
 def _foreign_inspections(session, other_admin, inspector, unit, enterprise):
     """A filing, an inspection record and a measure request of an inspector of the other district."""
-    from field import inspections
-    from field.locations import GivenLocation
+    from field.filings import inspections
+    from field.core.locations import GivenLocation
 
     inspections.assign_unit(session, other_admin, inspector.id, unit.id)
     today, receipt = inspections.office_today(), records.Receipt(inspector, None, None)

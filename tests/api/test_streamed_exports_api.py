@@ -9,7 +9,7 @@ The savepoint fixtures of the other API tests cannot see either: they need a com
 import pytest
 from sqlalchemy import event
 
-from field.models import Role
+from field.core.models.platform import Role
 from stress.district import build
 from tests.conftest import fresh_database_url
 

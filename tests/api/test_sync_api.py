@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import event
 
-from field import enterprises, monitoring, squads, units
-from field.models import Role
+from field.directory import enterprises, monitoring, squads, units
+from field.core.models.platform import Role
 from tests.conftest import PASSWORD
 from tests.directory_fixtures import fast_passwords, credit_code, enlist, make_enterprise, make_point, make_squad, make_unit  # noqa: F401
 

@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from api import create_app
-from field.models import Role
+from field.core.models.platform import Role
 
 #: Strings of request bodies that are not text for people to read, and why.
 NOT_TEXT = {

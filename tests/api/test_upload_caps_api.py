@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from field.models import Role, Upload, utcnow
+from field.core.models.platform import Role
+from field.core.models.evidence import Upload
+from field.core.models.base import utcnow
 from tests.directory_fixtures import fast_passwords  # noqa: F401 (fixture)
 from tests.upload_fixtures import create_upload, patch_chunk, tus, upload_path
 

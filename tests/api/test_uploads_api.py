@@ -10,8 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from evidence import custody
-from field.models import Attachment, Blob, CustodyEntry, Role, Upload, utcnow
+from field.custody import chain as custody
+from field.core.models.evidence import Attachment, Blob, Upload
+from field.custody.models import CustodyEntry
+from field.core.models.platform import Role
+from field.core.models.base import utcnow
 from tests.directory_fixtures import fast_passwords  # noqa: F401 (fixture)
 from tests.upload_fixtures import (
     GPS_PHOTO,
@@ -361,7 +364,7 @@ def test_an_empty_patch_at_the_end_completes_an_upload_whose_completion_failed(c
     _, headers = phone
     data = photo_bytes(SMALL_PHOTO)
     url = upload_path(create_upload(client, headers, length=len(data), record_id=uuid.uuid4()))
-    from evidence.errors import StorageUnavailable
+    from field.core.evidence_errors import StorageUnavailable
 
     def down(*args, **kwargs):
         raise StorageUnavailable()

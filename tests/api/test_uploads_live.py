@@ -36,9 +36,12 @@ from werkzeug.serving import make_server
 
 from evidence.photo import read_facts
 from evidence.storage import LocalBlobStore, S3BlobStore
-from field import accounts, jurisdictions, migrate
-from field.db import make_engine, make_session_factory
-from field.models import Base, JurisdictionLevel, Role, Upload
+from field.accounts import users as accounts, jurisdictions
+from field.core import migrate
+from field.core.db import make_engine, make_session_factory
+from field.all_models import Base
+from field.core.models.platform import JurisdictionLevel, Role
+from field.core.models.evidence import Upload
 from stress.served import drop_database
 from tests.conftest import PASSWORD, fresh_database_url
 from tests.evidence_fixtures import TEST_BUCKET, CorpusPhoto, corpus_or_fail

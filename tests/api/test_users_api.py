@@ -1,6 +1,6 @@
 """Admins manage accounts in their jurisdiction; nobody else does."""
 
-from field.models import Role
+from field.core.models.platform import Role
 from tests.conftest import PASSWORD
 
 

@@ -3,7 +3,7 @@
 import random
 import uuid
 
-from field.models import Role
+from field.core.models.platform import Role
 from tests.visits_fixtures import world  # noqa: F401
 
 WINDOW = {"window_start": "2026-05-11T08:30:00+08:00", "window_end": "2026-05-15T17:30:00+08:00"}

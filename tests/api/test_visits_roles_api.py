@@ -6,8 +6,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from field import callbacks, findings, records, visits
-from field.models import FindingCategory, Role
+from field.visits import callbacks, findings, visits
+from field.records import lifecycle as records
+from field.visits.models import FindingCategory
+from field.core.models.platform import Role
 from tests.visits_fixtures import (  # noqa: F401
     MARKER,
     assigned_sample,

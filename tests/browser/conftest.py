@@ -20,10 +20,14 @@ import pytest
 from werkzeug.serving import make_server
 
 from api import create_app
-from field import accounts, findings, jurisdictions, migrate, squads, taxonomy, units
-from field.locations import GivenLocation
-from field.models import JurisdictionLevel, Role, UnitKind, User
-from field.records import Receipt
+from field.accounts import users as accounts, jurisdictions
+from field.visits import findings, taxonomy
+from field.core import migrate
+from field.directory import squads, units
+from field.core.locations import GivenLocation
+from field.core.models.platform import JurisdictionLevel, Role, User
+from field.directory.models import UnitKind
+from field.records.lifecycle import Receipt
 from stress.world import chongqing
 from tests.conftest import PASSWORD, ROOT, fresh_database_url
 from tests.web_fixtures import GPS_PHOTO, upload_photo

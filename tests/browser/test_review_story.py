@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from field.models import FieldRecord, ReviewState
+from field.core.models.records import FieldRecord, ReviewState
 from tests.browser.pages import PublicLandingPage, SignInPage
 from tests.conftest import PASSWORD
 

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from field import accounts
-from field.errors import AuthenticationFailed, Conflict, InvalidInput, NotAllowed
-from field.models import Role, utcnow
+from field.accounts import users as accounts
+from field.core.errors import AuthenticationFailed, Conflict, InvalidInput, NotAllowed
+from field.core.models.platform import Role
+from field.core.models.base import utcnow
 from tests.conftest import PASSWORD
 
 

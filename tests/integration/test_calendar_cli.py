@@ -8,9 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from field import cases, jurisdictions
-from field.db import make_engine, make_session_factory
-from field.models import Case, CaseKind, ComplaintChannel, JurisdictionLevel, Role, User, utcnow
+from field.cases import lifecycle as cases
+from field.accounts import jurisdictions
+from field.core.db import make_engine, make_session_factory
+from field.cases.models import Case, CaseKind, ComplaintChannel
+from field.core.models.platform import JurisdictionLevel, Role, User
+from field.core.models.base import utcnow
 from tests.calendar_fixtures import (
     DECLARED_5_DEC,
     OPENED_5_DEC,
@@ -133,7 +136,7 @@ def test_a_year_declared_before_schedules_were_kept_becomes_weekends_only(backen
     """The migration: a year declared the old way (holidays entered as overrides) is shown as weekends only."""
     from sqlalchemy import text
 
-    from field import migrate
+    from field.core import migrate
     from tests.conftest import fresh_database_url
 
     url = fresh_database_url(backend, tmp_path, "_old_year")
@@ -153,7 +156,7 @@ def test_a_year_declared_before_schedules_were_kept_becomes_weekends_only(backen
                          {"id": _uuid(backend, 3), "j": _uuid(backend, 1), "u": _uuid(backend, 2), "t": utcnow()})
         migrate.upgrade(url)
         with make_session_factory(engine)() as s:
-            from field.models import CalendarYear
+            from field.core.models.calendar import CalendarYear
 
             row = s.execute(select(CalendarYear)).scalar_one()
             assert row.weekends_only is True and row.days == [] and "overrides" in row.source
@@ -170,6 +173,6 @@ def _uuid(backend, n):
 
 def test_the_scenario_dates_are_what_the_calendar_says():
     # The hand counts of tests/calendar_fixtures.py, checked once more at the lowest level.
-    from field.workdays import WorkCalendar
+    from field.core.workdays import WorkCalendar
 
     assert WorkCalendar().add_working_days(OPENED_5_DEC, 30) == PROVISIONAL_5_DEC == date(2027, 1, 15)

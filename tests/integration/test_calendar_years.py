@@ -7,10 +7,15 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from field import calendar, calendar_years, cases, figures
+from field.core import calendar
+from field import calendar_years
+from field.cases import lifecycle as cases
+from field.figures import figures
 from field.calendar_years import ScheduleInvalid
-from field.errors import Conflict, InvalidInput, NotAllowed
-from field.models import CalendarYear, CaseKind, CaseState, Role
+from field.core.errors import Conflict, InvalidInput, NotAllowed
+from field.core.models.calendar import CalendarYear
+from field.cases.models import CaseKind, CaseState
+from field.core.models.platform import Role
 from tests.calendar_fixtures import (
     DECLARED_5_DEC,
     DECLARED_28_DEC,
@@ -219,7 +224,7 @@ def test_only_an_admin_declares_a_year(session, office):
 
 
 def test_the_declaration_itself_is_in_the_custody_log(session, office):
-    from evidence import custody
+    from field.custody import chain as custody
 
     row = declare_2027(session, office["admin"], today=OPENED_5_DEC).row
     [entry] = custody.history(session, "calendar_year", row.id)

@@ -5,10 +5,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from evidence import custody
-from field import callbacks, findings, squads, visits
-from field.errors import Conflict, InvalidInput, NotFound
-from field.models import Role, ServiceCase, TaskMethod, TaskState
+from field.custody import chain as custody
+from field.visits import callbacks, findings, visits
+from field.directory import squads
+from field.core.errors import Conflict, InvalidInput, NotFound
+from field.core.models.platform import Role
+from field.visits.models import ServiceCase, TaskMethod, TaskState
 from tests.visits_fixtures import (  # noqa: F401
     CSV_HEADER,
     assigned_sample,
@@ -83,7 +85,7 @@ def test_a_file_without_the_documented_header_is_refused_whole(session, world, r
 
 
 def test_only_office_staff_import_cases(session, world, make_user):
-    from field.errors import NotAllowed
+    from field.core.errors import NotAllowed
 
     with pytest.raises(NotAllowed):
         callbacks.import_batch(session, world.alice.user, cases_csv(1))

@@ -12,24 +12,17 @@ import pytest
 from shapely.geometry import Point
 from sqlalchemy import String, func, select
 
-from evidence import custody
-from field import calendar, cases, geo, records, squads, units
-from field.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
-from field.models import (
-    Base,
-    CaseKind,
-    CaseState,
-    ComplaintChannel,
-    Disposition,
-    DispositionKind,
-    FieldRecord,
-    Gate,
-    PersonRank,
-    Role,
-    UnitKind,
-    User,
-    utcnow,
-)
+from field.custody import chain as custody
+from field.core import calendar, geo
+from field.cases import lifecycle as cases
+from field.records import lifecycle as records
+from field.directory import squads, units
+from field.core.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from field.core.models.base import Base, utcnow
+from field.cases.models import CaseKind, CaseState, ComplaintChannel, Disposition, DispositionKind, Gate
+from field.core.models.records import FieldRecord
+from field.directory.models import PersonRank, UnitKind
+from field.core.models.platform import Role, User
 
 #: Thursday 24 September 2026: the day before the Mid-Autumn holiday (25-27 Sep) and a week
 #: before National Day (1-7 Oct); Saturday 10 October is a make-up working day.
@@ -52,7 +45,7 @@ _HASH: list[str] = []
 def password_hash() -> str:
     """One argon2 hash of the tests' password per process: accounts made below skip the (slow) hashing."""
     if not _HASH:
-        from field.accounts import _hasher
+        from field.accounts.users import _hasher
         from tests.conftest import PASSWORD
 
         _HASH.append(_hasher.hash(PASSWORD))
@@ -112,8 +105,8 @@ def make_record(session, member):
 def add_evidence(session):
     """Store ``data`` as an original (in ``store`` too when given) and attach it to ``record``."""
     def add(record, data: bytes, *, store=None, by=None):
-        from evidence import links
-        from field.models.evidence import Blob
+        from field.attachments import links
+        from field.core.models.evidence import Blob
 
         sha = sha_of(data)
         blob = session.get(Blob, sha)
@@ -197,9 +190,10 @@ def test_a_rolled_back_opening_gives_its_number_back(session, office, make_case,
 
 
 def test_case_numbers_have_no_gap_and_no_duplicate_when_opened_concurrently(backend, tmp_path):
-    from field import accounts, jurisdictions, migrate
-    from field.db import make_engine, make_session_factory
-    from field.models import JurisdictionLevel
+    from field.accounts import users as accounts, jurisdictions
+    from field.core import migrate
+    from field.core.db import make_engine, make_session_factory
+    from field.core.models.platform import JurisdictionLevel
     from tests.conftest import fresh_database_url
 
     url = fresh_database_url(backend, tmp_path, "_case_numbers")
@@ -391,8 +385,8 @@ def test_a_gate_is_recorded_once_and_only_with_evidence_of_the_case(session, off
 
 
 def test_evidence_attached_to_the_case_itself_by_the_office_supports_a_gate(session, office, make_case):
-    from evidence import links
-    from field.models.evidence import Blob
+    from field.attachments import links
+    from field.core.models.evidence import Blob
 
     case = make_case()
     data = b"rectification report, scanned"
@@ -638,7 +632,7 @@ def test_the_timeline_holds_every_change_of_the_case_in_order(session, office, m
 
 def test_the_office_figures_are_sums_the_database_can_make(session, office, make_case, directory, add_evidence):
     """Opened and closed per month, handling days, dispositions by rank: one GROUP BY each."""
-    from field.models import Case
+    from field.cases.models import Case
 
     closed = make_case(subjects=[{"person_id": directory["chief"].id}, {"person_id": directory["director"].id}])
     make_case(opened_on=date(2026, 10, 9), today=date(2026, 10, 9))

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from evidence.storage import LocalBlobStore
-from field import case_exports, cases
+from field.cases import exports as case_exports, lifecycle as cases
 from tests.integration.test_cases import (  # noqa: F401  (fixtures)
     OPENED,
     add_evidence,
@@ -65,8 +65,8 @@ def test_an_evidence_zip_of_a_large_original_streams_in_flat_memory(session, off
 
 
 def test_an_export_is_refused_to_anyone_outside_the_office(session, make_user, make_case, tmp_path):
-    from field.errors import NotFound
-    from field.models import Role
+    from field.core.errors import NotFound
+    from field.core.models.platform import Role
 
     case = make_case()
     with pytest.raises(NotFound):

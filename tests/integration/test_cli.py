@@ -4,9 +4,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from api.cli import main
-from field import migrate
-from field.db import make_engine
+from cli import main
+from field.core import migrate
+from field.core.db import make_engine
 from tests.conftest import fresh_database_url
 
 
@@ -50,9 +50,9 @@ def test_seed_demo_prints_credentials_once_and_never_on_a_used_database(cli):
 
 
 def test_verify_passes_on_an_intact_log_and_names_a_broken_entry(cli, backend):
-    from evidence import custody
-    from field.db import make_session_factory
-    from field.models.custody import DROP_APPEND_ONLY_DDL
+    from field.custody import chain as custody
+    from field.core.db import make_session_factory
+    from field.custody.models import DROP_APPEND_ONLY_DDL
 
     cli("seed-demo")
     engine = make_engine(cli.url)

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from evidence import custody
-from field.models import CustodyEntry
-from field.models.custody import DROP_APPEND_ONLY_DDL
+from field.custody import chain as custody
+from field.custody.models import CustodyEntry
+from field.custody.models import DROP_APPEND_ONLY_DDL
 
 
 def _log(session, jurisdiction, n, **kw):

@@ -12,12 +12,13 @@ from click.testing import CliRunner
 from sqlalchemy import delete, insert, literal_column, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from api.cli import main
-from evidence import custody
-from field import migrate
-from field.db import make_engine, make_session_factory
-from field.models import CustodyChain, CustodyCheckpoint, CustodyEntry, utcnow
-from field.models.custody import DROP_APPEND_ONLY_DDL, DROP_CHECKPOINTS_APPEND_ONLY_DDL
+from cli import main
+from field.custody import chain as custody
+from field.core import migrate
+from field.core.db import make_engine, make_session_factory
+from field.custody.models import CustodyChain, CustodyCheckpoint, CustodyEntry
+from field.core.models.base import utcnow
+from field.custody.models import DROP_APPEND_ONLY_DDL, DROP_CHECKPOINTS_APPEND_ONLY_DDL
 from tests.conftest import fresh_database_url
 
 

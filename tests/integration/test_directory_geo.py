@@ -7,10 +7,11 @@ import pytest
 from shapely.geometry import box
 from sqlalchemy import insert, text
 
-from field import enterprises, geo, monitoring
-from field.locations import Area
-from field.models import Role
-from field.models.directory import Enterprise
+from field.directory import enterprises, monitoring
+from field.core import geo
+from field.core.locations import Area
+from field.core.models.platform import Role
+from field.directory.models import Enterprise
 from tests.directory_fixtures import make_enterprise, make_point  # noqa: F401
 
 # At 29.5° N a degree of longitude is ~96.9 km and one of latitude ~110.8 km.
@@ -68,7 +69,7 @@ def test_within_a_jurisdictions_boundary(session, placed, reader, tree):
 
 def test_a_boundary_search_in_a_jurisdiction_without_a_boundary_or_out_of_scope_is_refused(session, placed, reader,
                                                                                              tree):
-    from field.errors import InvalidInput
+    from field.core.errors import InvalidInput
 
     for jurisdiction in (tree["home_street"], tree["other"]):
         with pytest.raises(InvalidInput) as caught:

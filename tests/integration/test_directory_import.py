@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
-from field import imports, monitoring
-from field.models import Role
-from field.models.directory import Change, Enterprise, Person, Unit
+from field.directory import imports, monitoring
+from field.core.models.platform import Role
+from field.directory.models import Change, Enterprise, Person, Unit
 from tests.directory_fixtures import credit_code
 
 HEADER = ",".join(imports.COLUMNS["enterprises"])
@@ -171,7 +171,7 @@ def test_units_import_as_a_tree_by_parent_path_and_persons_by_unit_path(session,
 
 
 def test_the_command_line_imports_and_writes_the_report_file(app, session, tree, tmp_path):
-    from api.cli import main
+    from cli import main
 
     path = _write(tmp_path / "e.csv", [HEADER, *_enterprise_rows(2), f"{_wrong_check(credit_code(7))},坏,500107,,,,,,,,,,"])
     report_file = tmp_path / "rejected.csv"

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from field import sync
-from field.models import Role
-from field.models.directory import Change
+from field.core import sync
+from field.core.models.platform import Role
+from field.directory.models import Change
 
 
 def test_changes_are_written_when_the_transaction_commits_and_forgotten_when_it_rolls_back(session, tree):

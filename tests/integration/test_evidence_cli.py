@@ -9,12 +9,16 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
-from api.cli import main
+from cli import main
 from evidence import uploads
 from evidence.storage import LocalBlobStore
-from field import accounts, jurisdictions, migrate
-from field.db import make_engine, make_session_factory
-from field.models import Base, Blob, DerivativesState, JurisdictionLevel, Role, Upload, utcnow
+from field.accounts import users as accounts, jurisdictions
+from field.core import migrate
+from field.core.db import make_engine, make_session_factory
+from field.all_models import Base
+from field.core.models.evidence import Blob, DerivativesState, Upload
+from field.core.models.platform import JurisdictionLevel, Role
+from field.core.models.base import utcnow
 from tests.conftest import fresh_database_url
 from tests.directory_fixtures import fast_passwords  # noqa: F401 (fixture)
 from tests.evidence_fixtures import TEST_BUCKET
@@ -138,7 +142,7 @@ def test_cleanup_uploads_completes_received_uploads_whose_completion_was_cut_sho
 
     from sqlalchemy import select
 
-    from field.models import Attachment
+    from field.core.models.evidence import Attachment
 
     monkeypatch.setenv("EVIDENCE_STORAGE", "local")
     monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
@@ -197,7 +201,7 @@ def test_cleanup_uploads_completes_received_uploads_whose_completion_was_cut_sho
 
 
 def test_verify_all_originals_quarantines_each_damaged_original_once_and_a_repair_lifts_it(cli_db, store_env):
-    from evidence import custody
+    from field.custody import chain as custody
 
     user = cli_db.info["user"]
     data = {name: photo_bytes(name) for name in (SMALL_PHOTO, GPS_PHOTO)}

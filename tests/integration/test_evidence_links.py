@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from evidence import links, service
+from field.attachments import links, receipt as service
 from evidence.storage import LocalBlobStore
-from field import geo, records
-from field.models import Role
+from field.core import geo
+from field.records import lifecycle as records
+from field.core.models.platform import Role
 from tests.upload_fixtures import (
     GPS_PHOTO,
     GPS_PHOTO_AT,
@@ -86,8 +87,8 @@ def test_the_records_accuracy_widens_the_allowance(session, make_user, local_sto
 def test_a_place_given_in_gcj02_is_compared_after_conversion_to_wgs84(session, make_user, local_store):
     """In Chongqing the GCJ-02 offset is ~500 m: comparing raw GCJ-02 to EXIF WGS-84 would flag an honest photo."""
     from evidence.photo import read_facts
-    from field.crs import from_wgs84
-    from field.locations import GivenLocation
+    from field.core.crs import from_wgs84
+    from field.core.locations import GivenLocation
 
     user = make_user(Role.squad_member)
     photo = photo_bytes("heic/mei__IMG_1034.heic")  # an iPhone 8 photo taken in Guangzhou

@@ -11,12 +11,17 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from evidence import access, custody, service, uploads
-from evidence.errors import CorruptMedia, TooLarge, TooManyPixels, UnsupportedMedia
+from field.attachments import access, receipt as service
+from field.custody import chain as custody
+from evidence import uploads
+from field.core.evidence_errors import CorruptMedia, TooLarge, TooManyPixels, UnsupportedMedia
 from evidence.photo import read_facts
 from evidence.storage import LocalBlobStore
-from field.errors import InvalidInput, NotFound
-from field.models import Attachment, Blob, BlobDerivative, CustodyEntry, DerivativesState, Role, utcnow
+from field.core.errors import InvalidInput, NotFound
+from field.core.models.evidence import Attachment, Blob, BlobDerivative, DerivativesState
+from field.custody.models import CustodyEntry
+from field.core.models.platform import Role
+from field.core.models.base import utcnow
 from tests.evidence_fixtures import corpus_photo
 from tests.upload_fixtures import (
     GPS_PHOTO,

@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 
 from evidence import uploads
-from evidence.errors import OffsetMismatch, TooLarge
+from field.core.evidence_errors import OffsetMismatch, TooLarge
 from evidence.storage import LocalBlobStore
-from field.errors import InvalidInput, NotFound
-from field.models import Role, utcnow
+from field.core.errors import InvalidInput, NotFound
+from field.core.models.platform import Role
+from field.core.models.base import utcnow
 from tests.upload_fixtures import LIMITS, submit_record
 
 HOUR = timedelta(hours=1)

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from field import figures
-from field.errors import InvalidInput, NotFound
-from field.models import (
+from field.figures import figures
+from field.core.errors import InvalidInput, NotFound
+from field.cases.models import (
     Case,
     CaseKind,
     CaseState,
@@ -18,16 +18,15 @@ from field.models import (
     ComplaintChannel,
     Disposition,
     DispositionKind,
-    PersonRank,
-    ReviewState,
-    Role,
-    UnitKind,
 )
-from field.models.cases import Complaint
-from field.models.directory import Enterprise, MonitoringPoint, Person, Unit, VisitFrequency
-from field.models.inspections import InspectionMeasure, InspectionRecord
-from field.models.reports import ContactReport, LeaderVisit, ReportType
-from field.models.visits import (
+from field.directory.models import PersonRank, UnitKind
+from field.core.models.records import ReviewState
+from field.core.models.platform import Role
+from field.cases.models import Complaint
+from field.directory.models import Enterprise, MonitoringPoint, Person, Unit, VisitFrequency
+from field.filings.models import InspectionMeasure, InspectionRecord
+from field.reports.models import ContactReport, LeaderVisit, ReportType
+from field.visits.models import (
     Callback,
     CallbackBatch,
     CallbackSample,

@@ -5,10 +5,13 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from field import findings, records, taxonomy, visits
-from field.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from field.locations import GivenLocation
-from field.models import FieldRecord, FindingCategory, ReviewState, Role, Severity
+from field.visits import findings, taxonomy, visits
+from field.records import lifecycle as records
+from field.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from field.core.locations import GivenLocation
+from field.core.models.records import FieldRecord, ReviewState
+from field.visits.models import FindingCategory, Severity
+from field.core.models.platform import Role
 from tests.visits_fixtures import at, finding_values, receipt_for, visit_values, world  # noqa: F401
 
 
@@ -111,7 +114,7 @@ def test_an_amended_finding_may_change_its_category_and_keeps_the_first_version(
 
 
 def test_a_findings_photos_are_expected_around_when_it_happened_not_when_it_was_sent(session, world):
-    from evidence import links
+    from field.attachments import links
 
     finding = _finding(session, world, device_time=at(14, 20)).record
     assert links.record_window(finding, links.current_thresholds()) == (at(12, 7, 50), at(12, 11, 50))

@@ -3,9 +3,10 @@
 import pytest
 from sqlalchemy import select
 
-from field import taxonomy
-from field.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from field.models import FindingCategory, Role
+from field.visits import taxonomy
+from field.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from field.visits.models import FindingCategory
+from field.core.models.platform import Role
 from tests.visits_fixtures import world  # noqa: F401
 
 #: Brief, mechanism 4: every category, by its Chinese label.

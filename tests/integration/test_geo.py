@@ -4,8 +4,9 @@ import pytest
 from shapely.geometry import Polygon, box
 from sqlalchemy import select
 
-from field import geo, jurisdictions
-from field.models import Jurisdiction, JurisdictionLevel
+from field.core import geo
+from field.accounts import jurisdictions
+from field.core.models.platform import Jurisdiction, JurisdictionLevel
 
 
 @pytest.fixture

@@ -7,11 +7,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from evidence import custody
-from field import calendar, inspections, records
-from field.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
-from field.models import FieldRecord, ReviewState, Role, UnitKind
-from field.models.inspections import ApprovalState, CompulsoryMeasureApproval, InspectionFiling, InspectionRecord
+from field.custody import chain as custody
+from field.core import calendar
+from field.filings import inspections
+from field.records import lifecycle as records
+from field.core.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from field.core.models.records import FieldRecord, ReviewState
+from field.core.models.platform import Role
+from field.directory.models import UnitKind
+from field.filings.models import ApprovalState, CompulsoryMeasureApproval, InspectionFiling, InspectionRecord
 from tests.directory_fixtures import make_enterprise, make_unit  # noqa: F401 (fixtures)
 from tests.inspection_fixtures import (  # noqa: F401 (fixtures)
     DAY,
@@ -342,7 +346,7 @@ def test_rejecting_a_statutory_filing_flags_the_inspections_it_covered(session, 
 ])
 def test_a_check_in_is_far_only_when_even_its_accuracy_cannot_bring_it_within_the_threshold(
         session, inspector, enterprise, position, accuracy, far):
-    from field.locations import GivenLocation
+    from field.core.locations import GivenLocation
 
     body = inspection_body(enterprise, location=GivenLocation(*position, "wgs84", accuracy))
     inspection = record(session, inspector, body).record
@@ -350,8 +354,8 @@ def test_a_check_in_is_far_only_when_even_its_accuracy_cannot_bring_it_within_th
 
 
 def test_a_gcj02_check_in_is_converted_to_wgs84_before_the_distance_is_measured(session, inspector, enterprise):
-    from field.crs import from_wgs84
-    from field.locations import GivenLocation
+    from field.core.crs import from_wgs84
+    from field.core.locations import GivenLocation
 
     gcj = from_wgs84(*SITE, "gcj02")
     converted = record(session, inspector, inspection_body(enterprise, location=GivenLocation(*gcj, "gcj02"))).record

@@ -4,10 +4,12 @@ from datetime import date, datetime
 
 import pytest
 
-from field import leader_visits, records
-from field.errors import NotAllowed
-from field.leader_visits import Period, PeriodStatus
-from field.models import ReviewState, Role
+from field.reports import leader_visits
+from field.records import lifecycle as records
+from field.core.errors import NotAllowed
+from field.reports.leader_visits import Period, PeriodStatus
+from field.core.models.records import ReviewState
+from field.core.models.platform import Role
 from tests.reports_fixtures import (  # noqa: F401 (fixtures)
     enterprise,
     leader,

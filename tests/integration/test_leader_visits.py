@@ -5,10 +5,12 @@ from datetime import date, datetime
 
 import pytest
 
-from field import leader_visits, records
-from field.locations import GivenLocation
-from field.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from field.models import ReviewState, Role
+from field.reports import leader_visits
+from field.records import lifecycle as records
+from field.core.locations import GivenLocation
+from field.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from field.core.models.records import ReviewState
+from field.core.models.platform import Role
 from tests.reports_fixtures import (  # noqa: F401 (fixtures)
     SITE,
     enterprise,

@@ -13,9 +13,12 @@ import pytest
 from sqlalchemy import event
 from shapely.geometry import box
 
-from field import geo, records
-from field.models import FieldRecord, Finding, Role
-from field.pages import paginate
+from field.core import geo
+from field.records import lifecycle as records
+from field.core.models.records import FieldRecord
+from field.visits.models import Finding
+from field.core.models.platform import Role
+from field.core.pages import paginate
 
 from .test_records import BODY, _submit
 

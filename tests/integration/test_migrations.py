@@ -3,10 +3,10 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from field import migrate
-from field.db import make_engine
-from field.migrate import include_object
-from field.models import Base
+from field.core import migrate
+from field.core.db import make_engine
+from field.core.migrate import include_object
+from field.all_models import Base
 from tests.conftest import fresh_database_url
 
 

@@ -6,10 +6,13 @@ from datetime import date
 
 import pytest
 
-from field import cases, squads
-from field.errors import InvalidInput
-from field.models import ComplaintChannel, Role, utcnow
-from field.models.cases import CaseState
+from field.cases import lifecycle as cases
+from field.directory import squads
+from field.core.errors import InvalidInput
+from field.cases.models import ComplaintChannel
+from field.core.models.platform import Role
+from field.core.models.base import utcnow
+from field.cases.models import CaseState
 from tests.integration.test_cases import (  # noqa: F401  (fixtures)
     _walk_to,
     admin,

@@ -6,10 +6,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from evidence import custody
-from field import records
-from field.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
-from field.models import FieldRecord, RecordVersion, ReviewState, Role, utcnow
+from field.custody import chain as custody
+from field.records import lifecycle as records
+from field.core.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from field.core.models.records import FieldRecord, RecordVersion, ReviewState
+from field.core.models.platform import Role
+from field.core.models.base import utcnow
 
 
 class Note(FieldRecord):

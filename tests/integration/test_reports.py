@@ -6,10 +6,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from evidence import custody
-from field import records, reports
-from field.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from field.models import ContactReport, FieldRecord, ReviewState, Role
+from field.custody import chain as custody
+from field.records import lifecycle as records
+from field.reports import reports
+from field.core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from field.reports.models import ContactReport
+from field.core.models.records import FieldRecord, ReviewState
+from field.core.models.platform import Role
 from tests.reports_fixtures import (  # noqa: F401 (fixtures)
     bureau,
     enterprise,
@@ -107,7 +110,7 @@ def test_a_rating_names_a_unit_of_the_rated_kind(session, liaison, point, bureau
 
 
 def test_a_rating_of_a_person_puts_the_persons_unit_on_the_envelope(session, liaison, point, bureau):
-    from field import units
+    from field.directory import units
 
     chief = units.create_person(session, None, unit_id=bureau["section"].id, name="王科长", post="科长")
     rated = send_report(session, liaison, report_type="rating", rating_target="person", person_id=chief.id,
@@ -120,7 +123,7 @@ def test_a_rating_of_a_person_puts_the_persons_unit_on_the_envelope(session, lia
 
 
 def test_a_unit_outside_the_liaisons_jurisdiction_is_refused_naming_unit_id(session, liaison, point, tree):
-    from field import units
+    from field.directory import units
 
     foreign = units.create_unit(session, None, name="渝中区市场监督管理局", kind="department",
                                 jurisdiction_id=tree["other"].id)
@@ -197,7 +200,7 @@ def test_a_filing_approved_after_the_report_clears_the_flag_when_its_approval_co
 
 def test_a_statutory_filing_rejected_afterwards_flags_the_visits_it_covered(
         session, liaison, point, enterprise, bureau, make_filing, reviewer):
-    from field.models.inspections import FilingKind
+    from field.filings.models import FilingKind
 
     filing = make_filing(enterprise, bureau["department"], VISIT_DAY, state=ReviewState.submitted,
                          kind=FilingKind.statutory_exempt)

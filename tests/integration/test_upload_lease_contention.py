@@ -19,9 +19,11 @@ from sqlalchemy.engine import make_url
 
 from evidence import uploads
 from evidence.storage import LocalBlobStore
-from field import accounts, jurisdictions, migrate
-from field.db import make_engine, make_session_factory
-from field.models import JurisdictionLevel, Role, Upload
+from field.accounts import users as accounts, jurisdictions
+from field.core import migrate
+from field.core.db import make_engine, make_session_factory
+from field.core.models.platform import JurisdictionLevel, Role
+from field.core.models.evidence import Upload
 from tests.conftest import PASSWORD, fresh_database_url
 from tests.upload_fixtures import LIMITS
 

@@ -5,11 +5,15 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from evidence import custody
-from field import geo, records, sync, visits
-from field.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
-from field.locations import GivenLocation
-from field.models import FieldRecord, ReviewState, Role, TaskMethod, TaskState, Visit
+from field.custody import chain as custody
+from field.core import geo, sync
+from field.records import lifecycle as records
+from field.visits import visits
+from field.core.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from field.core.locations import GivenLocation
+from field.core.models.records import FieldRecord, ReviewState
+from field.core.models.platform import Role
+from field.visits.models import TaskMethod, TaskState, Visit
 from tests.visits_fixtures import at, receipt_for, task_for, visit_values, world  # noqa: F401
 
 # -- tasks -------------------------------------------------------------------------------------
@@ -49,8 +53,8 @@ def test_a_task_names_exactly_one_target_that_fits_its_method(session, world, ta
 
 
 def test_a_task_may_not_target_a_unit_outside_the_squads_district(session, world, tree, make_user):
-    from field import squads, units
-    from field.models import UnitKind
+    from field.directory import squads, units
+    from field.directory.models import UnitKind
 
     province_admin = make_user(Role.admin, jurisdiction=tree["city"])
     elsewhere = units.create_unit(session, province_admin, name="渝中区税务局", kind=UnitKind.department,
@@ -117,7 +121,7 @@ def test_the_sync_feed_brings_a_task_to_its_squad_and_to_nobody_else(session, wo
 
 
 def test_a_monitor_who_leaves_the_squad_gets_tombstones_for_its_tasks(session, world):
-    from field import squads
+    from field.directory import squads
 
     task = task_for(session, world)
     cursor = sync.changes_since(session, world.bob.user, None).cursor
@@ -187,7 +191,7 @@ def test_a_visit_may_belong_only_to_a_task_of_the_senders_squad(session, world):
 
 
 def test_only_squad_members_in_a_squad_record_visits(session, world, make_user):
-    from field import squads
+    from field.directory import squads
 
     with pytest.raises(NotAllowed):
         visits.record_visit(session, receipt_for(world.reviewer), visit_values())
@@ -233,7 +237,7 @@ def test_a_visit_is_located_in_wgs84_whatever_the_phone_sent(session, world):
 def test_a_visits_photos_are_expected_during_the_visit_give_or_take_an_hour(session, world):
     from datetime import timedelta
 
-    from evidence import links
+    from field.attachments import links
 
     visit = _visit(session, world.alice).record
     start, end = links.record_window(visit, links.current_thresholds())

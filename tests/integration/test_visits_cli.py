@@ -3,10 +3,12 @@
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from api.cli import main
-from field import migrate, taxonomy
-from field.db import make_engine
-from field.models import Base, FindingCategory
+from cli import main
+from field.core import migrate
+from field.visits import taxonomy
+from field.core.db import make_engine
+from field.all_models import Base
+from field.visits.models import FindingCategory
 from tests.conftest import fresh_database_url
 
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from field.callbacks import draw, population_digest, sample_size
-from field.errors import InvalidInput
+from field.visits.callbacks import draw, population_digest, sample_size
+from field.core.errors import InvalidInput
 
 CASES = [f"JLP2026-{i:05d}" for i in range(1, 1633)]  # one district's callbacks of a year
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from field.credit_code import (
+from field.core.credit_code import (
     ALPHABET,
     WEIGHTS,
     InvalidCreditCode,

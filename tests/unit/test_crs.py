@@ -7,7 +7,7 @@ import math
 import prcoords
 import pytest
 
-from field.crs import (
+from field.core.crs import (
     CRS_NAMES,
     MEAN_EARTH_RADIUS_M,
     InvalidCoordinate,

@@ -3,10 +3,10 @@
 import pytest
 
 from api.located import feature_collection
-from field.crs import distance_m, from_wgs84
-from field.errors import InvalidInput
-from field.locations import Area, GivenLocation
-from field.squads import MAX_CODES, member_code
+from field.core.crs import distance_m, from_wgs84
+from field.core.errors import InvalidInput
+from field.core.locations import Area, GivenLocation
+from field.directory.squads import MAX_CODES, member_code
 
 
 def test_member_codes_run_a01_to_a99_then_b01_and_skip_i_and_o():

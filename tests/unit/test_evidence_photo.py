@@ -23,7 +23,7 @@ from PIL.WebPImagePlugin import WebPImageFile
 from pillow_heif.as_plugin import HeifImageFile
 
 from evidence import photo as photo_module
-from evidence.errors import CorruptMedia, EvidenceError, TooManyPixels, UnsupportedMedia
+from field.core.evidence_errors import CorruptMedia, EvidenceError, TooManyPixels, UnsupportedMedia
 from evidence.photo import (
     SAME_PHOTO_MAX_DISTANCE,
     PhotoResult,

@@ -14,13 +14,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from evidence.errors import (
-    BlobConflict,
-    BlobNotFound,
-    HashMismatch,
-    OffsetMismatch,
-    TooLarge,
-)
+from field.core.evidence_errors import BlobConflict, BlobNotFound, HashMismatch, OffsetMismatch, TooLarge
 from evidence.storage import (
     CHUNK_SIZE,
     BlobStore,

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from field.errors import InvalidInput
-from field.leader_visits import Period, parse_period, period_of, periods_overlapping
-from field.models import VisitFrequency
+from field.core.errors import InvalidInput
+from field.reports.leader_visits import Period, parse_period, period_of, periods_overlapping
+from field.directory.models import VisitFrequency
 
 
 @pytest.mark.parametrize("frequency, day, start, end", [

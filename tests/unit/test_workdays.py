@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from field.workdays import LIBRARY_YEARS, WorkCalendar, YearSchedule, validate_schedule
+from field.core.workdays import LIBRARY_YEARS, WorkCalendar, YearSchedule, validate_schedule
 
 OFFICIAL = WorkCalendar()
 FIRST_UNPUBLISHED_YEAR = max(LIBRARY_YEARS) + 1

@@ -13,7 +13,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from field.models import Role, User
+from field.core.models.platform import Role, User
 from stress.canary import Scanner
 from stress.district import PASSWORD, build
 from tests.conftest import fresh_database_url

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from field.models import ReviewState, Role
+from field.core.models.records import ReviewState
+from field.core.models.platform import Role
 from tests.conftest import PASSWORD
 from tests.web_fixtures import console, csrf_of, photo_finding, world  # noqa: F401
 

@@ -8,8 +8,13 @@ from datetime import date
 
 from PIL import Image
 
-from field import accounts, enterprises, findings, jurisdictions, monitoring, records, reports, squads, taxonomy, units
-from field.models import JurisdictionLevel, Role, utcnow
+from field.accounts import users as accounts, jurisdictions
+from field.directory import enterprises, monitoring, squads, units
+from field.visits import findings, taxonomy
+from field.records import lifecycle as records
+from field.reports import reports
+from field.core.models.platform import JurisdictionLevel, Role
+from field.core.models.base import utcnow
 from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import finding_values, receipt_for
 from tests.web_fixtures import GPS_PHOTO, console, scan_page, upload_photo, world  # noqa: F401

@@ -9,9 +9,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from evidence import custody
-from field import findings, monitoring, reports
-from field.models import DeviceToken, ReviewState, Role, utcnow
+from field.custody import chain as custody
+from field.visits import findings
+from field.directory import monitoring
+from field.reports import reports
+from field.core.models.platform import DeviceToken, Role
+from field.core.models.records import ReviewState
+from field.core.models.base import utcnow
 from tests.visits_fixtures import finding_values, receipt_for
 from tests.web_fixtures import GPS_PHOTO, console, photo_finding, scan_page, world  # noqa: F401
 

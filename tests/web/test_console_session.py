@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from field.models import DeviceToken, Role
+from field.core.models.platform import DeviceToken, Role
 from tests.conftest import PASSWORD
 from tests.web_fixtures import console, sign_in_with  # noqa: F401
 from web.session import COOKIE, DEVICE_NAME

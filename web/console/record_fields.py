@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from field import records
+from field.records import lifecycle as records
 from schemas.inspections import FilingSchema, InspectionSchema
 from schemas.records import RecordEnvelopeSchema
 from schemas.reports import LeaderVisitSchema, ReportSchema

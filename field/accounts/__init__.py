@@ -1,0 +1,1 @@
+"""Accounts, device tokens and the jurisdiction tree."""

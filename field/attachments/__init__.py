@@ -1,0 +1,1 @@
+"""Evidence attached to records: links, plausibility, access, receipt, derivatives."""

@@ -1,0 +1,1 @@
+"""Accountability cases: lifecycle, parties, notices, evidence, exports."""

@@ -1,0 +1,1 @@
+"""Below every feature package: database, errors, scope, paging, geometry, calendars, sync."""

@@ -1,0 +1,1 @@
+"""The tables every package, and evidence/, may need."""

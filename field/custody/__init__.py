@@ -1,0 +1,1 @@
+"""The custody log: hash-chained, one chain per jurisdiction."""

@@ -1,0 +1,1 @@
+"""The directory: units, persons, enterprises, monitoring points, squads, bulk import."""

@@ -1,0 +1,1 @@
+"""Inspectors' units, inspection filings, compulsory measures, on-site inspection records."""

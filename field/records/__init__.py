@@ -1,0 +1,1 @@
+"""Field records of any kind: submission, review, the review queue, exports."""

@@ -1,0 +1,1 @@
+"""Contact-point reports of liaisons and visits of leaders."""

@@ -1,0 +1,1 @@
+"""Undercover work: finding categories, visit tasks, visits, findings, callbacks."""
