@@ -59,7 +59,6 @@ from sqlalchemy.orm import Session
 from field.custody import chain as custody
 
 from field.core import geo
-from field.accounts.users import resolve_jurisdiction
 from field.core.calendar import calendar_for
 from field.core.locations import Location
 from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -91,8 +90,7 @@ from .models import (
 )
 from field.custody.models import CustodyEntry
 from field.directory.models import MonitorIdentity, Person, Unit
-from field.records.lifecycle import visible_records_predicate
-from field.core.scope import in_scope, jurisdiction_in_scope
+from field.core.scope import in_scope, jurisdiction_in_scope, resolve_jurisdiction, visible_records_predicate
 from field.core.scoped import live
 
 #: China Standard Time, UTC+8 all year: the office's calendar day, without a time-zone database.

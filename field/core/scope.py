@@ -1,4 +1,5 @@
-"""Scope: a user sees their jurisdiction and what lies below it, nothing else."""
+"""Scope: a user sees their jurisdiction and what lies below it, nothing else; a field record, the office
+within its scope and anyone else their own."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from .errors import NotFound
-from .models.platform import Jurisdiction, User
+from .errors import InvalidInput, NotFound
+from .models.platform import OFFICE_ROLES, Jurisdiction, User
+from .models.records import FieldRecord
 
 T = TypeVar("T")
 
@@ -36,3 +38,20 @@ def get_in_scope(session: Session, model: type[T], object_id: uuid.UUID, user: U
     if obj is None:
         raise NotFound(what)
     return obj
+
+
+def resolve_jurisdiction(session: Session, actor: User | None, jurisdiction_id: uuid.UUID,
+                         field: str = "jurisdiction_id") -> Jurisdiction:
+    """A jurisdiction named in a request body; absent and out of scope read the same."""
+    j = session.get(Jurisdiction, jurisdiction_id)
+    if j is None or (actor is not None and not jurisdiction_in_scope(j, actor)):
+        raise InvalidInput(field, "No such jurisdiction.")
+    return j
+
+
+def visible_records_predicate(user: User):
+    """Who sees a field record, whatever its kind: office staff within their scope, anyone else their own
+    (SQL, for lists, lookups and the sync feed)."""
+    if user.role in OFFICE_ROLES:
+        return in_scope(FieldRecord.jurisdiction_id, user)
+    return FieldRecord.submitted_by_id == user.id

@@ -9,12 +9,11 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import geo
-from field.accounts.users import resolve_jurisdiction
 from .errors import InvalidInput, NotAllowed, NotFound
 from .locations import Area, Location
 from .models.platform import Jurisdiction, Role, User
 from .pages import Page, paginate
-from .scope import in_scope
+from .scope import in_scope, resolve_jurisdiction
 
 T = TypeVar("T")
 

@@ -1,4 +1,5 @@
-"""The directory: units, persons, enterprises, monitoring points, squads, and the change log phones sync from."""
+"""The directory: units, persons, enterprises, monitoring points, squads (the change log phones sync from is
+field/core/models/changes.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import date, datetime
 from geoalchemy2 import Geometry
 from geoalchemy2.shape import to_shape
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -230,28 +230,3 @@ class IdentityDisclosure(IdMixin, Base):
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("device_tokens.id"))
     reason: Mapped[str] = mapped_column(String(500))
     disclosed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-
-class Change(Base):
-    """One entry of the change log the sync feed reads (field/sync.py).
-
-    ``seq`` order is commit order: change rows are written at commit time by writers that
-    are serialised (SQLite: every transaction is IMMEDIATE; PostgreSQL: a transaction-level
-    advisory lock), so a reader never sees a later seq before an earlier one.
-    """
-
-    __tablename__ = "change_log"
-    __table_args__ = (Index("ix_change_log_jurisdiction_seq", "jurisdiction_id", "seq"),)
-
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                     autoincrement=True)
-    #: Feed name (unit, person, enterprise, monitoring_point, squad, …).
-    entity: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    #: No foreign key: the log is written last in the transaction and read by range only.
-    jurisdiction_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    #: Who may receive the entry beyond the office: None (everyone in scope), or a kind
-    #: (``point``, ``squad``, ``user``) and the id it names (field/sync.py AUDIENCES).
-    audience_kind: Mapped[str | None] = mapped_column(String(16))
-    audience_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -65,7 +65,6 @@ from typing import Any, Iterator
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from field.accounts.users import resolve_jurisdiction
 from field.core.errors import InvalidInput, NotFound
 from field.reports.leader_visits import Period, assess
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, User
@@ -78,7 +77,7 @@ from field.reports.models import ContactReport, ReportType
 from field.visits.models import Callback, CallbackSample, Finding, SampleCase
 from field.directory.monitoring import visible_points
 from field.reports.reports import CHINA_TIME, local_date
-from field.core.scope import subtree
+from field.core.scope import resolve_jurisdiction, subtree
 
 #: Measures that count as a penalty in the figures (see the module docstring).
 PENALTY_MEASURES = (InspectionMeasure.warning, InspectionMeasure.fine, InspectionMeasure.compulsory_measure)

@@ -33,7 +33,7 @@ from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTrans
 from field.core.models.platform import OFFICE_ROLES, User
 from field.core.models.records import FieldRecord, RecordVersion, ReviewComment, ReviewState
 from field.core.models.base import utcnow
-from field.core.scope import in_scope
+from field.core.scope import in_scope, visible_records_predicate
 
 R = TypeVar("R", bound=FieldRecord)
 
@@ -160,13 +160,6 @@ def submit(
             raise
         return Submitted(found, False)
     return Submitted(record, True)
-
-
-def visible_records_predicate(user: User):
-    """SQL form of the base rule, for lists and the sync feed."""
-    if user.role in OFFICE_ROLES:
-        return in_scope(FieldRecord.jurisdiction_id, user)
-    return FieldRecord.submitted_by_id == user.id
 
 
 def get_record(session: Session, user: User, record_id: uuid.UUID, model: type[R] = FieldRecord) -> R:

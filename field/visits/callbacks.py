@@ -53,7 +53,7 @@ from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
 from field.directory.models import Unit
 from .models import Callback, CallbackBatch, CallbackSample, SampleCase, ServiceCase, TaskState, VisitTask
 from field.records.lifecycle import Receipt, Submitted
-from field.core.scope import in_scope, subtree
+from field.core.scope import in_scope, subtree, visible_records_predicate
 from field.core.scoped import live, target_jurisdiction
 from .visits import active_squad_ids, canonical_body, require_office, require_undercover_role, utc
 
@@ -444,7 +444,7 @@ def get_callback(session: Session, user: User, callback_id: uuid.UUID) -> Callba
 def callbacks_query(user: User, *, case_id: uuid.UUID | None = None, sample_id: uuid.UUID | None = None,
                     task_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
-    stmt = select(Callback).where(records.visible_records_predicate(user))
+    stmt = select(Callback).where(visible_records_predicate(user))
     if case_id is not None:
         stmt = stmt.where(Callback.case_id == case_id)
     if sample_id is not None:

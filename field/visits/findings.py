@@ -23,6 +23,7 @@ from field.core.locations import Area
 from .models import Callback, Finding, Severity, Visit
 from field.core.pages import Page
 from field.records.lifecycle import Receipt, Submitted
+from field.core.scope import visible_records_predicate
 from field.core.scoped import located_page, resolve_live
 from .taxonomy import resolve_category
 from .visits import canonical_body, locate, membership, require_undercover_role, utc
@@ -148,7 +149,7 @@ def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUI
                    callback_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
     """Office staff: the findings of their scope; a monitor: their own."""
     require_undercover_role(user)
-    stmt = select(Finding).where(records.visible_records_predicate(user))
+    stmt = select(Finding).where(visible_records_predicate(user))
     if category:
         stmt = stmt.where(Finding.category_code == category)
     if unit_id is not None:

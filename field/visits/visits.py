@@ -66,7 +66,7 @@ from field.core.models.base import utcnow
 from field.directory.models import Enterprise, Squad, SquadMember, Unit
 from .models import CallbackSample, TargetKind, TaskMethod, TaskState, Visit, VisitTask
 from field.records.lifecycle import Receipt, Submitted
-from field.core.scope import in_scope
+from field.core.scope import in_scope, visible_records_predicate
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
 
@@ -388,7 +388,7 @@ def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:
 
 def visits_query(user: User, *, task_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
-    stmt = select(Visit).where(records.visible_records_predicate(user))
+    stmt = select(Visit).where(visible_records_predicate(user))
     if task_id is not None:
         stmt = stmt.where(Visit.task_id == task_id)
     if squad_id is not None:
