@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from field.core import evidence_errors
-from field.attachments import receipt as evidence_service
+from evidence import pipeline as evidence_pipeline
 from evidence import uploads as evidence_uploads
 from field.core import errors as domain
 from field.core.workdays import CalendarNotCovered
@@ -76,8 +76,8 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
     evidence_uploads.TooManyUploads: "rate-limited",
     evidence_uploads.ChecksumMismatch: "checksum-mismatch",
     evidence_uploads.UnsupportedChecksum: "bad-request",
-    evidence_service.NoDerivative: "not-found",
-    evidence_service.DerivationPending: "unavailable",
+    evidence_pipeline.NoDerivative: "not-found",
+    evidence_pipeline.DerivationPending: "unavailable",
 }
 
 

@@ -96,8 +96,8 @@ def create_admin(username, code, display_name, password):
 @click.option("--all-originals", is_flag=True, help="list every damaged original, not only the first")
 def verify(all_originals):
     """Walk every custody chain and re-hash every stored original; exit 1 naming the first break."""
+    from field.attachments import originals
     from field.custody import chain as custody
-    from field.attachments import receipt as service
     from field.core.models.evidence import Blob
 
     from api.evidence import blob_store
@@ -113,8 +113,8 @@ def verify(all_originals):
         # without originals the store is not even opened (a local one would make its folders).
         if inspect(session.connection()).has_table("blobs"):
             any_original = session.execute(select(Blob.sha256).limit(1)).first() is not None
-            report = (service.verify_originals(session, blob_store(), stop_at_first=not all_originals)
-                      if any_original else service.OriginalsReport(checked=0))
+            report = (originals.verify_originals(session, blob_store(), stop_at_first=not all_originals)
+                      if any_original else originals.OriginalsReport(checked=0))
             click.echo(f"originals checked: {report.checked}")
             for problem in report.problems:
                 failed = True
@@ -133,7 +133,7 @@ def derive(limit, follow, interval):
     """Make the thumbnails and previews of photos still without them, off the request path."""
     import time
 
-    from field.attachments import receipt as service
+    from field.attachments import derivation
     from field.core.evidence_errors import StorageUnavailable
     from evidence.photo import keep_freed_image_memory
     from field.core.models.evidence import Blob, DerivativesState
@@ -145,14 +145,14 @@ def derive(limit, follow, interval):
     with _session() as session:
         while True:
             made = undecodable = 0
-            for sha256 in service.pending_derivations(session, limit=limit):
-                if service.claim_derivation(session, sha256, lease=current.derive_lease) is None:
+            for sha256 in derivation.pending_derivations(session, limit=limit):
+                if derivation.claim_derivation(session, sha256, lease=current.derive_lease) is None:
                     session.rollback()  # a first viewer or another worker took it
                     continue
                 session.commit()
                 blob = session.get(Blob, sha256)
                 try:
-                    service.derive(session, store, blob, policy=current)
+                    derivation.derive(session, store, blob, policy=current)
                 except StorageUnavailable as exc:
                     session.rollback()  # the lease lapses; the next pass tries again
                     click.echo(f"storage unavailable for {sha256}: {exc.detail}", err=True)
@@ -174,8 +174,8 @@ def _complete_received(session, store, policy, lease_s: float) -> tuple[int, int
     commit, then discard the staged copy. Returns (completed, refused, left for the next run)."""
     from datetime import timedelta
 
-    from field.attachments import receipt as service
     from evidence import uploads
+    from field.attachments import receipt
     from field.core.models.platform import User
 
     completed = refused = left = 0
@@ -201,7 +201,7 @@ def _complete_received(session, store, policy, lease_s: float) -> tuple[int, int
                     completion = None  # the store knows fewer bytes, or someone completed it
                 else:
                     owner = session.get(User, upload.owner_id)
-                    completion = service.complete_upload(session, store, upload, uploader=owner, policy=policy)
+                    completion = receipt.complete_upload(session, store, upload, uploader=owner, policy=policy)
             except Exception as exc:  # noqa: BLE001 - the store or the database failed: keep the bytes
                 session.rollback()
                 session.refresh(upload)

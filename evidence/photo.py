@@ -38,13 +38,6 @@ PILLOW_FORMATS: dict[str, str] = {
     "image/avif": "AVIF",
 }
 
-#: Version tag of the perceptual hash, to store beside it: hashes of different
-#: versions must not be compared.
-PERCEPTUAL_HASH_ALGORITHM = "dhash64-v1"
-#: Hamming distance up to which two hashes are taken for the same picture
-#: (re-encoded, resized, lightly recompressed by a messaging app).
-SAME_PHOTO_MAX_DISTANCE = 6
-
 PREVIEW_QUALITY = 82
 THUMBNAIL_QUALITY = 75
 
@@ -153,7 +146,7 @@ class PhotoResult:
     #: JPEG bytes, upright, no metadata, long side at most ``preview_px``.
     preview: bytes
     preview_size: tuple[int, int]
-    #: 64-bit difference hash of the upright picture (``PERCEPTUAL_HASH_ALGORITHM``), unsigned.
+    #: 64-bit difference hash of the upright picture (``field.core.media.PERCEPTUAL_HASH_ALGORITHM``), unsigned.
     perceptual_hash: int
 
     @property
@@ -189,11 +182,6 @@ def keep_freed_image_memory() -> bool:
     m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
     return bool(mallopt(m_mmap_threshold, KEEP_MMAP_THRESHOLD)) and bool(
         mallopt(m_trim_threshold, KEEP_TRIM_THRESHOLD))
-
-
-def hash_distance(a: int, b: int) -> int:
-    """Hamming distance between two perceptual hashes (signed or unsigned form)."""
-    return ((a ^ b) & ((1 << 64) - 1)).bit_count()
 
 
 def read_facts(

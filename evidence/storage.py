@@ -1,4 +1,5 @@
-"""Content-addressed, write-once storage of evidence originals, their derivatives and tus staging."""
+"""Content-addressed, write-once storage of evidence originals, their derivatives and tus staging: the
+implementations of the BlobStore protocol the domain declares (field/core/storage.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ import unicodedata
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from field.core.evidence_errors import (
@@ -27,11 +27,8 @@ from field.core.evidence_errors import (
     StorageUnavailable,
     TooLarge,
 )
+from field.core.storage import CHUNK_SIZE, DERIVATIVE_NAMES, BlobStore, StoredBlob
 
-#: Bytes read from an incoming stream at a time: the whole memory cost of an upload.
-CHUNK_SIZE = 1 << 20
-#: Names of the derivatives kept beside an original.
-DERIVATIVE_NAMES = frozenset({"thumb", "preview"})
 #: S3 client bounds when the configuration gives none (see S3_* in api/config.py).
 DEFAULT_S3_CONNECT_TIMEOUT_S = 3.0
 DEFAULT_S3_READ_TIMEOUT_S = 20.0
@@ -42,85 +39,6 @@ MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # tus upload ids are ours (server-made), but they reach paths and keys: keep them tame.
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBlob:
-    sha256: str
-    size: int
-    #: False when an object with these bytes was already stored (nothing was written).
-    created: bool
-
-
-@runtime_checkable
-class BlobStore(Protocol):
-    """Where evidence bytes live. Originals are addressed by SHA-256 and never overwritten."""
-
-    def put_original(
-        self, stream: BinaryIO, *, expected_sha256: str | None = None, max_bytes: int | None = None
-    ) -> StoredBlob:
-        """Store a stream, hashing it in flight; keeps nothing on HashMismatch or TooLarge."""
-        ...
-
-    def open_original(self, sha256: str) -> BinaryIO:
-        """A streaming reader of an original; BlobNotFound if absent. Close it."""
-        ...
-
-    def exists(self, sha256: str) -> bool: ...
-
-    def size(self, sha256: str) -> int: ...
-
-    def put_derivative(self, sha256: str, name: str, data: bytes) -> None:
-        """Store (or replace: derivatives can be remade) the thumb or preview of an original."""
-        ...
-
-    def open_derivative(self, sha256: str, name: str) -> BinaryIO: ...
-
-    def derivative_exists(self, sha256: str, name: str) -> bool: ...
-
-    def signed_url(
-        self,
-        key: str,
-        *,
-        filename: str,
-        expires_s: int = 300,
-        derivative: str | None = None,
-        content_type: str | None = None,
-    ) -> str | None:
-        """A time-limited download URL of an original (``key`` is its SHA-256) or of one of its
-        derivatives, as an attachment named ``filename``; None when the backend cannot sign
-        and the app must stream the bytes itself."""
-        ...
-
-    def stage_append(self, upload_id: str, offset: int, stream: BinaryIO, max_bytes: int | None = None) -> int:
-        """Append a chunk that must start at ``offset``; returns the new staged length.
-
-        OffsetMismatch if ``offset`` is not the staged length (or another request appended
-        first); TooLarge, keeping nothing of this chunk, if the total would pass ``max_bytes``.
-        If reading ``stream`` fails midway, what was received is kept (tus resumes from it)
-        and the error propagates.
-        """
-        ...
-
-    def stage_size(self, upload_id: str) -> int: ...
-
-    def stage_open(self, upload_id: str) -> BinaryIO:
-        """A streaming reader of the staged bytes in order (empty if nothing was staged)."""
-        ...
-
-    def stage_discard(self, upload_id: str) -> None: ...
-
-    def stage_truncate(self, upload_id: str, offset: int) -> None:
-        """Forget the staged bytes beyond ``offset`` (a chunk that failed its checksum)."""
-        ...
-
-    def promote_staged(self, upload_id: str, expected_sha256: str | None = None) -> StoredBlob:
-        """Store the staged bytes as an original, then discard the staging.
-
-        On HashMismatch the staging is kept, so the caller decides (discard or let the
-        client check); the original is not stored.
-        """
-        ...
 
 
 def make_blob_store(config: Mapping[str, Any]) -> BlobStore:

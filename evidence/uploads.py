@@ -1,9 +1,10 @@
-"""tus 1.0 uploads as plain functions: create, find, lock, append a chunk, terminate, fail, expire.
+"""tus 1.0 uploads as plain functions: create, find, lock, append a chunk, terminate, expire.
 
-State (``field.models.Upload``): open → complete | failed | terminated, and an open upload
-past ``expires_at`` is expired (410, its staged bytes swept by ``cleanup_expired``). Bytes
-are staged in the blob store under ``upload.staging_id``; completion (promote, sniff,
-facts, custody, attach) is evidence/service.py's ``complete_upload``.
+State (``field.core.models.evidence.Upload``): open → complete | failed | terminated, and an
+open upload past ``expires_at`` is expired (410, its staged bytes swept by ``cleanup_expired``).
+Bytes are staged in the blob store under ``upload.staging_id``; completion (promote, sniff,
+facts, custody, attach, then complete or failed) is the domain's ``complete_upload``
+(field/attachments/receipt.py), which api/ and cli/ call once the last byte is in.
 
 The per-upload lock is a lease: ``acquire_lock`` sets ``locked_by``/``locked_until`` with
 one conditional UPDATE (``WHERE locked_by IS NULL OR locked_until < now``), which is atomic
@@ -47,7 +48,6 @@ from field.core.models.base import utcnow
 from field.core.models.evidence import MEDIA_KINDS
 
 from field.core.evidence_errors import EvidenceError, OffsetMismatch, TooLarge
-from field.attachments.links import check_record_for_evidence
 from .storage import BlobStore
 
 TUS_VERSION = "1.0.0"
@@ -155,13 +155,18 @@ class Checksum:
 
 def create_upload(
     session: Session, owner: User, *, device_id: uuid.UUID | None, length: int, metadata: dict[str, str],
-    limits: Limits, expires_in: timedelta, caps: Caps = Caps(), now: datetime | None = None,
+    limits: Limits, expires_in: timedelta, check_record: Callable[[Session, User, uuid.UUID, str], None],
+    caps: Caps = Caps(), now: datetime | None = None,
 ) -> Upload:
     """A new upload of ``length`` bytes; ``metadata`` is the decoded Upload-Metadata.
 
     ``kind`` (photo, audio, video) and ``record_id`` are required; ``sha256`` (the phone's
     hash at capture) and ``filename`` are optional. Over the kind's limit: TooLarge (413).
     Over the owner's open-upload or pending-byte cap: TooManyUploads (429).
+
+    ``check_record(session, owner, record_id, field)`` is the domain's rule of which records
+    the owner may send evidence for (field.attachments.links ``check_record_for_evidence``,
+    wired in by api/); it runs after the metadata is read and before the caps.
     """
     now = now or utcnow()
     kind = metadata.get("kind")
@@ -174,7 +179,7 @@ def create_upload(
     record_id = parse_record_id(metadata.get("record_id"), "Upload-Metadata.record_id")
     declared = parse_sha256(metadata.get("sha256"), "Upload-Metadata.sha256")
     filename = clean_filename(metadata.get("filename") or metadata.get("name"))
-    check_record_for_evidence(session, owner, record_id, "Upload-Metadata.record_id")
+    check_record(session, owner, record_id, "Upload-Metadata.record_id")
     _check_open_caps(session, owner.id, length, caps, now)
     upload = Upload(
         owner_id=owner.id, device_id=device_id, jurisdiction_id=owner.jurisdiction_id, kind=kind,
@@ -440,25 +445,6 @@ def terminate(session: Session, store: BlobStore, upload: Upload, *, now: dateti
     session.flush()
 
 
-def mark_failed(session: Session, store: BlobStore, upload: Upload, reason: str, *,
-                now: datetime | None = None) -> None:
-    """The finished bytes were refused: discard them; the upload answers 410 from now on."""
-    now = now or utcnow()
-    store.stage_discard(upload.staging_id)
-    upload.staging_discarded_at = now
-    upload.failed_at = now
-    upload.failure = reason[:500]
-    session.flush()
-
-
-def mark_complete(session: Session, upload: Upload, sha256: str, *, now: datetime | None = None) -> None:
-    """The original is stored and attached. Its staged copy goes after the commit (``discard_staging``):
-    were it discarded first and the commit then failed, the upload would have lost its bytes."""
-    upload.completed_at = now or utcnow()
-    upload.blob_sha256 = sha256
-    session.flush()
-
-
 def discard_staging(session: Session, store: BlobStore, upload: Upload, *, now: datetime | None = None) -> None:
     """Remove the staged copy of a completed upload (its original is committed)."""
     store.stage_discard(upload.staging_id)
@@ -474,7 +460,7 @@ def cleanup_expired(session: Session, store: BlobStore, *, now: datetime | None 
     for the next run. An expired upload whose bytes are all staged is not unfinished: its
     completion was cut short (a crash, the store down) and the phone never asked again;
     it is kept, its offset set from the store, for ``received_uncompleted`` and the
-    completion (evidence/service.py ``complete_upload``). Run it from cron (``fieldwatch
+    completion (field/attachments/receipt.py ``complete_upload``). Run it from cron (``fieldwatch
     cleanup-uploads``, which completes those too); it is safe to run on several hosts at once.
     """
     now = now or utcnow()

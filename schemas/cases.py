@@ -253,7 +253,7 @@ class CaseEvidenceSchema(ma.Schema):
     attached_to_case = ma.fields.Boolean(attribute="on_case")
     record_ids = ma.fields.List(ma.fields.UUID())
     record_kinds = ma.fields.List(ma.fields.String())
-    flags = ma.fields.List(ma.fields.String(), metadata={"description": "Plausibility flags (evidence/links.py)"})
+    flags = ma.fields.List(ma.fields.String(), metadata={"description": "Plausibility flags (field/attachments/links.py)"})
     custody = ma.fields.Nested(CaseCustodySummarySchema)
 
 

@@ -383,11 +383,13 @@ class _Builder:
 
     def upload(self, name: str) -> uuid.UUID:
         from evidence import uploads
+        from field.attachments.links import check_record_for_evidence
 
         upload = uploads.create_upload(
             self.s, self.w.users[name], device_id=None, length=1000,
             metadata={"kind": "photo", "record_id": str(uuid.uuid4())},
-            limits=uploads.Limits(photo=1 << 20, audio=1 << 20, video=1 << 20), expires_in=timedelta(days=1))
+            limits=uploads.Limits(photo=1 << 20, audio=1 << 20, video=1 << 20), expires_in=timedelta(days=1),
+            check_record=check_record_for_evidence)
         self.s.commit()
         return upload.id
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from field.core.errors import AuthenticationFailed, Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
-from field.core.models.platform import DeviceToken, Jurisdiction, Role, User
+from field.core.models.platform import DeviceToken, Role, User
 from field.core.models.base import utcnow
 from field.core.scope import get_in_scope, resolve_jurisdiction
 

@@ -40,7 +40,7 @@ from field.core.models.records import FieldRecord
 from field.core.models.base import utcnow
 
 from field.custody import chain as custody
-from evidence.photo import SAME_PHOTO_MAX_DISTANCE, hash_distance
+from field.core.media import SAME_PHOTO_MAX_DISTANCE, hash_distance
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from field.custody import chain as custody
-from evidence.storage import BlobStore
+from field.core.storage import BlobStore
 
 from . import lifecycle as case_rules
 from field.core.models.records import FieldRecord
@@ -298,7 +298,7 @@ def _info(name: str, when: datetime, compress: int) -> zipfile.ZipInfo:
 
 
 def custody_content(entry: CustodyEntry) -> dict:
-    """An entry as it is hashed (evidence/custody.py ``entry_hash``), with its hash: what a verifier recomputes."""
+    """An entry as it is hashed (field/custody/chain.py ``entry_hash``), with its hash: what a verifier recomputes."""
     content = json.loads(custody.canonical({
         "jurisdiction_id": str(entry.jurisdiction_id), "seq": entry.seq, "occurred_at": entry.occurred_at,
         "kind": entry.kind, "subject_type": entry.subject_type, "subject_id": entry.subject_id,

@@ -799,7 +799,7 @@ class EvidenceItem:
     mime: str | None = None
     ext: str | None = None
     size: int | None = None
-    #: Plausibility flags from evidence/links.py (gps_far_from_record, no_exif, …).
+    #: Plausibility flags from field/attachments/links.py (gps_far_from_record, no_exif, …).
     flags: list[str] = field(default_factory=list)
     custody: dict = field(default_factory=dict)
 
@@ -848,7 +848,7 @@ def _aware(value):
 
 def case_evidence(session: Session, case: Case) -> list[EvidenceItem]:
     """Every piece of evidence of the case, once each: its source records' (in linking order, as
-    evidence/links.py sees them, with their plausibility flags), then what office staff attached
+    field/attachments/links.py sees them, with their plausibility flags), then what office staff attached
     to the case itself (upload with the case's id as ``record_id``)."""
     from field.attachments.links import attachments_state
     from field.core.models.evidence import Attachment

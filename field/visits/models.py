@@ -163,7 +163,7 @@ class Visit(_Positioned, FieldRecord):
 
     @property
     def evidence_window(self) -> tuple[datetime, datetime] | None:
-        """When its photos should have been taken (evidence/links.py): the visit, give or take a margin."""
+        """When its photos should have been taken (field/attachments/links.py): the visit, give or take a margin."""
         if self.started_at is None or self.ended_at is None:
             return None
         return self.started_at - EVIDENCE_MARGIN, self.ended_at + EVIDENCE_MARGIN

@@ -62,10 +62,12 @@ def _foreign_upload(session, owner):
     from datetime import timedelta
 
     from evidence import uploads
+    from field.attachments.links import check_record_for_evidence
 
     return uploads.create_upload(
         session, owner, device_id=None, length=100, metadata={"kind": "photo", "record_id": str(uuid.uuid4())},
-        limits=uploads.Limits(photo=1 << 20, audio=1 << 20, video=1 << 20), expires_in=timedelta(hours=1)).id
+        limits=uploads.Limits(photo=1 << 20, audio=1 << 20, video=1 << 20), expires_in=timedelta(hours=1),
+        check_record=check_record_for_evidence).id
 
 
 def _foreign_report_and_visit(session, make_user, tree, other_admin):

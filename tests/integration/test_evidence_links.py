@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from field.attachments import links, receipt as service
+from field.attachments import derivation, links
 from evidence.storage import LocalBlobStore
 from field.core import geo
 from field.records import lifecycle as records
@@ -50,8 +50,8 @@ def codes(flags) -> list[str]:
 
 
 def _derive(session, store, blob):
-    service.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
-    service.derive(session, store, blob, policy=POLICY)
+    derivation.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
+    derivation.derive(session, store, blob, policy=POLICY)
     session.commit()
 
 
