@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
 from field.cases import exports as case_exports, lifecycle as cases
+from field.core import office
 from field.core.errors import NotFound
 from field.core.models.platform import OFFICE_ROLES
 from field.cases.models import Case, CaseKind
@@ -122,9 +123,9 @@ class CasesCsv(MethodView):
     def get(self, query):
         """The cases of the list's filters as CSV for the office's spreadsheets"""
         stmt = cases.cases_query(current_user(), **query)
-        chunks = case_exports.csv_chunks(db(), stmt, cases.office_today())
+        chunks = case_exports.csv_chunks(db(), stmt, office.office_today())
         return Response(streamed(chunks), mimetype="text/csv",
-                        headers={"Content-Disposition": content_disposition(f"cases-{cases.office_today()}.csv")})
+                        headers={"Content-Disposition": content_disposition(f"cases-{office.office_today()}.csv")})
 
 
 @blp.route("/cases/export.geojson")
@@ -137,7 +138,7 @@ class CasesGeoJson(MethodView):
     def get(self, query, crs):
         """The cases of the list's filters as a GeoJSON FeatureCollection"""
         stmt = cases.cases_query(current_user(), **query)
-        chunks = case_exports.geojson_chunks(db(), stmt, cases.office_today(), crs)
+        chunks = case_exports.geojson_chunks(db(), stmt, office.office_today(), crs)
         return Response(streamed(chunks), mimetype=GEOJSON_MIME)
 
 

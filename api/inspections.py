@@ -8,6 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from field.core import office
 from field.filings import inspections
 from field.core.models.records import FieldRecord
 from field.core.models.platform import Role
@@ -120,7 +121,7 @@ class Filings(MethodView):
         first allowed day. Approval is the generic review (accepted = approved).
         """
         filing_id = body.pop("id")
-        result = inspections.file_inspection(db(), receipt(), filing_id, body, today=inspections.office_today())
+        result = inspections.file_inspection(db(), receipt(), filing_id, body, today=office.office_today())
         commit()
         return result.record, status_of(result)
 
@@ -147,7 +148,7 @@ class FilingById(MethodView):
         """
         filing = inspections.get_filing(db(), current_user(), filing_id)
         note = body.pop("amendment_note")
-        inspections.amend_filing(db(), current_user(), filing, body, today=inspections.office_today(), comment=note)
+        inspections.amend_filing(db(), current_user(), filing, body, today=office.office_today(), comment=note)
         commit()
         return filing
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.cases.lifecycle import ComplaintInput, office_today
+from field.cases.lifecycle import ComplaintInput
+from field.core.office import office_today
 from field.cases.models import (
     CaseKind,
     CaseState,

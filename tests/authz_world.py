@@ -31,6 +31,7 @@ from field.core import calendar
 from field.visits import callbacks, findings, taxonomy, visits
 from field.cases import lifecycle as cases
 from field.directory import enterprises, monitoring, squads, units
+from field.core.office import office_today
 from field.filings import inspections
 from field.reports import leader_visits, reports
 from field.records import lifecycle as records
@@ -277,7 +278,7 @@ class _Builder:
                 w.mine[("record_id", rel, CALLERS[role])] = generic.id
             w.extra[f"generic_finding_{rel}"] = (user, generic)
 
-        today = inspections.office_today()
+        today = office_today()
         for rel, (user, d) in filers.items():
             r = _receipt(user)
             filing = inspections.file_inspection(s, r, uuid.uuid4(), {
@@ -469,7 +470,7 @@ def _callback_body(w: World, rel: str) -> dict:
 
 def _filing_body(w: World, rel: str) -> dict:
     d = w.extra["foreign" if rel == "foreign" else "home"]
-    today = inspections.office_today()
+    today = office_today()
     return {"device_time": DEVICE_TIME, "filing_kind": "statutory_exempt", "enterprise_ids": [str(d["ent_plain"].id)],
             "purpose": "安全生产检查", "legal_basis": "《安全生产法》", "exemption_basis": "《安全生产法》第六十五条",
             "planned_start": today.isoformat(), "planned_end": (today + timedelta(days=30)).isoformat()}

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from field.core.office import OFFICE_TZ
 from field.filings import inspections
 from field.records import lifecycle as records
 from field.core.locations import GivenLocation
@@ -22,7 +23,7 @@ DAY = date(2026, 5, 6)
 
 
 def at_noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=inspections.OFFICE_TZ)
+    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=OFFICE_TZ)
 
 
 def receipt(user, sent_at: datetime | None = None) -> records.Receipt:

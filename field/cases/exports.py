@@ -3,10 +3,9 @@
 Everything here is a generator of bytes read in keyset batches, so an export of any
 size holds one batch of cases (or one 1 MiB chunk of evidence) in memory at a time.
 
-- CSV: UTF-8 with a byte-order mark (Excel reads BOM-less UTF-8 as the local ANSI code
-  page and garbles Chinese), a header row of Chinese labels (``CSV_COLUMNS`` maps them to
-  the GeoJSON property names), CRLF line ends (RFC 4180), and cells that a spreadsheet
-  would run as a formula (``= + - @``) prefixed with ``'``.
+- CSV for the office's spreadsheets (field/core/spreadsheets.py: BOM, CRLF, formula-safe
+  cells), a header row of Chinese labels (``CSV_COLUMNS`` maps them to the GeoJSON property
+  names).
 - GeoJSON: one Feature per case; the geometry is the location of the case's first
   located source record (in linking order), ``null`` when none has one.
 - Evidence ZIP (docs/cases.md says how to verify it without fieldwatch):
@@ -21,7 +20,6 @@ size holds one batch of cases (or one 1 MiB chunk of evidence) in memory at a ti
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -33,6 +31,8 @@ from typing import Iterator
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from field.core import spreadsheets
+from field.core.office import OFFICE_TZ
 from field.custody import chain as custody
 from field.core.storage import BlobStore
 
@@ -148,40 +148,15 @@ def case_properties(case: Case, today: date, *, labels: bool) -> dict:
     }
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_cell(value) -> str:
-    """A CSV cell a spreadsheet shows as text and never runs as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return "'" + text  # a spreadsheet must show it, not run it
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def csv_chunks(session: Session, stmt: Select, today: date) -> Iterator[bytes]:
     """The cases of ``stmt`` as CSV: BOM, header, one row per case, one chunk per batch."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([label for label, _ in CSV_COLUMNS])
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    for batch in _batches(session, stmt):
-        buffer.seek(0)
-        buffer.truncate()
+    def rows(batch):
         for case in batch:
             row = case_properties(case, today, labels=True)
-            writer.writerow([spreadsheet_cell(row[key]) for _, key in CSV_COLUMNS])
-        yield buffer.getvalue().encode("utf-8")
+            yield [row[key] for _, key in CSV_COLUMNS]
+
+    return spreadsheets.csv_chunks([label for label, _ in CSV_COLUMNS],
+                                   (rows(batch) for batch in _batches(session, stmt)))
 
 
 def first_locations(session: Session, case_ids: list) -> dict:
@@ -291,7 +266,7 @@ class _Pipe(io.RawIOBase):
 
 
 def _info(name: str, when: datetime, compress: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=when.astimezone(case_rules.OFFICE_TZ).timetuple()[:6])
+    info = zipfile.ZipInfo(name, date_time=when.astimezone(OFFICE_TZ).timetuple()[:6])
     info.compress_type = compress
     info.external_attr = 0o444 << 16
     return info
@@ -417,7 +392,7 @@ def evidence_zip(session: Session, export: EvidenceExport, store: BlobStore) -> 
         zf.writestr(_info("case.json", when, zipfile.ZIP_DEFLATED),
                     json.dumps(case_summary(export), ensure_ascii=False, indent=1))
         zf.writestr(_info("README.txt", when, zipfile.ZIP_DEFLATED), README.format(
-            number=export.case.number, at=when.astimezone(case_rules.OFFICE_TZ).isoformat(timespec="seconds"),
+            number=export.case.number, at=when.astimezone(OFFICE_TZ).isoformat(timespec="seconds"),
             seq=export.entry.seq, hash=export.entry.hash))
     yield pipe.drain()
 

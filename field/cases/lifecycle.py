@@ -49,7 +49,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Iterable
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -91,10 +91,9 @@ from .models import (
 from field.custody.models import CustodyEntry
 from field.directory.models import MonitorIdentity, Person, Unit
 from field.core.scope import in_scope, jurisdiction_in_scope, resolve_jurisdiction, visible_records_predicate
+from field.core.office import office_today
 from field.core.scoped import live
 
-#: China Standard Time, UTC+8 all year: the office's calendar day, without a time-zone database.
-OFFICE_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 #: Working days each kind of case is given when no office has set its own (``case_time_limits``).
 DEFAULT_TIME_LIMITS: dict[CaseKind, int] = {
@@ -121,11 +120,6 @@ DECIDING_STATES = frozenset({CaseState.deciding, CaseState.rectifying})
 NOTICE_STATES = frozenset({CaseState.deciding, CaseState.rectifying, CaseState.closed})
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def office_today() -> date:
-    """Today in the office (Asia/Shanghai), from the server's clock."""
-    return utcnow().astimezone(OFFICE_TZ).date()
 
 
 class GatesMissing(InvalidTransition):

@@ -76,7 +76,7 @@ from field.filings.models import InspectionMeasure, InspectionRecord
 from field.reports.models import ContactReport, ReportType
 from field.visits.models import Callback, CallbackSample, Finding, SampleCase
 from field.directory.monitoring import visible_points
-from field.reports.reports import CHINA_TIME, local_date
+from field.core.office import OFFICE_TZ, office_date
 from field.core.scope import resolve_jurisdiction, subtree
 
 #: Measures that count as a penalty in the figures (see the module docstring).
@@ -105,8 +105,8 @@ class Span:
 
     def moments(self, column):
         """A timestamp column within the span's local days (China time)."""
-        lo = datetime.combine(self.start, time.min, tzinfo=CHINA_TIME)
-        hi = datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=CHINA_TIME)
+        lo = datetime.combine(self.start, time.min, tzinfo=OFFICE_TZ)
+        hi = datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=OFFICE_TZ)
         return and_(column >= lo, column < hi)
 
 
@@ -327,7 +327,7 @@ def figures(session: Session, user: User, *, start: date, end: date, jurisdictio
     span = Span(start, end)
     if span.days > MAX_DAYS:
         raise InvalidInput("from", f"A period spans at most {MAX_DAYS} days.")
-    today = today or local_date(utcnow())
+    today = today or office_date(utcnow())
     jurisdiction: Jurisdiction = (resolve_jurisdiction(session, user, jurisdiction_id)
                                   if jurisdiction_id is not None else user.jurisdiction)
     within = subtree(jurisdiction.path)

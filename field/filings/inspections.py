@@ -81,7 +81,7 @@ so "5000" and "5000.00", or a time in another offset, are the same body.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 from shapely.geometry import Point
@@ -111,28 +111,16 @@ from .models import (
 )
 from field.records.lifecycle import Receipt, Submitted
 from field.core.scope import in_scope, jurisdiction_in_scope
+from field.core.office import office_date
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
 
-#: The office's calendar: China Standard Time, UTC+8 all year (no daylight saving since 1991),
-#: fixed here so that no time-zone database is needed on the server.
-OFFICE_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 #: Working days of notice an ad-hoc inspection needs (brief, mechanism 1).
 AD_HOC_NOTICE_DAYS = 5
 #: No filing window is longer than a year.
 MAX_WINDOW_DAYS = 366
 #: Units an inspector may work for: enforcement is done by departments and their sections.
 INSPECTING_UNIT_KINDS = frozenset({UnitKind.department, UnitKind.section})
-
-
-def office_date(moment: datetime) -> date:
-    """The office's calendar day of an aware moment."""
-    return moment.astimezone(OFFICE_TZ).date()
-
-
-def office_today() -> date:
-    """Today in the office (Asia/Shanghai), from the server's clock: the day a filing is made."""
-    return office_date(utcnow())
 
 
 # -- inspectors' units ------------------------------------------------------------------------------
@@ -786,7 +774,7 @@ def _forget_on_rollback(session: Session, previous_transaction) -> None:
 
 
 __all__ = [
-    "OFFICE_TZ", "AD_HOC_NOTICE_DAYS", "office_date", "office_today",
+    "AD_HOC_NOTICE_DAYS",
     "unit_of", "assign_unit", "get_assignment", "own_assignment", "remove_assignment",
     "approved_filing_covering", "covers", "counts_as_approved", "check_window",
     "file_inspection", "amend_filing", "get_filing", "filings_query",

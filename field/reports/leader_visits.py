@@ -83,7 +83,8 @@ from .models import LeaderVisit
 from field.directory.monitoring import visible_points
 from field.core.pages import Page, paginate
 from field.records.lifecycle import Receipt, Submitted
-from .reports import CHINA_TIME, canonical_body, local_date
+from field.core.office import OFFICE_TZ, office_date
+from .reports import canonical_body
 from field.core.scope import in_scope
 from field.core.scoped import clean
 
@@ -178,7 +179,7 @@ def _led_point(session: Session, user: User, point_id: uuid.UUID) -> MonitoringP
 def _check_time(point: MonitoringPoint, visited_at: datetime, now: datetime) -> None:
     if visited_at > now + FUTURE_SLACK:
         raise InvalidInput("visited_at", "A visit that has taken place: the time is in the future.")
-    day = local_date(visited_at)
+    day = office_date(visited_at)
     if day < point.active_from or (point.active_to is not None and day > point.active_to):
         until = point.active_to.isoformat() if point.active_to else "now"
         raise InvalidInput("visited_at", f"The point is a monitoring point from {point.active_from.isoformat()} "
@@ -325,7 +326,7 @@ def _active_span(point: MonitoringPoint, today: date) -> tuple[date, date]:
 
 
 def _local_start_utc(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=CHINA_TIME)
+    return datetime.combine(day, time.min, tzinfo=OFFICE_TZ)
 
 
 def _period_start_sql(session: Session):
@@ -423,7 +424,7 @@ def assess(session: Session, points: Iterable[MonitoringPoint], wanted: Period, 
 def compliance_page(session: Session, user: User, period: str | None, *, leader_id: uuid.UUID | None = None,
                     today: date | None = None, cursor: str | None = None, limit: int = 50) -> Page[Compliance]:
     """A page of points with their compliance over ``period`` (default: the current year)."""
-    today = today or local_date(utcnow())
+    today = today or office_date(utcnow())
     wanted = parse_period(period) if period else Period(date(today.year, 1, 1), date(today.year, 12, 31))
     stmt = compliance_query(user, leader_id=leader_id)
     page = paginate(session, stmt, [MonitoringPoint.created_at, MonitoringPoint.id], cursor=cursor, limit=limit)

@@ -62,7 +62,7 @@ filing match adds a ``report.filing_match`` entry saying what was found and why.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from shapely.geometry import Point
@@ -83,11 +83,10 @@ from .models import ContactReport, ProblemArea, RatingTarget, ReportType
 from field.directory.monitoring import visible_points
 from field.records.lifecycle import Receipt, Submitted
 from field.core.scope import in_scope
+from field.core.office import office_date
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
 
-#: The office's local time: China Standard Time, UTC+8 all year (no daylight saving since 1991).
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 #: Per report type: the fields it requires and those it may have. Any other kind-specific
 #: field is refused, so a phone's mistake (a score on a suggestion) is told, never dropped.
@@ -109,10 +108,6 @@ RATED_UNIT_KINDS: dict[RatingTarget, frozenset[UnitKind]] = {
 
 #: Roles that may see a point's reports when the point is theirs.
 POINT_CIRCLE = frozenset({Role.liaison, Role.leader})
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA_TIME).date()
 
 
 # -- which point ----------------------------------------------------------------------------------
@@ -288,7 +283,7 @@ def submit_report(session: Session, receipt: Receipt, report_id: uuid.UUID, *, r
 
     def build() -> ContactReport:
         values = _resolve(session, user, {**kind_fields, "report_type": report_type, "point_id": point_id},
-                          local_date(device_time))
+                          office_date(device_time))
         _match_filing(session, values)
         report = ContactReport(device_time=device_time.astimezone(timezone.utc),
                                declared_attachments=list(declared_attachments), **values)
@@ -313,7 +308,7 @@ def amend_report(session: Session, user: User, report: ContactReport, *, note: s
 
     def apply() -> None:
         values = _resolve(session, user, {**kind_fields, "report_type": report_type, "point_id": point_id},
-                          local_date(device_time))
+                          office_date(device_time))
         _match_filing(session, values)
         for name, value in values.items():
             setattr(report, name, value)
@@ -373,5 +368,5 @@ def reports_query(user: User, *, report_type: ReportType | None = None, point_id
     return stmt
 
 
-__all__ = ["FIELDS", "KIND_FIELDS", "CHINA_TIME", "local_date", "liaison_points_query", "reporting_point",
+__all__ = ["FIELDS", "KIND_FIELDS", "liaison_points_query", "reporting_point",
            "submit_report", "amend_report", "visible_reports", "get_report", "reports_query"]

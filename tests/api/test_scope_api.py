@@ -90,11 +90,12 @@ def _foreign_report_and_visit(session, make_user, tree, other_admin):
 
 def _foreign_inspections(session, other_admin, inspector, unit, enterprise):
     """A filing, an inspection record and a measure request of an inspector of the other district."""
+    from field.core.office import office_today
     from field.filings import inspections
     from field.core.locations import GivenLocation
 
     inspections.assign_unit(session, other_admin, inspector.id, unit.id)
-    today, receipt = inspections.office_today(), records.Receipt(inspector, None, None)
+    today, receipt = office_today(), records.Receipt(inspector, None, None)
     filing = inspections.file_inspection(session, receipt, uuid.uuid4(), {
         "device_time": utcnow(), "filing_kind": "statutory_exempt", "enterprise_ids": [enterprise.id],
         "purpose": "安全生产检查", "legal_basis": "《安全生产法》", "exemption_basis": "《安全生产法》第六十五条",

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from field.custody import chain as custody
 from field.core import calendar
+from field.core.office import OFFICE_TZ
 from field.filings import inspections
 from field.records import lifecycle as records
 from field.core.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -413,7 +414,7 @@ def test_a_compulsory_measure_is_recorded_only_once_approved_and_only_once(
 
 def test_the_day_of_the_inspection_is_the_offices_day_and_a_wrong_phone_clock_is_corrected(
         session, inspector, enterprise, approved_filing):
-    late_evening = datetime(2026, 5, 6, 23, 30, tzinfo=inspections.OFFICE_TZ)  # 15:30 UTC, still 6 May in China
+    late_evening = datetime(2026, 5, 6, 23, 30, tzinfo=OFFICE_TZ)  # 15:30 UTC, still 6 May in China
     assert record(session, inspector, inspection_body(enterprise, device_time=late_evening)).record.inspected_on \
         == date(2026, 5, 6)
     # A phone whose clock reset to 2019: it stamps 2019 and says so at sending; the server knows the offset.
