@@ -13,10 +13,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from field.core.errors import AuthenticationFailed, Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
+from field.core.errors import AuthenticationFailed, Conflict, FieldProblem, InvalidInput, NotAllowed
 from field.core.models.platform import DeviceToken, Role, User
 from field.core.models.base import utcnow
-from field.core.scope import get_in_scope, resolve_jurisdiction
+from field.core.scope import get_in_scope, get_one, resolve_jurisdiction
 
 #: argon2id with the library's defaults (RFC 9106 second recommendation).
 _hasher = PasswordHasher()
@@ -142,12 +142,7 @@ def list_devices(session: Session, user: User, *, include_revoked: bool = False)
 
 
 def get_device(session: Session, user: User, device_id: uuid.UUID) -> DeviceToken:
-    device = session.execute(
-        select(DeviceToken).where(DeviceToken.id == device_id, DeviceToken.user_id == user.id)
-    ).scalar_one_or_none()
-    if device is None:
-        raise NotFound("device")
-    return device
+    return get_one(session, DeviceToken, device_id, "device", DeviceToken.user_id == user.id)
 
 
 def get_user(session: Session, actor: User, user_id: uuid.UUID) -> User:

@@ -90,7 +90,7 @@ from .models import (
 )
 from field.custody.models import CustodyEntry
 from field.directory.models import MonitorIdentity, Person, Unit
-from field.core.scope import in_scope, jurisdiction_in_scope, resolve_jurisdiction, visible_records_predicate
+from field.core.scope import get_one, in_scope, jurisdiction_in_scope, resolve_jurisdiction, visible_records_predicate
 from field.core.office import office_today
 from field.core.scoped import live
 
@@ -246,11 +246,7 @@ def _subtree_of(jurisdiction_id: uuid.UUID) -> Select:
 
 def get_case(session: Session, actor: User, case_id: uuid.UUID) -> Case:
     _require_office(actor)
-    case = session.execute(select(Case).where(Case.id == case_id, in_scope(Case.jurisdiction_id, actor))
-                           ).scalar_one_or_none()
-    if case is None:
-        raise NotFound("case")
-    return case
+    return get_one(session, Case, case_id, "case", in_scope(Case.jurisdiction_id, actor))
 
 
 def missing_gates(case: Case) -> list[Gate]:

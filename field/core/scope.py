@@ -30,14 +30,18 @@ def jurisdiction_in_scope(jurisdiction: Jurisdiction, user: User) -> bool:
     return jurisdiction.path.startswith(user.jurisdiction.path)
 
 
-def get_in_scope(session: Session, model: type[T], object_id: uuid.UUID, user: User, what: str) -> T:
-    """Load ``model`` by id if the user may see it; otherwise the same NotFound as a missing id."""
-    obj = session.execute(
-        select(model).where(model.id == object_id, in_scope(model.jurisdiction_id, user))
-    ).scalar_one_or_none()
+def get_one(session: Session, model: type[T], object_id, what: str, *visible: ColumnElement[bool]) -> T:
+    """The ``model`` row with this id that meets every ``visible`` condition; otherwise ``NotFound(what)``,
+    the same for an id that does not exist as for one the caller may not see. Every get-by-id is this."""
+    obj = session.execute(select(model).where(model.id == object_id, *visible)).unique().scalar_one_or_none()
     if obj is None:
         raise NotFound(what)
     return obj
+
+
+def get_in_scope(session: Session, model: type[T], object_id: uuid.UUID, user: User, what: str) -> T:
+    """Load ``model`` by id if the user may see it; otherwise the same NotFound as a missing id."""
+    return get_one(session, model, object_id, what, in_scope(model.jurisdiction_id, user))
 
 
 def resolve_jurisdiction(session: Session, actor: User | None, jurisdiction_id: uuid.UUID,

@@ -9,11 +9,11 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import geo
-from .errors import InvalidInput, NotAllowed, NotFound
+from .errors import InvalidInput, NotAllowed
 from .locations import Area, Location
 from .models.platform import Jurisdiction, Role, User
 from .pages import Page, paginate
-from .scope import in_scope, resolve_jurisdiction
+from .scope import get_one, in_scope, resolve_jurisdiction
 
 T = TypeVar("T")
 
@@ -31,12 +31,7 @@ def live(model) -> ColumnElement[bool]:
 def get_live(session: Session, model: type[T], object_id: uuid.UUID, user: User, what: str,
              *visible: ColumnElement[bool]) -> T:
     """A live row the user may see; deleted, foreign and missing ids are the same NotFound."""
-    obj = session.execute(
-        select(model).where(model.id == object_id, live(model), in_scope(model.jurisdiction_id, user), *visible)
-    ).unique().scalar_one_or_none()
-    if obj is None:
-        raise NotFound(what)
-    return obj
+    return get_one(session, model, object_id, what, live(model), in_scope(model.jurisdiction_id, user), *visible)
 
 
 def resolve_live(session: Session, model: type[T], object_id: uuid.UUID, actor: User | None, field: str,

@@ -110,7 +110,7 @@ from .models import (
     inspection_filing_enterprises,
 )
 from field.records.lifecycle import Receipt, Submitted
-from field.core.scope import in_scope, jurisdiction_in_scope
+from field.core.scope import get_one, in_scope, jurisdiction_in_scope
 from field.core.office import office_date
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
@@ -260,11 +260,14 @@ def _require_reader(user: User) -> None:
         raise NotAllowed("Inspection filings and records are for inspectors and office staff.")
 
 
+def _visible_filings(user: User) -> ColumnElement[bool]:
+    return _unit_visible(user, InspectionFiling.jurisdiction_id, InspectionFiling.unit_id,
+                         InspectionFiling.submitted_by_id)
+
+
 def _visible_filing(session: Session, user: User, filing_id: uuid.UUID) -> InspectionFiling | None:
     return session.execute(select(InspectionFiling).where(
-        InspectionFiling.id == filing_id,
-        _unit_visible(user, InspectionFiling.jurisdiction_id, InspectionFiling.unit_id,
-                      InspectionFiling.submitted_by_id))).scalar_one_or_none()
+        InspectionFiling.id == filing_id, _visible_filings(user))).scalar_one_or_none()
 
 
 def _resolve_enterprise(session: Session, user: User, enterprise_id: uuid.UUID, field: str) -> Enterprise:
@@ -373,10 +376,7 @@ def amend_filing(session: Session, user: User, filing: InspectionFiling, body: d
 
 def get_filing(session: Session, user: User, filing_id: uuid.UUID) -> InspectionFiling:
     _require_reader(user)
-    filing = _visible_filing(session, user, filing_id)
-    if filing is None:
-        raise NotFound("inspection filing")
-    return filing
+    return get_one(session, InspectionFiling, filing_id, "inspection filing", _visible_filings(user))
 
 
 def filings_query(user: User, *, filing_kind: FilingKind | None = None, review_state: ReviewState | None = None,
@@ -458,11 +458,7 @@ def _visible_measures(user: User) -> ColumnElement[bool]:
 
 def get_measure(session: Session, user: User, measure_id: uuid.UUID) -> CompulsoryMeasureApproval:
     _require_reader(user)
-    approval = session.execute(select(CompulsoryMeasureApproval).where(
-        CompulsoryMeasureApproval.id == measure_id, _visible_measures(user))).scalar_one_or_none()
-    if approval is None:
-        raise NotFound("compulsory measure")
-    return approval
+    return get_one(session, CompulsoryMeasureApproval, measure_id, "compulsory measure", _visible_measures(user))
 
 
 def measures_query(user: User, *, state: ApprovalState | None = None, enterprise_id: uuid.UUID | None = None,
@@ -643,11 +639,7 @@ def _visible_inspections(user: User) -> ColumnElement[bool]:
 
 def get_inspection(session: Session, user: User, record_id: uuid.UUID) -> InspectionRecord:
     _require_reader(user)
-    record = session.execute(select(InspectionRecord).where(
-        InspectionRecord.id == record_id, _visible_inspections(user))).scalar_one_or_none()
-    if record is None:
-        raise NotFound("inspection record")
-    return record
+    return get_one(session, InspectionRecord, record_id, "inspection record", _visible_inspections(user))
 
 
 #: The flags the inspection list filters by.

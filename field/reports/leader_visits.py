@@ -73,7 +73,7 @@ from sqlalchemy.orm import Session
 
 from field.core import geo
 from field.records import lifecycle as records
-from field.core.errors import InvalidInput, NotAllowed, NotFound
+from field.core.errors import InvalidInput, NotAllowed
 from field.core.locations import GivenLocation
 from field.core.models.platform import OFFICE_ROLES, Role, User
 from field.core.models.records import ReviewState
@@ -85,7 +85,7 @@ from field.core.pages import Page, paginate
 from field.records.lifecycle import Receipt, Submitted
 from field.core.office import OFFICE_TZ, office_date
 from .reports import canonical_body
-from field.core.scope import in_scope
+from field.core.scope import get_one, in_scope
 from field.core.scoped import clean
 
 #: Metres beyond its accuracy that a visit may be from the enterprise before it is flagged
@@ -254,11 +254,7 @@ def visible_visits(user: User) -> ColumnElement[bool]:
 
 
 def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> LeaderVisit:
-    visit = session.execute(
-        select(LeaderVisit).where(LeaderVisit.id == visit_id, visible_visits(user))).scalar_one_or_none()
-    if visit is None:
-        raise NotFound("leader visit")
-    return visit
+    return get_one(session, LeaderVisit, visit_id, "leader visit", visible_visits(user))
 
 
 def visits_query(user: User, *, point_id: uuid.UUID | None = None, since: datetime | None = None,

@@ -6,12 +6,10 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from geoalchemy2.shape import to_shape
 from sqlalchemy import Boolean, CheckConstraint, Date, Enum, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from field.core.locations import Location
-from field.core.models.records import FieldRecord
+from field.core.models.records import FieldRecord, Positioned
 
 
 class ReportType(str, enum.Enum):
@@ -32,17 +30,6 @@ class RatingTarget(str, enum.Enum):
     section = "section"  #: 科室
     window = "window"    #: 窗口
     person = "person"    #: a member of a unit's staff (科长 …)
-
-
-class Positioned:
-    """The envelope's location as a stored ``Location`` (WGS-84 with accuracy), for output in any CRS."""
-
-    @property
-    def position(self) -> Location | None:
-        if self.location is None:
-            return None
-        point = to_shape(self.location)
-        return Location(point.x, point.y, self.accuracy_m)
 
 
 class ContactReport(Positioned, FieldRecord):

@@ -74,7 +74,7 @@ from field.custody import chain as custody
 from field.core import geo
 from field.filings import inspections
 from field.records import lifecycle as records
-from field.core.errors import DomainError, FieldProblem, InvalidInput, NotAllowed, NotFound
+from field.core.errors import DomainError, FieldProblem, InvalidInput, NotAllowed
 from field.core.locations import GivenLocation
 from field.core.models.platform import OFFICE_ROLES, Role, User
 from field.core.models.records import FieldRecord
@@ -82,7 +82,7 @@ from field.directory.models import MonitoringPoint, Person, Unit, UnitKind, moni
 from .models import ContactReport, ProblemArea, RatingTarget, ReportType
 from field.directory.monitoring import visible_points
 from field.records.lifecycle import Receipt, Submitted
-from field.core.scope import in_scope
+from field.core.scope import get_one, in_scope
 from field.core.office import office_date
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
@@ -339,11 +339,7 @@ def visible_reports(user: User) -> ColumnElement[bool]:
 
 
 def get_report(session: Session, user: User, report_id: uuid.UUID) -> ContactReport:
-    report = session.execute(
-        select(ContactReport).where(ContactReport.id == report_id, visible_reports(user))).scalar_one_or_none()
-    if report is None:
-        raise NotFound("report")
-    return report
+    return get_one(session, ContactReport, report_id, "report", visible_reports(user))
 
 
 def reports_query(user: User, *, report_type: ReportType | None = None, point_id: uuid.UUID | None = None,

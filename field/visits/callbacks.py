@@ -53,7 +53,7 @@ from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
 from field.directory.models import Unit
 from .models import Callback, CallbackBatch, CallbackSample, SampleCase, ServiceCase, TaskState, VisitTask
 from field.records.lifecycle import Receipt, Submitted
-from field.core.scope import in_scope, subtree, visible_records_predicate
+from field.core.scope import get_one, in_scope, subtree, visible_records_predicate
 from field.core.scoped import live, target_jurisdiction
 from .visits import active_squad_ids, canonical_body, require_office, require_undercover_role, utc
 
@@ -268,11 +268,9 @@ def batches_query(user: User) -> Select:
 
 def get_batch(session: Session, user: User, batch_id: uuid.UUID) -> CallbackBatch:
     require_undercover_role(user)
-    batch = session.execute(select(CallbackBatch).where(
-        CallbackBatch.id == batch_id, in_scope(CallbackBatch.jurisdiction_id, user))).scalar_one_or_none()
-    if batch is None or user.role not in OFFICE_ROLES:
+    if user.role not in OFFICE_ROLES:
         raise NotFound("batch")
-    return batch
+    return get_one(session, CallbackBatch, batch_id, "batch", in_scope(CallbackBatch.jurisdiction_id, user))
 
 
 def batch_cases_query(batch: CallbackBatch) -> Select:
@@ -324,11 +322,9 @@ def samples_query(user: User, *, batch_id: uuid.UUID | None = None) -> Select:
 
 def get_sample(session: Session, user: User, sample_id: uuid.UUID) -> CallbackSample:
     require_undercover_role(user)
-    sample = session.execute(select(CallbackSample).where(
-        CallbackSample.id == sample_id, in_scope(CallbackSample.jurisdiction_id, user))).scalar_one_or_none()
-    if sample is None or user.role not in OFFICE_ROLES:
+    if user.role not in OFFICE_ROLES:
         raise NotFound("sample")
-    return sample
+    return get_one(session, CallbackSample, sample_id, "sample", in_scope(CallbackSample.jurisdiction_id, user))
 
 
 def drawn_case_nos(session: Session, sample: CallbackSample) -> list[str]:

@@ -26,13 +26,11 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from field.core.locations import Location
 from field.core.models.base import Base, IdMixin, JurisdictionScoped, TimestampMixin
 from field.directory.models import Enterprise, Located, Person, SquadMember, Unit
-from field.core.models.records import FieldRecord
+from field.core.models.records import FieldRecord, Positioned
 
 
 #: Photos of a visit may be taken on the way in or out.
@@ -134,18 +132,7 @@ visit_members = Table(
 )
 
 
-class _Positioned:
-    """The envelope's point as a stored ``Location`` (WGS-84, with accuracy), for output in any CRS."""
-
-    @property
-    def position(self) -> Location | None:
-        if self.location is None:
-            return None
-        point = to_shape(self.location)
-        return Location(point.x, point.y, self.accuracy_m)
-
-
-class Visit(_Positioned, FieldRecord):
+class Visit(Positioned, FieldRecord):
     """A squad's visit: who went (by code), when, where, and what they saw."""
 
     __tablename__ = "visits"
@@ -177,7 +164,7 @@ class Severity(str, enum.Enum):
     serious = "serious"    #: 严重: extortion, collusion, a serious breach of law or discipline: a case
 
 
-class Finding(_Positioned, FieldRecord):
+class Finding(Positioned, FieldRecord):
     """A problem a monitor saw (or a callback revealed): what, how grave, who, when, where.
 
     ``unit_id``, ``squad_id`` and ``category_code`` live on the envelope, for the queue.

@@ -66,7 +66,7 @@ from field.core.models.base import utcnow
 from field.directory.models import Enterprise, Squad, SquadMember, Unit
 from .models import CallbackSample, TargetKind, TaskMethod, TaskState, Visit, VisitTask
 from field.records.lifecycle import Receipt, Submitted
-from field.core.scope import in_scope, visible_records_predicate
+from field.core.scope import get_one, in_scope, visible_records_predicate
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
 
@@ -256,10 +256,7 @@ def update_task(session: Session, actor: User, task: VisitTask, changes: dict) -
 
 def get_task(session: Session, user: User, task_id: uuid.UUID) -> VisitTask:
     require_undercover_role(user)
-    task = session.execute(select(VisitTask).where(VisitTask.id == task_id, visible_tasks(user))).scalar_one_or_none()
-    if task is None:
-        raise NotFound("visit task")
-    return task
+    return get_one(session, VisitTask, task_id, "visit task", visible_tasks(user))
 
 
 def tasks_query(user: User, *, state: TaskState | None = None, method: TaskMethod | None = None,
