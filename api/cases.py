@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
 from field.cases import exports as case_exports, lifecycle as cases
+from field.cases import complainants, evidence_zip, notices, parties, time_limits, view as case_view
 from field.core import office
 from field.core.errors import NotFound
 from field.core.models.platform import OFFICE_ROLES
@@ -76,7 +77,7 @@ def _case(case_id: uuid.UUID) -> Case:
 
 
 def _detail(case: Case) -> Case:
-    return cases.with_details(db(), case)
+    return case_view.with_details(db(), case)
 
 
 _CSV_DOC = {"200": {"description": "UTF-8 CSV with a byte-order mark (for Excel) and a header row, streamed",
@@ -204,7 +205,7 @@ class CaseSubjects(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, case_id: uuid.UUID):
         """Name a unit or a person the case is about"""
-        subject = cases.add_subject(db(), current_user(), _case(case_id), **body)
+        subject = parties.add_subject(db(), current_user(), _case(case_id), **body)
         commit()
         return subject
 
@@ -217,7 +218,7 @@ class CaseSubjectById(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, case_id: uuid.UUID, subject_id: uuid.UUID):
         """Remove a subject named by mistake (not one with a disposition)"""
-        cases.remove_subject(db(), current_user(), _case(case_id), subject_id)
+        parties.remove_subject(db(), current_user(), _case(case_id), subject_id)
         commit()
 
 
@@ -259,7 +260,7 @@ class CaseDispositions(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, case_id: uuid.UUID):
         """Record what was decided about a person or a unit of the case"""
-        disposition = cases.record_disposition(db(), current_user(), _case(case_id), **body)
+        disposition = parties.record_disposition(db(), current_user(), _case(case_id), **body)
         commit()
         return disposition
 
@@ -273,7 +274,7 @@ class CaseNotices(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, case_id: uuid.UUID):
         """Record a public notice (通报) of the case; its text may name no monitor or complainant"""
-        notice = cases.issue_notice(db(), current_user(), _case(case_id), **body)
+        notice = notices.issue_notice(db(), current_user(), _case(case_id), **body)
         commit()
         return notice
 
@@ -285,7 +286,7 @@ class CaseTimeline(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id: uuid.UUID):
         """Everything that happened to the case, oldest first, from the custody log"""
-        return cases.timeline(db(), current_user(), _case(case_id))
+        return case_view.timeline(db(), current_user(), _case(case_id))
 
 
 @blp.route("/cases/<uuid:case_id>/evidence")
@@ -295,7 +296,7 @@ class CaseEvidence(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id: uuid.UUID):
         """Every piece of evidence of the case with its custody summary and plausibility flags"""
-        return cases.case_evidence(db(), _case(case_id))
+        return case_view.case_evidence(db(), _case(case_id))
 
 
 @blp.route("/cases/<uuid:case_id>/evidence.zip")
@@ -306,11 +307,11 @@ class CaseEvidenceZip(MethodView):
     def get(self, case_id: uuid.UUID):
         """The case's evidence as a ZIP a third party can verify (logged as an export)"""
         case, store = _case(case_id), blob_store()
-        export = case_exports.prepare_evidence_export(db(), current_user(), case, store,
+        export = evidence_zip.prepare_evidence_export(db(), current_user(), case, store,
                                                       device_id=current_device().id)
         commit()  # the export is on record before a byte leaves
         head = f"{export.entry.jurisdiction_id}:{export.entry.seq}:{export.entry.hash}"
-        return Response(streamed(case_exports.evidence_zip(db(), export, store)),
+        return Response(streamed(evidence_zip.evidence_zip(db(), export, store)),
                         mimetype="application/zip",
                         headers={"Content-Disposition": content_disposition(export.filename),
                                  "X-Custody-Head": head, "Cache-Control": "no-store"})
@@ -325,7 +326,7 @@ class CaseComplainant(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, case_id: uuid.UUID):
         """Who complained (admins only, with a reason; the disclosure is logged)"""
-        contact = cases.unmask_complainant(db(), current_user(), _case(case_id), reason=body["reason"],
+        contact = complainants.unmask_complainant(db(), current_user(), _case(case_id), reason=body["reason"],
                                            device_id=current_device().id)
         commit()
         return contact
@@ -338,7 +339,7 @@ class CaseKinds(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self):
         """Kinds of case and their time limits in working days, as they apply in your jurisdiction"""
-        return cases.time_limits(db(), current_user())
+        return time_limits.time_limits(db(), current_user())
 
 
 @blp.route("/case-kinds/<string:kind>")
@@ -350,7 +351,7 @@ class CaseKindByName(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, body, kind: str):
         """Set a kind's time limit for your jurisdiction and below (admins); running cases keep theirs"""
-        limit = cases.set_time_limit(db(), current_user(), _kind(kind), body["working_days"])
+        limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), body["working_days"])
         commit()
         return limit
 
@@ -360,7 +361,7 @@ class CaseKindByName(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, kind: str):
         """Go back to the limit inherited from above (or the default)"""
-        limit = cases.set_time_limit(db(), current_user(), _kind(kind), None)
+        limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), None)
         commit()
         return limit
 
