@@ -8,7 +8,8 @@ from decimal import Decimal
 import marshmallow as ma
 from geoalchemy2.shape import to_shape
 
-from field.filings.inspections import INSPECTION_FLAGS, counts_as_approved
+from field.filings.coverage import counts_as_approved
+from field.filings.inspections import INSPECTION_FLAGS
 from field.core.locations import Location
 from field.core.models.records import ReviewState
 from field.filings.models import ApprovalState, CompulsoryMeasure, FilingKind, InspectionMeasure

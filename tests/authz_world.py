@@ -32,7 +32,7 @@ from field.visits import callbacks, findings, taxonomy, visits
 from field.cases import lifecycle as cases
 from field.directory import enterprises, monitoring, squads, units
 from field.core.office import office_today
-from field.filings import inspections
+from field.filings import filings, inspections, inspectors, measures
 from field.reports import leader_visits, reports
 from field.records import lifecycle as records
 from field.core.locations import GivenLocation
@@ -166,7 +166,7 @@ class _Builder:
                                    location=GivenLocation(106.51, 29.50))
         person_a = units.create_person(s, admin, unit_id=unit_a.id, name=f"{j.name}张科长")
         inspector = self.user(f"{p}inspector", Role.inspector, j)
-        inspections.assign_unit(s, admin, inspector.id, unit_a.id)
+        inspectors.assign_unit(s, admin, inspector.id, unit_a.id)
         squad_1 = squads.create_squad(s, admin, name=f"{j.name}第一小分队", code_prefix="JLA" if home else "YZA")
         alice = self.monitor("alice" if home else "f_monitor", admin, squad_1)
         ent_1 = enterprises.create_enterprise(s, admin, name=f"{j.name}秘密监测企业", credit_code=credit_code(
@@ -193,8 +193,8 @@ class _Builder:
             person_b = units.create_person(s, admin, unit_id=unit_b.id, name="李科员")
             inspector_b = self.user("inspector_b", Role.inspector, j)  # unit A, a colleague
             inspector_c = self.user("inspector_c", Role.inspector, j)  # unit B
-            inspections.assign_unit(s, admin, inspector_b.id, unit_a.id)
-            inspections.assign_unit(s, admin, inspector_c.id, unit_b.id)
+            inspectors.assign_unit(s, admin, inspector_b.id, unit_a.id)
+            inspectors.assign_unit(s, admin, inspector_c.id, unit_b.id)
             bob = self.monitor("bob", admin, squad_1)
             squad_2 = squads.create_squad(s, admin, name="第二小分队", code_prefix="JLB")
             carol = self.monitor("carol", admin, squad_2)
@@ -281,7 +281,7 @@ class _Builder:
         today = office_today()
         for rel, (user, d) in filers.items():
             r = _receipt(user)
-            filing = inspections.file_inspection(s, r, uuid.uuid4(), {
+            filing = filings.file_inspection(s, r, uuid.uuid4(), {
                 "device_time": utcnow(), "filing_kind": "statutory_exempt", "enterprise_ids": [d["ent_plain"].id],
                 "purpose": "安全生产检查", "legal_basis": "《安全生产法》", "exemption_basis": "《安全生产法》第六十五条",
                 "planned_start": today, "planned_end": today + timedelta(days=30)}, today=today).record
@@ -289,7 +289,7 @@ class _Builder:
                                                        far_threshold_m=300.0).record
             generic = inspections.record_inspection(s, r, uuid.uuid4(), self.inspection_values(d),
                                                     far_threshold_m=300.0).record
-            measure = inspections.request_measure(s, user, enterprise_id=d["ent_plain"].id, measure="sealing",
+            measure = measures.request_measure(s, user, enterprise_id=d["ent_plain"].id, measure="sealing",
                                                   reason="查封")
             for record in (filing, inspection):
                 _needs_info(s, d["reviewer"], record)

@@ -72,7 +72,7 @@ from sqlalchemy.orm import Session
 from field.custody import chain as custody
 
 from field.core import geo
-from field.filings import inspections
+from field.filings import coverage
 from field.records import lifecycle as records
 from field.core.errors import DomainError, FieldProblem, InvalidInput, NotAllowed
 from field.core.locations import GivenLocation
@@ -218,7 +218,7 @@ def _match_filing(session: Session, values: dict[str, Any]) -> None:
         return
     filing = None
     for unit_id in unit_family(session, values["unit_id"]):
-        filing = inspections.approved_filing_covering(session, enterprise_id=values["enterprise_id"],
+        filing = coverage.approved_filing_covering(session, enterprise_id=values["enterprise_id"],
                                                       unit_id=unit_id, on=values["visited_on"])
         if filing is not None:
             break
@@ -236,7 +236,7 @@ def _log_match(session: Session, report: ContactReport, actor: User | None, reas
                        subject_type=report.kind, subject_id=report.id, actor=actor, data=data)
 
 
-@inspections.register_coverage_recheck
+@coverage.register_coverage_recheck
 def _recheck_reports(session: Session, filing) -> None:
     """A filing was filed, approved, rejected or amended: judge again the enforcement visits it
     covered and the unfiled ones it might cover now (same enterprise, a day in its window)."""
