@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.cases import evidence_zip, exports as case_exports, lifecycle as cases
 from tests.integration.test_cases import (  # noqa: F401  (fixtures)
     OPENED,

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cli import main
 from evidence import uploads
 from field.attachments.links import check_record_for_evidence
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.accounts import users as accounts, jurisdictions
 from field.core import migrate
 from field.core.db import make_engine, make_session_factory

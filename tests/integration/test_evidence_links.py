@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from field.attachments import derivation, links
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.core import geo
 from field.records import lifecycle as records
 from field.core.models.platform import Role

@@ -18,7 +18,7 @@ from field.custody import chain as custody
 from evidence import uploads
 from field.core.evidence_errors import CorruptMedia, TooLarge, TooManyPixels, UnsupportedMedia
 from evidence.photo import read_facts
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.core.errors import InvalidInput, NotFound
 from field.core.models.evidence import Attachment, Blob, BlobDerivative, DerivativesState
 from field.custody.models import CustodyEntry

@@ -13,7 +13,7 @@ from evidence import uploads
 from field.attachments import receipt
 from field.attachments.links import check_record_for_evidence
 from field.core.evidence_errors import OffsetMismatch, TooLarge
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.core.errors import InvalidInput, NotFound
 from field.core.models.platform import Role
 from field.core.models.base import utcnow
