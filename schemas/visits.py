@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.visits.callbacks import COLUMNS, SEED_LIMIT
+from field.visits.callbacks import SEED_LIMIT
+from field.visits.service_cases import COLUMNS
 from field.visits.models import Severity, TaskMethod, TaskState
 from field.directory.models import UnitKind
 
