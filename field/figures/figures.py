@@ -16,7 +16,7 @@ records is loaded into Python. The exceptions, said here so nobody is surprised:
   median). The working days themselves were counted with
   ``calendar_for(...).working_days_between(opened_on, ended_on)`` when the case ended
   (field/cases.py stores them), so holidays and make-up days are already in;
-- leader-visit compliance reuses ``field.leader_visits.assess`` (two grouped queries over
+- leader-visit compliance reuses ``field.reports.compliance.assess`` (two grouped queries over
   the points; the periods owed are calendar arithmetic in Python);
 - the unit and enterprise rankings and the percentages are arithmetic over the grouped rows.
 
@@ -66,7 +66,7 @@ from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from field.core.errors import InvalidInput, NotFound
-from field.reports.leader_visits import Period, assess
+from field.reports.compliance import Period, assess
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, User
 from field.core.models.records import ReviewState
 from field.core.models.base import utcnow
