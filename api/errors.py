@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from field.core import evidence_errors
 from evidence import pipeline as evidence_pipeline
+from evidence import upload_caps
 from evidence import uploads as evidence_uploads
 from field.core import errors as domain
 from field.core.workdays import CalendarNotCovered
@@ -73,7 +74,7 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
     evidence_errors.EvidenceError: "validation-failed",
     evidence_uploads.UploadGone: "gone",
     evidence_uploads.UploadLocked: "locked",
-    evidence_uploads.TooManyUploads: "rate-limited",
+    upload_caps.TooManyUploads: "rate-limited",
     evidence_uploads.ChecksumMismatch: "checksum-mismatch",
     evidence_uploads.UnsupportedChecksum: "bad-request",
     evidence_pipeline.NoDerivative: "not-found",
