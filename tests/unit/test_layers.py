@@ -10,6 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("api", "schemas", "cli", "field", "evidence")
 
+#: Longest module a reader is asked to hold, in the folders it applies to (tests and migrations exempt).
+MAX_LINES = 450
+SIZED = ("field", "evidence", "api")
 #: field's feature packages, lowest first: a package may import core and those before it.
 ORDER = ("accounts", "custody", "directory", "attachments", "records", "visits", "filings", "reports", "cases",
          "figures")
@@ -133,3 +136,7 @@ def test_the_feature_packages_of_field_import_each_other_without_a_cycle():
     assert not cycles, "import cycles between field's packages:\n" + "\n".join(" → ".join(c) for c in cycles)
 
 
+def test_no_module_of_field_evidence_or_api_is_longer_than_450_lines():
+    long = {str(path.relative_to(ROOT)): n for name, path in modules().items()
+            if name.split(".")[0] in SIZED and (n := len(path.read_text().splitlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines (split them by concern): {long}"
