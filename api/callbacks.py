@@ -1,4 +1,4 @@
-"""Callback sampling (抽件回头访): imported service cases, reproducible samples, callbacks (design: field/callbacks.py)."""
+"""Callback sampling (抽件回头访): imported service cases, reproducible samples, callbacks (design: field/visits/callbacks.py)."""
 
 from __future__ import annotations
 

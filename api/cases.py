@@ -2,7 +2,7 @@
 
 Every endpoint here is for reviewers and admins; to anyone else each one answers 404, as
 if cases did not exist (checked before the body is read). Write views call one function
-of field/cases.py and commit once; exports stream (field/case_exports.py).
+of field/cases/ and commit once; exports stream (field/cases/exports.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The office's figures for a jurisdiction and a period, as JSON or CSV (design: field/figures.py)."""
+"""The office's figures for a jurisdiction and a period, as JSON or CSV (design: field/figures/figures.py)."""
 
 from __future__ import annotations
 

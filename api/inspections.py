@@ -1,4 +1,4 @@
-"""Enterprise-inspection filings, compulsory-measure approvals, on-site inspection records (design: field/inspections.py)."""
+"""Enterprise-inspection filings, compulsory-measure approvals, on-site inspection records (design: field/filings/)."""
 
 from __future__ import annotations
 

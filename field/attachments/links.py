@@ -17,7 +17,7 @@ Flags, per attachment (``attachment_flags``), each computed from stored facts:
 - ``no_exif``: a photo without any EXIF at all.
 
 ``refresh_record_flags`` sets the envelope's ``flag_implausible_evidence``; it runs when
-a record is submitted or amended (field/records.py), when evidence is attached to an
+a record is submitted or amended (field/records/lifecycle.py), when evidence is attached to an
 existing record, and when derivation gives a photo its perceptual hash.
 """
 

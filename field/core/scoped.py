@@ -70,7 +70,7 @@ def clean(value: str | None) -> str | None:
 
 
 def within_area(session: Session, user: User, stmt: Select, column, area: Area) -> Select:
-    """``stmt`` narrowed to the area; every predicate goes through the spatial index (field/geo.py)."""
+    """``stmt`` narrowed to the area; every predicate goes through the spatial index (field/core/geo.py)."""
     if area.bbox is not None:
         stmt = stmt.where(geo.in_bbox(session, column, *area.bbox))
     if area.near is not None and area.radius_m is not None:

@@ -43,7 +43,7 @@ class SoftDeleted:
 class Located:
     """A WGS-84 point (EPSG:4326) with the accuracy the device gave, if any."""
 
-    #: Always WGS-84: GCJ-02 and BD-09 input is converted on the way in (field/crs.py).
+    #: Always WGS-84: GCJ-02 and BD-09 input is converted on the way in (field/core/crs.py).
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
     #: Horizontal accuracy in metres as reported by the device or map picker.
     location_accuracy_m: Mapped[float | None] = mapped_column(Float)
@@ -98,7 +98,7 @@ class Enterprise(IdMixin, TimestampMixin, JurisdictionScoped, SoftDeleted, Locat
     """An enterprise of the district, keyed by its unified social credit code.
 
     There is deliberately no relationship to ``MonitoringPoint``: whether an enterprise is a
-    (covert) point is read only through ``field.monitoring.visible_points``.
+    (covert) point is read only through ``field.directory.monitoring.visible_points``.
     """
 
     __tablename__ = "enterprises"
@@ -109,7 +109,7 @@ class Enterprise(IdMixin, TimestampMixin, JurisdictionScoped, SoftDeleted, Locat
     )
 
     name: Mapped[str] = mapped_column(String(200))
-    #: 统一社会信用代码, normalised and checked (GB 32100-2015, field/credit_code.py).
+    #: 统一社会信用代码, normalised and checked (GB 32100-2015, field/core/credit_code.py).
     credit_code: Mapped[str] = mapped_column(String(18))
     address: Mapped[str | None] = mapped_column(String(300))
     #: 规模以上企业.
@@ -122,7 +122,7 @@ class Enterprise(IdMixin, TimestampMixin, JurisdictionScoped, SoftDeleted, Locat
     contact_phone: Mapped[str | None] = mapped_column(String(32))
 
     #: Not a column: the caller's view of the enterprise's monitoring point, set by
-    #: ``field.enterprises.with_point_status`` per request. None (the safe answer) unless set.
+    #: ``field.directory.enterprises.with_point_status`` per request. None (the safe answer) unless set.
     visible_point = None
 
 

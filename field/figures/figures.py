@@ -15,7 +15,7 @@ records is loaded into Python. The exceptions, said here so nobody is surprised:
   the cases *closed* in the period and takes the median in Python (portable SQL has no
   median). The working days themselves were counted with
   ``calendar_for(...).working_days_between(opened_on, ended_on)`` when the case ended
-  (field/cases.py stores them), so holidays and make-up days are already in;
+  (field/cases/ stores them), so holidays and make-up days are already in;
 - leader-visit compliance reuses ``field.reports.compliance.assess`` (two grouped queries over
   the points; the periods owed are calendar arithmetic in Python);
 - the unit and enterprise rankings and the percentages are arithmetic over the grouped rows.

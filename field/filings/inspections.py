@@ -118,7 +118,7 @@ def record_inspection(session: Session, receipt: Receipt, record_id: uuid.UUID, 
 
     def build() -> InspectionRecord:
         unit = _require_unit(session, user)
-        # The clock skew field.records.submit will store: the same subtraction, a moment earlier.
+        # The clock skew field.records.lifecycle.submit will store: the same subtraction, a moment earlier.
         skew = (utcnow() - receipt.device_sent_at).total_seconds() if receipt.device_sent_at else None
         values = _resolve_inspection(session, user, unit, body, record_id=record_id, skew_s=skew,
                                      far_threshold_m=far_threshold_m)

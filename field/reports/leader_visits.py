@@ -3,7 +3,7 @@
 Design
 ======
 
-Model. ``LeaderVisit`` (field/models/reports.py) is a field record of kind
+Model. ``LeaderVisit`` (field/reports/models.py) is a field record of kind
 ``leader_visit``: ``point_id``, ``enterprise_id`` (the point's), ``visited_at`` (when the
 visit took place), ``notes``, and on the envelope the location (required: it is the
 evidence of the visit) with its accuracy. ``distance_m`` is the great-circle distance to
@@ -15,7 +15,7 @@ Only the point's current leader logs a visit (any other point, or a point that i
 visible to them, is a 422 on ``point_id``), and only within the point's active span
 (``active_from`` … ``active_to``, local dates) and not later than the server's clock
 allows (``visited_at`` more than a day ahead is refused). Submission goes through
-``field.records.submit`` (one row per UUID, 409 for another body); the answer to
+``field.records.lifecycle.submit`` (one row per UUID, 409 for another body); the answer to
 needs_info is an amendment (``amend_visit``).
 
 Visibility: office staff see every visit in their jurisdiction subtree; a leader sees the

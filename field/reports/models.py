@@ -35,7 +35,7 @@ class RatingTarget(str, enum.Enum):
 class ContactReport(Positioned, FieldRecord):
     """A liaison's report about their monitoring point's enterprise (kind ``report``).
 
-    Which columns are set depends on ``report_type`` (field/reports.py ``FIELDS``); the
+    Which columns are set depends on ``report_type`` (field/reports/reports.py ``FIELDS``); the
     envelope's ``unit_id`` is the unit reported on (for a person, the person's unit).
     """
 
@@ -76,7 +76,7 @@ class ContactReport(Positioned, FieldRecord):
 
 
 class LeaderVisit(Positioned, FieldRecord):
-    """A visit of a point's leader (挂包领导) to it (kind ``leader_visit``); counted by field/leader_visits.py."""
+    """A visit of a point's leader (挂包领导) to it (kind ``leader_visit``); counted by field/reports/leader_visits.py."""
 
     __tablename__ = "leader_visits"
     __table_args__ = (Index("ix_leader_visits_point_visited", "point_id", "visited_at"),)

@@ -3,14 +3,14 @@
 Design
 ======
 
-Model. ``ContactReport`` (field/models/reports.py) is a field record of kind ``report``:
+Model. ``ContactReport`` (field/reports/models.py) is a field record of kind ``report``:
 its own table ``contact_reports`` joined to the ``field_records`` envelope, whose id is
 the phone's UUID. A report has one of four types, each with its own fields (``FIELDS``):
 
 - ``enforcement_visit``: ``unit_id`` (who inspected), ``visited_on`` (the local date),
   ``officers`` (free text: names as the liaison knows them), ``filing_shown`` (bool),
   optional ``description``. At submission it is matched against approved filings with
-  ``field.inspections.approved_filing_covering(enterprise_id, unit_id, on)``, for the
+  ``field.filings.coverage.approved_filing_covering(enterprise_id, unit_id, on)``, for the
   unit named and, failing that, the units above and below it (``unit_family``: the
   liaison may name the department where the filing is its section's): a match is
   linked (``filing_id``), no match sets the envelope's ``flag_unfiled``, which puts the
@@ -35,7 +35,7 @@ on ``point_id``; nothing tells them it exists. Units and persons named in the bo
 the live ones in the liaison's jurisdiction subtree (those their phone syncs); any other
 id is a 422 naming the field.
 
-Submission is ``field.records.submit``: the same UUID and body any number of times
+Submission is ``field.records.lifecycle.submit``: the same UUID and body any number of times
 creates one row, another body is a 409. The checks run only for the sending that creates
 the record, so a repeat after the liaison lost the point still answers the stored report.
 An amendment (the answer to needs_info) re-runs every check and the filing match.
@@ -44,7 +44,7 @@ Visibility (``visible_reports``): office staff (admin, reviewer) see every repor
 jurisdiction subtree, covert points included. A liaison sees the reports of their own
 points, by any of the point's liaisons: co-liaisons share the point and should not report
 the same inspection twice. The point's leader sees them too (the point's "circle", as
-``field.monitoring.visible_points`` defines it for liaisons and leaders, which is why that
+``field.directory.monitoring.visible_points`` defines it for liaisons and leaders, which is why that
 rule is reused rather than re-derived). The submitter always sees their own report, as
 the generic record endpoints already allow. Inspectors, squad members and everyone else
 see none: each id answers 404 and the list is refused (403).

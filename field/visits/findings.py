@@ -2,7 +2,7 @@
 
 A finding's jurisdiction is its unit's, so the office over that unit reviews it. Its
 ``unit_id``, ``squad_id`` and ``category_code`` are on the envelope for the review
-queue's filters. The checks run inside ``field.records.submit``'s ``build``: a repeat of
+queue's filters. The checks run inside ``field.records.lifecycle.submit``'s ``build``: a repeat of
 a stored finding answers the stored one even if, say, its category was retired since.
 """
 

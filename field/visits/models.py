@@ -1,4 +1,4 @@
-"""Undercover work: finding taxonomy, visit tasks, visits, findings, callback sampling (design: field/visits.py)."""
+"""Undercover work: finding taxonomy, visit tasks, visits, findings, callback sampling (design: field/visits/visits.py)."""
 
 from __future__ import annotations
 
@@ -231,7 +231,7 @@ class ServiceCase(IdMixin, JurisdictionScoped, Base):
 
 
 class CallbackSample(IdMixin, TimestampMixin, JurisdictionScoped, Base):
-    """A random draw of a batch's cases, reproducible from what is stored here (field/callbacks.py)."""
+    """A random draw of a batch's cases, reproducible from what is stored here (field/visits/callbacks.py)."""
 
     __tablename__ = "callback_samples"
 
@@ -245,7 +245,7 @@ class CallbackSample(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     #: The population drawn from: its size and the SHA-256 of its case numbers in draw order.
     population: Mapped[int] = mapped_column(Integer)
     population_sha256: Mapped[str] = mapped_column(String(64))
-    #: Names the procedure (field/callbacks.py ALGORITHM), so a later change cannot pass for this one.
+    #: Names the procedure (field/visits/callbacks.py ALGORITHM), so a later change cannot pass for this one.
     algorithm: Mapped[str] = mapped_column(String(48))
     drawn_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
 

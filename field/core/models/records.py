@@ -35,7 +35,7 @@ class FieldRecord(TimestampMixin, JurisdictionScoped, Base):
     __table_args__ = (
         # The review queue: waiting records, oldest first, read in index order whatever the table's
         # size (the scope and the filters are checked on the way). Partial: decided records, most
-        # of the table, are not in it. The predicate must match ``field.records.WAITING``.
+        # of the table, are not in it. The predicate must match ``field.records.lifecycle.WAITING``.
         Index("ix_field_records_waiting", "received_at", "id",
               postgresql_where=text("review_state IN ('submitted', 'in_review')"),
               sqlite_where=text("review_state IN ('submitted', 'in_review')")),
