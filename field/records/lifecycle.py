@@ -162,8 +162,10 @@ def submit(
     return Submitted(record, True)
 
 
-def get_record(session: Session, user: User, record_id: uuid.UUID, model: type[R] = FieldRecord) -> R:
-    return get_one(session, model, record_id, "record", visible_records_predicate(user))
+def get_record(session: Session, user: User, record_id: uuid.UUID, model: type[R] = FieldRecord,
+               what: str = "record") -> R:
+    """A record of ``model``'s kind the user may see; otherwise ``NotFound(what)``."""
+    return get_one(session, model, record_id, what, visible_records_predicate(user))
 
 
 def review(session: Session, reviewer: User, record: FieldRecord, to_state: ReviewState,

@@ -340,10 +340,7 @@ def amend_callback(session: Session, user: User, callback: Callback, values: dic
 
 def get_callback(session: Session, user: User, callback_id: uuid.UUID) -> Callback:
     require_undercover_role(user)
-    try:
-        return records.get_record(session, user, callback_id, Callback)
-    except NotFound:
-        raise NotFound("callback") from None
+    return records.get_record(session, user, callback_id, Callback, "callback")
 
 
 def callbacks_query(user: User, *, case_id: uuid.UUID | None = None, sample_id: uuid.UUID | None = None,

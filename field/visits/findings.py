@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from field.custody import chain as custody
 
 from field.records import lifecycle as records
-from field.core.errors import InvalidInput, NotAllowed, NotFound
+from field.core.errors import InvalidInput, NotAllowed
 from field.core.models.platform import Jurisdiction, Role, User
 from field.directory.models import Person, Unit
 from field.core.locations import Area
@@ -138,10 +138,7 @@ def amend_finding(session: Session, user: User, finding: Finding, values: dict) 
 
 def get_finding(session: Session, user: User, finding_id: uuid.UUID) -> Finding:
     require_undercover_role(user)
-    try:
-        return records.get_record(session, user, finding_id, Finding)
-    except NotFound:
-        raise NotFound("finding") from None
+    return records.get_record(session, user, finding_id, Finding, "finding")
 
 
 def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUID | None = None,

@@ -377,10 +377,7 @@ def amend_visit(session: Session, user: User, visit: Visit, values: dict) -> Vis
 
 def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:
     require_undercover_role(user)
-    try:
-        return records.get_record(session, user, visit_id, Visit)
-    except NotFound:
-        raise NotFound("visit") from None
+    return records.get_record(session, user, visit_id, Visit, "visit")
 
 
 def visits_query(user: User, *, task_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
