@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from field.core.errors import InvalidInput, NotAllowed, NotFound
 from field.core.models.base import utcnow
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
-from field.core.scope import in_scope, jurisdiction_in_scope
+from field.core.scope import get_in_scope, in_scope, jurisdiction_in_scope
 from field.core.scoped import resolve_live
 from field.directory.models import Enterprise, Unit, UnitKind
 from field.records import lifecycle as records
@@ -45,11 +45,7 @@ def _require_unit(session: Session, user: User) -> Unit:
 def _inspector_in_scope(session: Session, actor: User, user_id: uuid.UUID) -> User:
     if actor.role is not Role.admin:
         raise NotAllowed("Only an admin assigns inspectors to units.")
-    user = session.execute(select(User).where(User.id == user_id, in_scope(User.jurisdiction_id, actor))
-                           ).scalar_one_or_none()
-    if user is None:
-        raise NotFound("user")
-    return user
+    return get_in_scope(session, User, user_id, actor, "user")
 
 
 def assign_unit(session: Session, actor: User, user_id: uuid.UUID, unit_id: uuid.UUID) -> InspectorUnit:
