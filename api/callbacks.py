@@ -1,4 +1,4 @@
-"""Callback sampling (抽件回头访): imported service cases, reproducible samples, callbacks (design: field/callbacks.py)."""
+"""Callback sampling (抽件回头访): imported service cases, reproducible samples, callbacks (design: field/visits/callbacks.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from field.visits import callbacks, findings
+from field.visits import callbacks, findings, service_cases
 from field.core.errors import AuthenticationFailed
 from field.visits.models import Callback, CallbackBatch, CallbackSample, ServiceCase
 from field.core.pages import paginate
@@ -105,8 +105,8 @@ class Batches(MethodView):
         """
         if request.mimetype != "text/csv":
             abort(415, message="Send the cases as text/csv.")
-        if (request.content_length or 0) > callbacks.MAX_CSV_BYTES:
-            abort(413, message=f"CSV files are limited to {callbacks.MAX_CSV_BYTES} bytes.")
+        if (request.content_length or 0) > service_cases.MAX_CSV_BYTES:
+            abort(413, message=f"CSV files are limited to {service_cases.MAX_CSV_BYTES} bytes.")
         batch, created = callbacks.import_batch(db(), current_user(), request.get_data(cache=True), **args)
         commit()
         return batch, 201 if created else 200

@@ -2,7 +2,7 @@
 
 Every endpoint here is for reviewers and admins; to anyone else each one answers 404, as
 if cases did not exist (checked before the body is read). Write views call one function
-of field/cases.py and commit once; exports stream (field/case_exports.py).
+of field/cases/ and commit once; exports stream (field/cases/exports.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
 from field.cases import exports as case_exports, lifecycle as cases
+from field.cases import complainants, evidence_zip, notices, parties, time_limits, view as case_view
 from field.core.errors import NotFound
 from field.core.models.platform import OFFICE_ROLES
 from field.cases.models import Case, CaseKind
@@ -77,7 +78,7 @@ def _case(case_id: uuid.UUID) -> Case:
 
 
 def _detail(case: Case) -> Case:
-    return cases.with_details(db(), case)
+    return case_view.with_details(db(), case)
 
 
 _CSV_DOC = {"200": {"description": "UTF-8 CSV with a byte-order mark (for Excel) and a header row, streamed",
@@ -205,7 +206,7 @@ class CaseSubjects(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, case_id: uuid.UUID):
         """Name a unit or a person the case is about"""
-        subject = cases.add_subject(db(), current_user(), _case(case_id), **body)
+        subject = parties.add_subject(db(), current_user(), _case(case_id), **body)
         commit()
         return subject
 
@@ -218,7 +219,7 @@ class CaseSubjectById(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, case_id: uuid.UUID, subject_id: uuid.UUID):
         """Remove a subject named by mistake (not one with a disposition)"""
-        cases.remove_subject(db(), current_user(), _case(case_id), subject_id)
+        parties.remove_subject(db(), current_user(), _case(case_id), subject_id)
         commit()
 
 
@@ -260,7 +261,7 @@ class CaseDispositions(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, case_id: uuid.UUID):
         """Record what was decided about a person or a unit of the case"""
-        disposition = cases.record_disposition(db(), current_user(), _case(case_id), **body)
+        disposition = parties.record_disposition(db(), current_user(), _case(case_id), **body)
         commit()
         return disposition
 
@@ -274,7 +275,7 @@ class CaseNotices(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, case_id: uuid.UUID):
         """Record a public notice (通报) of the case; its text may name no monitor or complainant"""
-        notice = cases.issue_notice(db(), current_user(), _case(case_id), **body)
+        notice = notices.issue_notice(db(), current_user(), _case(case_id), **body)
         commit()
         return notice
 
@@ -286,7 +287,7 @@ class CaseTimeline(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id: uuid.UUID):
         """Everything that happened to the case, oldest first, from the custody log"""
-        return cases.timeline(db(), current_user(), _case(case_id))
+        return case_view.timeline(db(), current_user(), _case(case_id))
 
 
 @blp.route("/cases/<uuid:case_id>/evidence")
@@ -296,7 +297,7 @@ class CaseEvidence(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id: uuid.UUID):
         """Every piece of evidence of the case with its custody summary and plausibility flags"""
-        return cases.case_evidence(db(), _case(case_id))
+        return case_view.case_evidence(db(), _case(case_id))
 
 
 @blp.route("/cases/<uuid:case_id>/evidence.zip")
@@ -307,11 +308,11 @@ class CaseEvidenceZip(MethodView):
     def get(self, case_id: uuid.UUID):
         """The case's evidence as a ZIP a third party can verify (logged as an export)"""
         case, store = _case(case_id), blob_store()
-        export = case_exports.prepare_evidence_export(db(), current_user(), case, store,
+        export = evidence_zip.prepare_evidence_export(db(), current_user(), case, store,
                                                       device_id=current_device().id)
         commit()  # the export is on record before a byte leaves
         head = f"{export.entry.jurisdiction_id}:{export.entry.seq}:{export.entry.hash}"
-        return Response(streamed(case_exports.evidence_zip(db(), export, store)),
+        return Response(streamed(evidence_zip.evidence_zip(db(), export, store)),
                         mimetype="application/zip",
                         headers={"Content-Disposition": content_disposition(export.filename),
                                  "X-Custody-Head": head, "Cache-Control": "no-store"})
@@ -330,8 +331,8 @@ class CaseComplainant(MethodView):
 
         A disclosure: never replayed (a request with an Idempotency-Key is refused), never cached.
         """
-        contact = cases.unmask_complainant(db(), current_user(), _case(case_id), reason=body["reason"],
-                                           device_id=current_device().id)
+        contact = complainants.unmask_complainant(db(), current_user(), _case(case_id), reason=body["reason"],
+                                                  device_id=current_device().id)
         commit()
         return contact
 
@@ -343,7 +344,7 @@ class CaseKinds(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self):
         """Kinds of case and their time limits in working days, as they apply in your jurisdiction"""
-        return cases.time_limits(db(), current_user())
+        return time_limits.time_limits(db(), current_user())
 
 
 @blp.route("/case-kinds/<string:kind>")
@@ -355,7 +356,7 @@ class CaseKindByName(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, body, kind: str):
         """Set a kind's time limit for your jurisdiction and below (admins); running cases keep theirs"""
-        limit = cases.set_time_limit(db(), current_user(), _kind(kind), body["working_days"])
+        limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), body["working_days"])
         commit()
         return limit
 
@@ -365,7 +366,7 @@ class CaseKindByName(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, kind: str):
         """Go back to the limit inherited from above (or the default)"""
-        limit = cases.set_time_limit(db(), current_user(), _kind(kind), None)
+        limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), None)
         commit()
         return limit
 

@@ -2,7 +2,7 @@
 
 ``OFFICE_DATE`` (a ``datetime.date`` or ``YYYY-MM-DD``) is not an environment setting on
 purpose: a production server always runs on its clock. Tests pass it to ``create_app``;
-each request then pins field/clock.py to it, so the domain's own defaults (a case's
+each request then pins field/core/office.py to it, so the domain's own defaults (a case's
 ``overdue`` as the schemas dump it) agree with what the views pass as ``today``.
 """
 
@@ -12,7 +12,7 @@ from datetime import date
 
 from flask import Flask, current_app, g
 
-from field import clock
+from field.core import office
 
 
 def _configured() -> date | None:
@@ -24,7 +24,7 @@ def _configured() -> date | None:
 
 def office_day() -> date:
     """Today in the office: ``OFFICE_DATE`` when configured, else the server's clock in Asia/Shanghai."""
-    return _configured() or clock.office_today()
+    return _configured() or office.office_today()
 
 
 def init_clock(app: Flask) -> None:
@@ -32,10 +32,10 @@ def init_clock(app: Flask) -> None:
     def _pin_office_day():
         day = _configured()
         if day is not None:
-            g.office_day_token = clock.pin(day)
+            g.office_day_token = office.pin(day)
 
     @app.teardown_request
     def _unpin_office_day(exc):
         token = g.pop("office_day_token", None)
         if token is not None:
-            clock.unpin(token)
+            office.unpin(token)

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.directory import enterprises
-from field.cases.exports import spreadsheet_cell
+from field.core.spreadsheets import spreadsheet_cell
 from field.directory.imports import COLUMNS
 from field.core.models.platform import Role
 from schemas.common import AreaArgsSchema, PageArgsSchema, page_of

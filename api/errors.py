@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from field.core import evidence_errors
-from field.attachments import receipt as evidence_service
+from evidence import pipeline as evidence_pipeline
+from evidence import upload_caps
 from evidence import uploads as evidence_uploads
 from field.core import errors as domain
 
@@ -73,11 +74,11 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
     evidence_errors.EvidenceError: "validation-failed",
     evidence_uploads.UploadGone: "gone",
     evidence_uploads.UploadLocked: "locked",
-    evidence_uploads.TooManyUploads: "rate-limited",
+    upload_caps.TooManyUploads: "rate-limited",
     evidence_uploads.ChecksumMismatch: "checksum-mismatch",
     evidence_uploads.UnsupportedChecksum: "bad-request",
-    evidence_service.NoDerivative: "not-found",
-    evidence_service.DerivationPending: "unavailable",
+    evidence_pipeline.NoDerivative: "not-found",
+    evidence_pipeline.DerivationPending: "unavailable",
 }
 
 

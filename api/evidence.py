@@ -1,13 +1,13 @@
 """Evidence over HTTP: one-request uploads, the limits, originals and viewing copies, a record's attachments.
 
 - ``POST /evidence``: multipart/form-data (``file``, ``record_id``, ``kind``, ``sha256``), the
-  same pipeline as a finished tus upload (evidence/service.py). werkzeug's form parser
+  same pipeline as a finished tus upload (field/attachments/receipt.py). werkzeug's form parser
   spools the file part to a temporary file beyond 500 KiB, so memory stays flat; the
   request may be at most the largest kind limit plus 64 KiB of form (413 beyond), set
   per request here, not app-wide.
 - ``GET /evidence/limits``: what a phone may send, before it sends.
 - ``GET /evidence/<sha256>``: an original's facts; ``/original``, ``/thumb``, ``/preview``:
-  its bytes, to whoever may see a record it is attached to (evidence/access.py), as an
+  its bytes, to whoever may see a record it is attached to (field/attachments/access.py), as an
   attachment with ``X-Content-Type-Options: nosniff``, its type and ETag = its SHA-256.
   From S3 the answer is a 302 to a signed URL valid ``EVIDENCE_SIGNED_URL_SECONDS``
   (the bytes then never pass through the app). Reads are logged (custody
@@ -32,8 +32,8 @@ from flask import Response, current_app, redirect, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from field.attachments import access, links, receipt as service
-from evidence import uploads
+from evidence import pipeline, uploads
+from field.attachments import access, derivation, links, originals, receipt
 from field.core.evidence_errors import EvidenceDamaged
 from evidence.storage import CHUNK_SIZE, BlobStore, content_disposition, make_blob_store
 from field.records import lifecycle as records
@@ -79,10 +79,10 @@ def limits() -> uploads.Limits:
                           video=config["EVIDENCE_MAX_VIDEO_BYTES"])
 
 
-def policy() -> service.Policy:
+def policy() -> pipeline.Policy:
     config = current_app.config
-    return service.Policy(limits=limits(), max_pixels=config["EVIDENCE_MAX_PIXELS"],
-                          max_parallel_decodes=config["EVIDENCE_MAX_PARALLEL_DECODES"])
+    return pipeline.Policy(limits=limits(), max_pixels=config["EVIDENCE_MAX_PIXELS"],
+                           max_parallel_decodes=config["EVIDENCE_MAX_PARALLEL_DECODES"])
 
 
 @blp.record_once
@@ -120,7 +120,7 @@ class EvidenceUploads(MethodView):
         file = request.files.get("file")
         if file is None:
             abort(422, messages={"form": {"file": ["Attach the file as the form field 'file'."]}})
-        received = service.receive(
+        received = receipt.receive(
             db(), blob_store(), file.stream, uploader=current_user(), device_id=current_device().id,
             kind=form["kind"], record_id=form["record_id"], policy=policy(), channel="multipart",
             declared_sha256=form["sha256"], filename=uploads.clean_filename(file.filename))
@@ -213,8 +213,8 @@ def send_original(user, device_id, sha256: str) -> Response:
     if _not_modified(blob.sha256):
         return _not_modified_response(blob.sha256)
     name = attachment.filename or f"{blob.sha256[:16]}.{blob.ext}"
-    read = service.read_original(db(), blob_store(), attachment, user=user, device_id=device_id,
-                                 filename=name, expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"])
+    read = originals.read_original(db(), blob_store(), attachment, user=user, device_id=device_id, filename=name,
+                                   expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"], policy=policy())
     commit()  # the read's custody entry, or the quarantine of a damaged original, before answering
     if read.refusal is not None:
         raise read.refusal
@@ -230,14 +230,14 @@ def send_derivative(user, device_id, sha256: str, name: str) -> Response:
     derivative = blob.derivative(name)
     if derivative is None:
         reason = blob.derivatives_error or f"{blob.mime} has no viewing copies"
-        raise service.NoDerivative(f"This evidence has no {name}: {reason}")
+        raise pipeline.NoDerivative(f"This evidence has no {name}: {reason}")
     if _not_modified(derivative.sha256):
         return _not_modified_response(derivative.sha256)
     filename = f"{(attachment.filename or blob.sha256[:16]).rsplit('.', 1)[0]}-{name}.jpg"
     url = blob_store().signed_url(blob.sha256, filename=filename, derivative=name, content_type="image/jpeg",
                                   expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"])
-    service.log_access(db(), user=user, device_id=device_id, attachment=attachment, what=name,
-                       via="signed_url" if url else "stream")
+    originals.log_access(db(), user=user, device_id=device_id, attachment=attachment, what=name,
+                         via="signed_url" if url else "stream")
     commit()
     if url:
         return _to_signed_url(url)
@@ -256,11 +256,11 @@ def _derived(blob):
     current = policy()
     deadline = time.monotonic() + DERIVE_WAIT_S
     while True:
-        if service.claim_derivation(db(), blob.sha256, lease=current.derive_lease):
+        if derivation.claim_derivation(db(), blob.sha256, lease=current.derive_lease):
             commit()
             # No transaction is open from here until the decode is done (make_derivatives).
-            derivation = service.make_derivatives(blob_store(), blob.sha256, policy=current, size=blob.size)
-            service.record_derivatives(db(), blob, derivation)
+            made = pipeline.make_derivatives(blob_store(), blob.sha256, policy=current, size=blob.size)
+            derivation.record_derivatives(db(), blob, made)
             commit()  # the viewing copies, or the quarantine if the bytes failed their hash
             if blob.damaged_at is not None:
                 raise EvidenceDamaged(blob.sha256, blob.damage)
@@ -270,7 +270,7 @@ def _derived(blob):
         if blob.derivatives_state != DerivativesState.pending:
             return blob
         if time.monotonic() >= deadline:
-            raise service.DerivationPending()
+            raise pipeline.DerivationPending()
         # Wait outside any transaction: the refresh began one, and on SQLite it holds the write
         # lock, which the lease holder needs to record what it made (it waited, then 503).
         db().rollback()

@@ -1,4 +1,4 @@
-"""The office's figures for a jurisdiction and a period, as JSON or CSV (design: field/figures.py)."""
+"""The office's figures for a jurisdiction and a period, as JSON or CSV (design: field/figures/figures.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
 from field.figures import figures
-from field.cases.exports import spreadsheet_cell
+from field.core.spreadsheets import spreadsheet_cell
 from schemas.figures import FiguresArgsSchema, FiguresSchema
 
 from .auth import authenticated, current_user

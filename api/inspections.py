@@ -1,4 +1,4 @@
-"""Enterprise-inspection filings, compulsory-measure approvals, on-site inspection records (design: field/inspections.py)."""
+"""Enterprise-inspection filings, compulsory-measure approvals, on-site inspection records (design: field/filings/)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field.filings import inspections
+from field.filings import filings, inspections, inspectors, measures
 from field.core.models.records import FieldRecord
 from field.core.models.platform import Role
 from field.filings.models import CompulsoryMeasureApproval, InspectionFiling, InspectionRecord
@@ -62,7 +62,7 @@ class InspectorUnitById(MethodView):
     @authenticated(Role.admin)
     def get(self, user_id: uuid.UUID):
         """The unit an inspector works for"""
-        return inspections.get_assignment(db(), current_user(), user_id)
+        return inspectors.get_assignment(db(), current_user(), user_id)
 
     @blp.arguments(InspectorUnitSetSchema)
     @blp.response(200, InspectorUnitSchema)
@@ -70,7 +70,7 @@ class InspectorUnitById(MethodView):
     @authenticated(Role.admin)
     def put(self, body, user_id: uuid.UUID):
         """Assign an inspector to a unit (a department or section); filings and records go to it"""
-        row = inspections.assign_unit(db(), current_user(), user_id, body["unit_id"])
+        row = inspectors.assign_unit(db(), current_user(), user_id, body["unit_id"])
         commit()
         return row
 
@@ -79,7 +79,7 @@ class InspectorUnitById(MethodView):
     @authenticated(Role.admin)
     def delete(self, user_id: uuid.UUID):
         """Take an inspector off their unit; they can file nothing until assigned again"""
-        inspections.remove_assignment(db(), current_user(), user_id)
+        inspectors.remove_assignment(db(), current_user(), user_id)
         commit()
 
 
@@ -89,7 +89,7 @@ class InspectorUnitById(MethodView):
 @authenticated()
 def my_unit():
     """The unit the calling inspector works for (404: none assigned)"""
-    return inspections.own_assignment(db(), current_user())
+    return inspectors.own_assignment(db(), current_user())
 
 
 # -- filings ----------------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ class Filings(MethodView):
     @authenticated(*READERS)
     def get(self, query, cursor, limit):
         """Filings the caller may see, newest first (an inspector: their unit's)"""
-        stmt = inspections.filings_query(current_user(), **query)
+        stmt = filings.filings_query(current_user(), **query)
         return paginate(db(), stmt, [InspectionFiling.received_at, InspectionFiling.id], cursor=cursor,
                         limit=limit, descending=True)
 
@@ -121,7 +121,7 @@ class Filings(MethodView):
         first allowed day. Approval is the generic review (accepted = approved).
         """
         filing_id = body.pop("id")
-        result = inspections.file_inspection(db(), receipt(), filing_id, body, today=office_day())
+        result = filings.file_inspection(db(), receipt(), filing_id, body, today=office_day())
         commit()
         return result.record, status_of(result)
 
@@ -133,7 +133,7 @@ class FilingById(MethodView):
     @authenticated(*READERS)
     def get(self, filing_id: uuid.UUID):
         """One filing"""
-        return inspections.get_filing(db(), current_user(), filing_id)
+        return filings.get_filing(db(), current_user(), filing_id)
 
     @blp.arguments(FilingAmendSchema)
     @blp.response(200, FilingSchema)
@@ -146,9 +146,9 @@ class FilingById(MethodView):
         The whole filing again, as a new version, checked as if filed today; it goes back
         to submitted. Planned measures are not part of it: request more on their own.
         """
-        filing = inspections.get_filing(db(), current_user(), filing_id)
+        filing = filings.get_filing(db(), current_user(), filing_id)
         note = body.pop("amendment_note")
-        inspections.amend_filing(db(), current_user(), filing, body, today=office_day(), comment=note)
+        filings.amend_filing(db(), current_user(), filing, body, today=office_day(), comment=note)
         commit()
         return filing
 
@@ -164,7 +164,7 @@ class Measures(MethodView):
     @authenticated(*READERS)
     def get(self, query, cursor, limit):
         """Compulsory-measure requests the caller may see, newest first"""
-        stmt = inspections.measures_query(current_user(), **query)
+        stmt = measures.measures_query(current_user(), **query)
         return paginate(db(), stmt, [CompulsoryMeasureApproval.created_at, CompulsoryMeasureApproval.id],
                         cursor=cursor, limit=limit, descending=True)
 
@@ -176,7 +176,7 @@ class Measures(MethodView):
 
         Send an Idempotency-Key header to make a retry safe.
         """
-        approval = inspections.request_measure(db(), current_user(), **body)
+        approval = measures.request_measure(db(), current_user(), **body)
         commit()
         return approval
 
@@ -187,7 +187,7 @@ class Measures(MethodView):
 @authenticated(*READERS)
 def get_measure(measure_id: uuid.UUID):
     """One compulsory-measure request"""
-    return inspections.get_measure(db(), current_user(), measure_id)
+    return measures.get_measure(db(), current_user(), measure_id)
 
 
 @blp.route("/compulsory-measures/<uuid:measure_id>/decision", methods=["POST"])
@@ -198,8 +198,8 @@ def get_measure(measure_id: uuid.UUID):
 @authenticated(*OFFICE)
 def decide_measure(body, measure_id: uuid.UUID):
     """Approve or reject a requested compulsory measure (once; a rejection needs a note)"""
-    approval = inspections.get_measure(db(), current_user(), measure_id)
-    inspections.decide_measure(db(), current_user(), approval, body["state"], body["note"])
+    approval = measures.get_measure(db(), current_user(), measure_id)
+    measures.decide_measure(db(), current_user(), approval, body["state"], body["note"])
     commit()
     return approval
 

@@ -1,4 +1,4 @@
-"""Leader visits to monitoring points and the visit-obligation compliance report (design: field/leader_visits.py)."""
+"""Leader visits to monitoring points and the visit-obligation compliance report (design: field/reports/leader_visits.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field.reports import leader_visits
+from field.reports import compliance as leader_compliance, leader_visits
 from field.reports.models import LeaderVisit
 from field.core.models.platform import Role
 from field.core.pages import paginate
@@ -102,5 +102,5 @@ def compliance(args, cursor, limit):
     Office staff: every point with a leader in their scope; a leader: their own points.
     Weeks run Monday to Sunday, months and quarters are calendar ones, in China time.
     """
-    return leader_visits.compliance_page(db(), current_user(), args["period"], leader_id=args["leader_id"],
+    return leader_compliance.compliance_page(db(), current_user(), args["period"], leader_id=args["leader_id"],
                                          cursor=cursor, limit=limit)

@@ -1,4 +1,4 @@
-"""Contact-point reports: what monitoring points' liaisons report about their enterprise (design: field/reports.py)."""
+"""Contact-point reports: what monitoring points' liaisons report about their enterprise (design: field/reports/reports.py)."""
 
 from __future__ import annotations
 

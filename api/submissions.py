@@ -3,7 +3,7 @@
 A phone sends a record with its own UUID in the body (``id``) and, optionally, its
 clock at sending in ``X-Device-Time`` (RFC 3339). The first sending answers 201; every
 repeat with the same body answers 200 with the stored record; another body under the
-same id answers 409 (field/records.py).
+same id answers 409 (field/records/lifecycle.py).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ hash at capture) and ``filename``.
   An upload whose bytes are all in but whose completion was cut short (a crash, the store
   down) is completed by this HEAD: clients stop asking once the offset is the length.
 - ``PATCH /uploads/<id>``: a chunk at Upload-Offset (204 with the new offset). When the last
-  byte is in, the pipeline runs in the same request (evidence/service.py): a refusal
+  byte is in, the pipeline runs in the same request (field/attachments/receipt.py): a refusal
   answers with its problem and the upload then answers 410.
 - ``DELETE /uploads/<id>``: termination (204; then 404).
 - ``GET /uploads/<id>``: not tus: the upload as JSON, with the resulting original's hash or
@@ -53,8 +53,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from werkzeug.http import http_date
 
-from field.attachments import receipt as service
 from evidence import uploads
+from field.attachments import links, receipt
 from field.core.evidence_errors import EvidenceError, TooLarge
 from field.core.models.evidence import Upload
 from schemas.evidence import UploadStatusSchema
@@ -219,7 +219,7 @@ def _receive_chunk(upload: Upload, offset: int, body: BinaryIO | None = None,
                        renew_every_s=_lease().total_seconds() / 3)
         if upload.offset == upload.length and upload.completed_at is None:
             renew(_completion_lease(upload))
-            refusal = service.complete_upload(db(), blob_store(), upload, uploader=current_user(),
+            refusal = receipt.complete_upload(db(), blob_store(), upload, uploader=current_user(),
                                               policy=policy()).refusal
     if refusal is not None:
         # The upload is gone (410 from now on): no offset to tell.
@@ -276,7 +276,7 @@ class Uploads(MethodView):
             abort(415, message=f"Send the first bytes as {OFFSET_STREAM}.")
         upload = uploads.create_upload(db(), user, device_id=current_device().id, length=length,
                                        metadata=metadata, limits=limits(), expires_in=_expires_in(),
-                                       caps=_caps())
+                                       caps=_caps(), check_record=links.check_record_for_evidence)
         commit()
         _set_header("Location", url_for("uploads.UploadById", upload_id=upload.id, _external=True))
         _expose(upload)

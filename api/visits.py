@@ -1,4 +1,4 @@
-"""Undercover visits: finding categories, visit tasks, visits and findings (design: field/visits.py).
+"""Undercover visits: finding categories, visit tasks, visits and findings (design: field/visits/visits.py).
 
 Every endpoint here answers 404 to inspectors, liaisons and leaders, as if it did not
 exist; squad members see their own squad's tasks and their own records, under codes.

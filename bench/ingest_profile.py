@@ -9,7 +9,7 @@ and ``Idempotency-Key`` each) through ``app.test_client()``, one at a time, in t
 CPU time (``time.process_time``) is robust to a busy machine where wall time is not: it is the
 figure to compare before and after a change. Per request it counts the SQL statements sent
 (``before_cursor_execute``), the transactions committed or rolled back, and the pool checkouts
-(a ping round trip when the connection sat idle, field/db.py). ``--statements`` prints one
+(a ping round trip when the connection sat idle, field/core/db.py). ``--statements`` prints one
 request's statements in order (marking those SQLAlchemy compiled anew, not from its cache); ``--pyinstrument`` prints a profile of the measured requests.
 Every answer must be 201: anything else stops the run. The database is dropped at the end.
 """

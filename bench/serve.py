@@ -140,7 +140,7 @@ def serving(opts: Options, name: str, *, storage: str = "local", workers: int = 
         tokens, unit_id, jurisdiction_id = _world(database_url, tmp, phones)
         s3: dict = {}
         if storage == "s3":
-            from evidence.storage import S3BlobStore
+            from evidence.s3_store import S3BlobStore
             from tests.seaweed import start_seaweed
 
             server = start_seaweed(tmp / "seaweed")

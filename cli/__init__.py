@@ -117,9 +117,10 @@ def derive(limit, follow, interval):
     """Make the thumbnails and previews of photos still without them, off the request path."""
     import time
 
-    from field.attachments import receipt as service
-    from field.core.evidence_errors import StorageUnavailable
+    from evidence import pipeline
     from evidence.photo import keep_freed_image_memory
+    from field.attachments import derivation
+    from field.core.evidence_errors import StorageUnavailable
     from field.core.models.evidence import Blob, DerivativesState
 
     from api.evidence import blob_store, policy
@@ -129,20 +130,20 @@ def derive(limit, follow, interval):
     with _session() as session:
         while True:
             made = undecodable = 0
-            for sha256 in service.pending_derivations(session, limit=limit):
-                if service.claim_derivation(session, sha256, lease=current.derive_lease) is None:
+            for sha256 in derivation.pending_derivations(session, limit=limit):
+                if derivation.claim_derivation(session, sha256, lease=current.derive_lease) is None:
                     session.rollback()  # a first viewer or another worker took it
                     continue
                 session.commit()
                 # No transaction is open while the photo is read and decoded: on SQLite it would
                 # hold the write lock, and every request would wait for the decode.
                 try:
-                    derivation = service.make_derivatives(store, sha256, policy=current)
+                    copies = pipeline.make_derivatives(store, sha256, policy=current)
                 except StorageUnavailable as exc:
                     click.echo(f"storage unavailable for {sha256}: {exc.detail}", err=True)
                     continue  # the lease lapses; the next pass tries again
                 blob = session.get(Blob, sha256)
-                service.record_derivatives(session, blob, derivation)
+                derivation.record_derivatives(session, blob, copies)
                 session.commit()
                 if blob.derivatives_state == DerivativesState.ready:
                     made += 1
@@ -160,8 +161,8 @@ def _complete_received(session, store, policy, lease_s: float) -> tuple[int, int
     commit, then discard the staged copy. Returns (completed, refused, left for the next run)."""
     from datetime import timedelta
 
-    from field.attachments import receipt as service
     from evidence import uploads
+    from field.attachments import receipt
     from field.core.models.platform import User
 
     completed = refused = left = 0
@@ -187,7 +188,7 @@ def _complete_received(session, store, policy, lease_s: float) -> tuple[int, int
                     completion = None  # the store knows fewer bytes, or someone completed it
                 else:
                     owner = session.get(User, upload.owner_id)
-                    completion = service.complete_upload(session, store, upload, uploader=owner, policy=policy)
+                    completion = receipt.complete_upload(session, store, upload, uploader=owner, policy=policy)
             except Exception as exc:  # noqa: BLE001 - the store or the database failed: keep the bytes
                 session.rollback()
                 session.refresh(upload)

@@ -105,7 +105,7 @@ def _check_stored(session) -> bool:
 
 
 def _check_originals(session, all_originals: bool) -> bool:
-    from evidence import integrity
+    from field.attachments import originals
     from field.core.models.evidence import Blob
 
     from api.evidence import blob_store
@@ -115,8 +115,8 @@ def _check_originals(session, all_originals: bool) -> bool:
     if not inspect(session.connection()).has_table("blobs"):
         return True
     any_original = session.execute(select(Blob.sha256).limit(1)).first() is not None
-    report = (integrity.verify_originals(session, blob_store(), stop_at_first=not all_originals, mark=True)
-              if any_original else integrity.OriginalsReport(checked=0))
+    report = (originals.verify_originals(session, blob_store(), stop_at_first=not all_originals, mark=True)
+              if any_original else originals.OriginalsReport(checked=0))
     session.commit()  # the quarantines (evidence.damaged) and releases (evidence.repaired) found
     click.echo(f"originals checked: {report.checked}")
     for problem in report.problems:

@@ -24,7 +24,9 @@ the application does about a stored original whose bytes no longer hash to its a
   only of bytes that hash right over bytes that do not. The quarantine is lifted with a custody
   entry ``evidence.repaired``.
 
-Plain functions; they flush, never commit.
+This module holds the checks of the bytes (evidence imports only field.core); the quarantine
+and its repair, which write custody entries and blob rows, and ``fieldwatch verify``'s walk
+over every original are the domain's (field/attachments/originals.py).
 """
 
 from __future__ import annotations
@@ -33,27 +35,11 @@ import hashlib
 import io
 import shutil
 import tempfile
-import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from field.core.models.evidence import Blob
-from field.core.models.base import utcnow
-
-from field.custody import chain as custody
 from field.core.evidence_errors import BlobNotFound, EvidenceDamaged
-from .storage import CHUNK_SIZE, BlobStore, stream_digest
-
-MISSING = "the stored original is missing"
-
-
-def _mismatch(actual: str, length: int, size: int | None) -> str:
-    recorded = f", recorded {size}" if size is not None else ""
-    return f"its stored bytes now hash to {actual} ({length} bytes{recorded})"
+from field.core.models.evidence import Blob
+from field.core.storage import CHUNK_SIZE, MISSING, BlobStore, mismatch, stream_digest
 
 
 def open_checked(store: BlobStore, sha256: str, size: int | None = None) -> BinaryIO:
@@ -74,7 +60,7 @@ def open_checked(store: BlobStore, sha256: str, size: int | None = None) -> Bina
         stream.seek(0)
         actual, length = stream_digest(stream)
         if actual != sha256 or (size is not None and length != size):
-            raise EvidenceDamaged(sha256, _mismatch(actual, length, size) if actual != sha256
+            raise EvidenceDamaged(sha256, mismatch(actual, length, size) if actual != sha256
                                   else f"it holds {length} bytes, recorded {size}")
         stream.seek(0)
         return stream
@@ -125,94 +111,3 @@ def cheap_check(store: BlobStore, blob: Blob) -> str | None:
     if head.sha256 is not None and head.sha256 != blob.sha256:
         return f"the store's own checksum of it is now {head.sha256}"
     return None
-
-
-def mark_damaged(session: Session, blob: Blob, reason: str, *, found_by: str, actor=None,
-                 device_id: uuid.UUID | None = None, now: datetime | None = None) -> EvidenceDamaged:
-    """Quarantine the original (once: one ``evidence.damaged`` entry); the error to answer with."""
-    if blob.damaged_at is None:
-        blob.damaged_at, blob.damage = now or utcnow(), reason[:300]
-        session.flush()
-        custody.record(session, jurisdiction_id=blob.jurisdiction_id, kind="evidence.damaged",
-                       subject_type="blob", subject_id=blob.sha256, actor=actor, device_id=device_id,
-                       data={"found_by": found_by, "damage": reason[:300], "size": blob.size})
-    return EvidenceDamaged(blob.sha256, blob.damage)
-
-
-def lift_quarantine(session: Session, blob: Blob, *, rewritten: bool, how: str, actor=None,
-                    device_id: uuid.UUID | None = None, data: dict | None = None) -> None:
-    """The stored original hashes right again: clear the quarantine, log ``evidence.repaired``."""
-    previous = blob.damage
-    blob.damaged_at = blob.damage = None
-    session.flush()
-    custody.record(session, jurisdiction_id=blob.jurisdiction_id, kind="evidence.repaired", subject_type="blob",
-                   subject_id=blob.sha256, actor=actor, device_id=device_id,
-                   data={"how": how, "rewritten": rewritten, "damage": previous, **(data or {})})
-
-
-# -- verification --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OriginalProblem:
-    sha256: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class OriginalsReport:
-    checked: int
-    first_problem: OriginalProblem | None = None
-    problems: list[OriginalProblem] = field(default_factory=list)
-    #: Quarantined originals found intact again (restored from a backup) and released.
-    released: list[str] = field(default_factory=list)
-
-
-def check_original(store: BlobStore, sha256: str, size: int) -> OriginalProblem | None:
-    """Re-hash one stored original (1 MiB at a time): why it is not what it should be, or None."""
-    try:
-        stream = store.open_original(sha256)
-    except BlobNotFound:
-        return OriginalProblem(sha256, MISSING)
-    with stream:
-        actual, length = stream_digest(stream)
-    if actual != sha256:
-        return OriginalProblem(sha256, _mismatch(actual, length, size))
-    if length != size:
-        return OriginalProblem(sha256, f"it holds {length} bytes, recorded {size}")
-    return None
-
-
-def verify_originals(session: Session, store: BlobStore, *, batch: int = 500, stop_at_first: bool = True,
-                     mark: bool = False) -> OriginalsReport:
-    """Re-hash every stored original against the SHA-256 it is recorded (and addressed) under.
-
-    Stops at the first problem unless told otherwise. A missing original is a problem too.
-    With ``mark``, each damaged original is quarantined (``evidence.damaged``) and each
-    quarantined one found intact again is released (``evidence.repaired``).
-    """
-    checked = 0
-    problems: list[OriginalProblem] = []
-    released: list[str] = []
-    last = ""
-    while True:
-        rows = session.execute(
-            select(Blob.sha256, Blob.size, Blob.damaged_at).where(Blob.sha256 > last)
-            .order_by(Blob.sha256).limit(batch)).all()
-        if not rows:
-            break
-        for sha256, size, damaged_at in rows:
-            last = sha256
-            checked += 1
-            problem = check_original(store, sha256, size)
-            if mark and problem is not None:
-                mark_damaged(session, session.get(Blob, sha256), problem.reason, found_by="verify")
-            elif mark and damaged_at is not None:
-                lift_quarantine(session, session.get(Blob, sha256), rewritten=False,
-                                how="found intact by fieldwatch verify")
-                released.append(sha256)
-            if problem is not None:
-                problems.append(problem)
-                if stop_at_first:
-                    return OriginalsReport(checked, problem, problems, released)
-    return OriginalsReport(checked, problems[0] if problems else None, problems, released)

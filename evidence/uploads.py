@@ -1,9 +1,10 @@
-"""tus 1.0 uploads as plain functions: create, find, lock, append a chunk, terminate, fail, expire.
+"""tus 1.0 uploads as plain functions: create, find, lock, append a chunk, terminate, expire.
 
-State (``field.models.Upload``): open → complete | failed | terminated, and an open upload
-past ``expires_at`` is expired (410, its staged bytes swept by ``cleanup_expired``). Bytes
-are staged in the blob store under ``upload.staging_id``; completion (promote, sniff,
-facts, custody, attach) is evidence/service.py's ``complete_upload``.
+State (``field.core.models.evidence.Upload``): open → complete | failed | terminated, and an
+open upload past ``expires_at`` is expired (410, its staged bytes swept by ``cleanup_expired``).
+Bytes are staged in the blob store under ``upload.staging_id``; completion (promote, sniff,
+facts, custody, attach, then complete or failed) is the domain's ``complete_upload``
+(field/attachments/receipt.py), which api/ and cli/ call once the last byte is in.
 
 The per-upload lock is a lease: ``acquire_lock`` sets ``locked_by``/``locked_until`` with
 one conditional UPDATE (``WHERE locked_by IS NULL OR locked_until < now``), which is atomic
@@ -15,12 +16,7 @@ itself if the process dies. The store refuses a second write at the same offset
 anyway (flock locally, If-None-Match on S3), so even a holder whose lease lapsed
 cannot interleave with its successor: one of them gets OffsetMismatch (409).
 
-Per-user caps (``Caps``) keep one greedy or broken phone from starving everyone else:
-at creation, how many unfinished uploads a user may have and how many of their announced
-bytes may still be outstanding; at each lease, how many of their uploads may be
-receiving bytes at the same moment. The user's row is locked (FOR UPDATE; SQLite's
-BEGIN IMMEDIATE serialises anyway) while counting, so requests racing from one user
-cannot all slip under a cap. Over a cap: TooManyUploads (429 with Retry-After).
+Per-user caps (``Caps``, upload_caps.py) are checked at creation and at each lease.
 
 These functions flush and never commit; the HTTP layer (api/uploads.py) commits.
 """
@@ -37,18 +33,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from field.core.errors import InvalidInput, NotFound
-from field.core.models.evidence import Upload
-from field.core.models.platform import User
+from field.core.evidence_errors import EvidenceError, OffsetMismatch, TooLarge
 from field.core.models.base import utcnow
 from field.core.models.evidence import MEDIA_KINDS
+from field.core.models.evidence import Upload
+from field.core.models.platform import User
 
-from field.core.evidence_errors import EvidenceError, OffsetMismatch, TooLarge
-from field.attachments.links import check_record_for_evidence
 from .storage import BlobStore
+from .upload_caps import Caps, _check_open_caps, _check_stream_cap
+
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = ("creation", "creation-with-upload", "checksum", "expiration", "termination")
@@ -77,32 +74,6 @@ class Limits:
     def largest(self) -> int:
         """Tus-Max-Size: no upload of any kind may be longer."""
         return max(self.photo, self.audio, self.video)
-
-
-@dataclass(frozen=True)
-class Caps:
-    """What one user may have going at once; None leaves that cap off."""
-
-    #: Unfinished (open, unexpired) uploads.
-    open_uploads: int | None = None
-    #: Bytes announced by those uploads and not received yet.
-    pending_bytes: int | None = None
-    #: Uploads receiving bytes at the same moment (PATCHes holding a lease).
-    streams: int | None = None
-
-
-class TooManyUploads(EvidenceError):
-    """The user is at one of their upload caps: wait ``retry_after`` seconds, or finish what is open (429)."""
-
-    code = "too_many_uploads"
-
-    def __init__(self, limit: str, value: int, detail: str, retry_after: int) -> None:
-        self.limit = limit
-        self.value = value
-        self.retry_after = retry_after
-        #: Members of the problem body: which cap, and its value.
-        self.extra = {"limit": limit, "limit_value": value, "retry_after": retry_after}
-        super().__init__(detail)
 
 
 class UploadGone(EvidenceError):
@@ -155,13 +126,18 @@ class Checksum:
 
 def create_upload(
     session: Session, owner: User, *, device_id: uuid.UUID | None, length: int, metadata: dict[str, str],
-    limits: Limits, expires_in: timedelta, caps: Caps = Caps(), now: datetime | None = None,
+    limits: Limits, expires_in: timedelta, check_record: Callable[[Session, User, uuid.UUID, str], None],
+    caps: Caps = Caps(), now: datetime | None = None,
 ) -> Upload:
     """A new upload of ``length`` bytes; ``metadata`` is the decoded Upload-Metadata.
 
     ``kind`` (photo, audio, video) and ``record_id`` are required; ``sha256`` (the phone's
     hash at capture) and ``filename`` are optional. Over the kind's limit: TooLarge (413).
     Over the owner's open-upload or pending-byte cap: TooManyUploads (429).
+
+    ``check_record(session, owner, record_id, field)`` is the domain's rule of which records
+    the owner may send evidence for (field.attachments.links ``check_record_for_evidence``,
+    wired in by api/); it runs after the metadata is read and before the caps.
     """
     now = now or utcnow()
     kind = metadata.get("kind")
@@ -174,7 +150,7 @@ def create_upload(
     record_id = parse_record_id(metadata.get("record_id"), "Upload-Metadata.record_id")
     declared = parse_sha256(metadata.get("sha256"), "Upload-Metadata.sha256")
     filename = clean_filename(metadata.get("filename") or metadata.get("name"))
-    check_record_for_evidence(session, owner, record_id, "Upload-Metadata.record_id")
+    check_record(session, owner, record_id, "Upload-Metadata.record_id")
     _check_open_caps(session, owner.id, length, caps, now)
     upload = Upload(
         owner_id=owner.id, device_id=device_id, jurisdiction_id=owner.jurisdiction_id, kind=kind,
@@ -233,60 +209,6 @@ def get_upload(session: Session, user: User, upload_id: uuid.UUID, *, live: bool
     if state == "expired":
         raise UploadGone("This upload expired before it was finished; start a new upload.")
     return upload
-
-
-# -- per-user caps -------------------------------------------------------------------------------
-
-#: Seconds a client is told to wait: a stream frees within a chunk's time, an open upload
-#: only when it finishes, is terminated or expires.
-STREAM_RETRY_AFTER_S = 5
-OPEN_RETRY_AFTER_S = 60
-
-
-def _lock_owner(session: Session, owner_id: uuid.UUID) -> None:
-    # Counting under the owner's row lock makes check-then-act exact for one user's racing requests.
-    # FOR NO KEY UPDATE, not FOR UPDATE: a request that already changed one of the owner's upload
-    # rows takes KEY SHARE on the owner for the foreign key when it changes the row again (its
-    # lease's release); FOR UPDATE would block that while waiting for the row, a deadlock (503).
-    session.execute(select(User.id).where(User.id == owner_id).with_for_update(key_share=True))
-
-
-def _check_open_caps(session: Session, owner_id: uuid.UUID, length: int, caps: Caps, now: datetime) -> None:
-    if caps.open_uploads is None and caps.pending_bytes is None:
-        return
-    _lock_owner(session, owner_id)
-    count, pending = session.execute(
-        select(func.count(), func.coalesce(func.sum(Upload.length - Upload.offset), 0)).where(
-            Upload.owner_id == owner_id, Upload.completed_at.is_(None), Upload.terminated_at.is_(None),
-            Upload.failed_at.is_(None), Upload.expires_at > now)
-    ).one()
-    if caps.open_uploads is not None and count >= caps.open_uploads:
-        raise TooManyUploads(
-            "open_uploads", caps.open_uploads,
-            f"You already have {count} unfinished uploads; at most {caps.open_uploads} may be open at once. "
-            "Finish or terminate one, then start this one.", OPEN_RETRY_AFTER_S)
-    if caps.pending_bytes is not None and pending + length > caps.pending_bytes:
-        raise TooManyUploads(
-            "pending_bytes", caps.pending_bytes,
-            f"Your unfinished uploads still await {pending} bytes; with these {length} that would pass the "
-            f"{caps.pending_bytes} bytes one user may have outstanding. Finish what is open first.",
-            OPEN_RETRY_AFTER_S)
-
-
-def _check_stream_cap(session: Session, upload: Upload, caps: Caps, now: datetime) -> None:
-    if caps.streams is None:
-        return
-    _lock_owner(session, upload.owner_id)
-    streaming = session.execute(
-        select(func.count()).select_from(Upload).where(
-            Upload.owner_id == upload.owner_id, Upload.id != upload.id,
-            Upload.locked_by.is_not(None), Upload.locked_until >= now)
-    ).scalar_one()
-    if streaming >= caps.streams:
-        raise TooManyUploads(
-            "streams", caps.streams,
-            f"{streaming} of your uploads are receiving bytes right now; at most {caps.streams} may at once. "
-            "Send this one when one of them has finished its chunk.", STREAM_RETRY_AFTER_S)
 
 
 # -- the lock ----------------------------------------------------------------------------------
@@ -440,25 +362,6 @@ def terminate(session: Session, store: BlobStore, upload: Upload, *, now: dateti
     session.flush()
 
 
-def mark_failed(session: Session, store: BlobStore, upload: Upload, reason: str, *,
-                now: datetime | None = None) -> None:
-    """The finished bytes were refused: discard them; the upload answers 410 from now on."""
-    now = now or utcnow()
-    store.stage_discard(upload.staging_id)
-    upload.staging_discarded_at = now
-    upload.failed_at = now
-    upload.failure = reason[:500]
-    session.flush()
-
-
-def mark_complete(session: Session, upload: Upload, sha256: str, *, now: datetime | None = None) -> None:
-    """The original is stored and attached. Its staged copy goes after the commit (``discard_staging``):
-    were it discarded first and the commit then failed, the upload would have lost its bytes."""
-    upload.completed_at = now or utcnow()
-    upload.blob_sha256 = sha256
-    session.flush()
-
-
 def discard_staging(session: Session, store: BlobStore, upload: Upload, *, now: datetime | None = None) -> None:
     """Remove the staged copy of a completed upload (its original is committed)."""
     store.stage_discard(upload.staging_id)
@@ -474,7 +377,7 @@ def cleanup_expired(session: Session, store: BlobStore, *, now: datetime | None 
     for the next run. An expired upload whose bytes are all staged is not unfinished: its
     completion was cut short (a crash, the store down) and the phone never asked again;
     it is kept, its offset set from the store, for ``received_uncompleted`` and the
-    completion (evidence/service.py ``complete_upload``). Run it from cron (``fieldwatch
+    completion (field/attachments/receipt.py ``complete_upload``). Run it from cron (``fieldwatch
     cleanup-uploads``, which completes those too); it is safe to run on several hosts at once.
     """
     now = now or utcnow()

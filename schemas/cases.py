@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.cases.lifecycle import ComplaintInput, office_today
+from field.cases.lifecycle import ComplaintInput
+from field.core.office import office_today
 from field.cases.models import (
     CaseKind,
     CaseState,
@@ -248,7 +249,7 @@ class CaseEvidenceSchema(ma.Schema):
     attached_to_case = ma.fields.Boolean(attribute="on_case")
     record_ids = ma.fields.List(ma.fields.UUID())
     record_kinds = ma.fields.List(ma.fields.String())
-    flags = ma.fields.List(ma.fields.String(), metadata={"description": "Plausibility flags (evidence/links.py)"})
+    flags = ma.fields.List(ma.fields.String(), metadata={"description": "Plausibility flags (field/attachments/links.py)"})
     custody = ma.fields.Nested(CaseCustodySummarySchema)
 
 

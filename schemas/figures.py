@@ -1,4 +1,4 @@
-"""The office's figures: the query (jurisdiction, period, format) and the JSON answer (design: field/figures.py)."""
+"""The office's figures: the query (jurisdiction, period, format) and the JSON answer (design: field/figures/figures.py)."""
 
 from __future__ import annotations
 

@@ -8,14 +8,15 @@ from decimal import Decimal
 import marshmallow as ma
 from geoalchemy2.shape import to_shape
 
-from field.filings.inspections import INSPECTION_FLAGS, counts_as_approved
+from field.filings.coverage import counts_as_approved
+from field.filings.inspections import INSPECTION_FLAGS
 from field.core.locations import Location
 from field.core.models.records import ReviewState
 from field.filings.models import ApprovalState, CompulsoryMeasure, FilingKind, InspectionMeasure
 
 from .common import LocationField, StrictSchema, Text
 from .directory import EnterpriseRefSchema, UnitRefSchema, UserRefSchema
-from .records import DeclaredAttachmentSchema, RecordEnvelopeSchema
+from .records import RecordBodySchema, RecordEnvelopeSchema
 
 _EXAMPLE_LOCATION = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs": "gcj02", "accuracy_m": 8.0}
 
@@ -130,16 +131,7 @@ _KIND_HELP = ("annual_plan (年度计划, routine; the window may not start befo
               "statutory_exempt (mandated by law, e.g. 安全生产: no prior approval, exemption_basis required)")
 
 
-class _RecordBody(StrictSchema):
-    device_time = ma.fields.AwareDateTime(required=True, metadata={
-        "description": "When the record was made on the phone (RFC 3339 with offset)",
-        "example": "2026-05-06T10:15:00+08:00"})
-    declared_attachments = ma.fields.List(ma.fields.Nested(DeclaredAttachmentSchema), load_default=list,
-                                          validate=ma.validate.Length(0, 50), metadata={
-                                              "description": "Evidence the phone will upload for this record"})
-
-
-class FilingBodySchema(_RecordBody):
+class FilingBodySchema(RecordBodySchema):
     filing_kind = ma.fields.Enum(FilingKind, required=True, metadata={"description": _KIND_HELP})
     enterprise_ids = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(1, 50), metadata={
         "description": "The enterprises to be inspected, in the inspector's scope"})
@@ -205,7 +197,7 @@ _INSPECTION_MEASURE_HELP = ("none, order_to_rectify 责令改正, first_violatio
                             "fine 罚款 (fine_amount), compulsory_measure 行政强制措施 (compulsory_measure_id, approved)")
 
 
-class InspectionBodySchema(_RecordBody):
+class InspectionBodySchema(RecordBodySchema):
     enterprise_id = ma.fields.UUID(required=True)
     filing_id = ma.fields.UUID(load_default=None, allow_none=True, metadata={
         "description": "The unit's filing this inspection carries out, if any"})

@@ -16,6 +16,17 @@ class DeclaredAttachmentSchema(StrictSchema):
     media = ma.fields.String(load_default="photo", validate=ma.validate.OneOf(["photo", "audio", "video"]))
 
 
+class RecordBodySchema(StrictSchema):
+    """What the phone sends with every kind of record: its clock, and the evidence it will upload."""
+
+    device_time = ma.fields.AwareDateTime(required=True, metadata={
+        "description": "When the record was made on the phone (RFC 3339 with offset)",
+        "example": "2026-05-06T10:15:00+08:00"})
+    declared_attachments = ma.fields.List(ma.fields.Nested(DeclaredAttachmentSchema), load_default=list,
+                                          validate=ma.validate.Length(0, 50), metadata={
+                                              "description": "Evidence the phone will upload for this record"})
+
+
 class RecordEnvelopeSchema(ma.Schema):
     """What every record answers with, whatever its kind."""
 

@@ -10,7 +10,7 @@ from field.directory.models import VisitFrequency
 
 from .common import LocationField, StrictSchema, Text
 from .directory import EnterpriseRefSchema, UserRefSchema
-from .records import DeclaredAttachmentSchema, RecordEnvelopeSchema
+from .records import RecordBodySchema, RecordEnvelopeSchema
 
 _EXAMPLE_LOCATION = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs": "gcj02", "accuracy_m": 8.0}
 _TYPE_HELP = {
@@ -32,16 +32,7 @@ def _note(limit: int, description: str, **kwargs):
 # -- contact-point reports -------------------------------------------------------------------
 
 
-class _RecordBody(StrictSchema):
-    device_time = ma.fields.AwareDateTime(required=True, metadata={
-        "description": "When the record was made on the phone (RFC 3339 with offset)",
-        "example": "2026-05-06T10:15:00+08:00"})
-    declared_attachments = ma.fields.List(ma.fields.Nested(DeclaredAttachmentSchema), load_default=list,
-                                          validate=ma.validate.Length(0, 50), metadata={
-                                              "description": "Evidence the phone will upload for this record"})
-
-
-class ReportBodySchema(_RecordBody):
+class ReportBodySchema(RecordBodySchema):
     report_type = ma.fields.Enum(ReportType, required=True, metadata={
         "description": "Each type has its own fields; others are refused. "
                        + "; ".join(f"{t}: {f}" for t, f in _TYPE_HELP.items())})
@@ -112,7 +103,7 @@ class ReportQuerySchema(ma.Schema):
 # -- leader visits ---------------------------------------------------------------------------
 
 
-class LeaderVisitBodySchema(_RecordBody):
+class LeaderVisitBodySchema(RecordBodySchema):
     point_id = ma.fields.UUID(required=True, metadata={"description": "A point the caller is the leader of"})
     visited_at = ma.fields.AwareDateTime(required=True, metadata={
         "description": "When the visit took place", "example": "2026-05-06T09:30:00+08:00"})

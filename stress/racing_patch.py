@@ -45,7 +45,7 @@ import requests
 from PIL import Image, PngImagePlugin
 
 from field.core.evidence_errors import BlobNotFound
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.core.models.evidence import Upload
 from tests import corpus
 

@@ -47,7 +47,7 @@ import requests
 from sqlalchemy import func, select
 
 from field.custody import chain as custody
-from field.filings.inspections import office_today
+from field.core.office import office_today
 from field.core.models.records import FieldRecord, RecordVersion
 from field.visits.models import Finding
 from field.custody.models import CustodyEntry

@@ -268,7 +268,7 @@ def build_stack(tmp: Path, *, storage: str = "s3", database_url: str | None = No
                "EVIDENCE_STORAGE": storage, "RATELIMIT_STORAGE_URI": "memory://"}
         if storage == "s3":
             sys.path.insert(0, str(ROOT))
-            from evidence.storage import S3BlobStore
+            from evidence.s3_store import S3BlobStore
             from tests.seaweed import start_seaweed
 
             seaweed = start_seaweed(tmp / "seaweed")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from api import create_app
 from field.accounts import users as accounts, jurisdictions
 from field.directory import enterprises, squads, units
-from field.filings import inspections
+from field.filings import inspectors
 from field.core import migrate
 from field.visits import taxonomy
 from field.directory.models import Enterprise, Squad, Unit, UnitKind
@@ -122,7 +122,7 @@ def add_phones(world: World, count: int) -> list[Phone]:
                 user = accounts.create_user(s, actor=admin, username=f"inspector-{uuid.uuid4().hex[:10]}",
                                             password=PASSWORD, display_name=f"执法人员{i}", role=Role.inspector,
                                             jurisdiction_id=world.district_id)
-                inspections.assign_unit(s, admin, user.id, bureau.id)
+                inspectors.assign_unit(s, admin, user.id, bureau.id)
                 kind, target = "filing", enterprise_id
             token = accounts.issue_token(s, user, f"phone {i}", timedelta(days=1)).token
             phones.append(Phone(f"phone-{i:03d}", kind, user.id, {"Authorization": f"Bearer {token}"}, target))

@@ -30,7 +30,8 @@ from field.core import calendar
 from field.visits import callbacks, findings, taxonomy, visits
 from field.cases import lifecycle as cases
 from field.directory import enterprises, monitoring, squads, units
-from field.filings import inspections
+from field.core.office import office_today
+from field.filings import filings, inspections, inspectors, measures
 from field.reports import leader_visits, reports
 from field.records import lifecycle as records
 from field.core.locations import GivenLocation
@@ -179,7 +180,7 @@ class _Builder:
                                    location=GivenLocation(106.51, 29.50))
         person_a = units.create_person(s, admin, unit_id=unit_a.id, name=f"{j.name}张科长")
         inspector = self.user(f"{p}inspector", Role.inspector, j)
-        inspections.assign_unit(s, admin, inspector.id, unit_a.id)
+        inspectors.assign_unit(s, admin, inspector.id, unit_a.id)
         squad_1 = squads.create_squad(s, admin, name=f"{j.name}第一小分队", code_prefix="JLA" if home else "YZA")
         alice = self.monitor("alice" if home else "f_monitor", admin, squad_1)
         ent_1 = enterprises.create_enterprise(s, admin, name=f"{j.name}秘密监测企业", credit_code=credit_code(
@@ -206,8 +207,8 @@ class _Builder:
             person_b = units.create_person(s, admin, unit_id=unit_b.id, name="李科员")
             inspector_b = self.user("inspector_b", Role.inspector, j)  # unit A, a colleague
             inspector_c = self.user("inspector_c", Role.inspector, j)  # unit B
-            inspections.assign_unit(s, admin, inspector_b.id, unit_a.id)
-            inspections.assign_unit(s, admin, inspector_c.id, unit_b.id)
+            inspectors.assign_unit(s, admin, inspector_b.id, unit_a.id)
+            inspectors.assign_unit(s, admin, inspector_c.id, unit_b.id)
             bob = self.monitor("bob", admin, squad_1)
             squad_2 = squads.create_squad(s, admin, name="第二小分队", code_prefix="JLB")
             carol = self.monitor("carol", admin, squad_2)
@@ -291,10 +292,10 @@ class _Builder:
                 w.mine[("record_id", rel, CALLERS[role])] = generic.id
             w.extra[f"generic_finding_{rel}"] = (user, generic)
 
-        today = inspections.office_today()
+        today = office_today()
         for rel, (user, d) in filers.items():
             r = _receipt(user)
-            filing = inspections.file_inspection(s, r, uuid.uuid4(), {
+            filing = filings.file_inspection(s, r, uuid.uuid4(), {
                 "device_time": utcnow(), "filing_kind": "statutory_exempt", "enterprise_ids": [d["ent_plain"].id],
                 "purpose": "安全生产检查", "legal_basis": "《安全生产法》", "exemption_basis": "《安全生产法》第六十五条",
                 "planned_start": today, "planned_end": today + timedelta(days=30)}, today=today).record
@@ -302,7 +303,7 @@ class _Builder:
                                                        far_threshold_m=300.0).record
             generic = inspections.record_inspection(s, r, uuid.uuid4(), self.inspection_values(d),
                                                     far_threshold_m=300.0).record
-            measure = inspections.request_measure(s, user, enterprise_id=d["ent_plain"].id, measure="sealing",
+            measure = measures.request_measure(s, user, enterprise_id=d["ent_plain"].id, measure="sealing",
                                                   reason="查封")
             for record in (filing, inspection):
                 _needs_info(s, d["reviewer"], record)
@@ -397,11 +398,13 @@ class _Builder:
 
     def upload(self, name: str) -> uuid.UUID:
         from evidence import uploads
+        from field.attachments.links import check_record_for_evidence
 
         upload = uploads.create_upload(
             self.s, self.w.users[name], device_id=None, length=1000,
             metadata={"kind": "photo", "record_id": str(uuid.uuid4())},
-            limits=uploads.Limits(photo=1 << 20, audio=1 << 20, video=1 << 20), expires_in=timedelta(days=1))
+            limits=uploads.Limits(photo=1 << 20, audio=1 << 20, video=1 << 20), expires_in=timedelta(days=1),
+            check_record=check_record_for_evidence)
         self.s.commit()
         return upload.id
 
@@ -481,7 +484,7 @@ def _callback_body(w: World, rel: str) -> dict:
 
 def _filing_body(w: World, rel: str) -> dict:
     d = w.extra["foreign" if rel == "foreign" else "home"]
-    today = inspections.office_today()
+    today = office_today()
     return {"device_time": DEVICE_TIME, "filing_kind": "statutory_exempt", "enterprise_ids": [str(d["ent_plain"].id)],
             "purpose": "安全生产检查", "legal_basis": "《安全生产法》", "exemption_basis": "《安全生产法》第六十五条",
             "planned_start": today.isoformat(), "planned_end": (today + timedelta(days=30)).isoformat()}

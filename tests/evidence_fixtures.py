@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from evidence.storage import BlobStore, LocalBlobStore, S3BlobStore
+from evidence.local_store import LocalBlobStore
+from evidence.s3_store import S3BlobStore
+from evidence.storage import BlobStore
 from tests.corpus import ENV, PHOTOS, missing
 from tests.seaweed import SeaweedServer, start_seaweed, weed_binary
 

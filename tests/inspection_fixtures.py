@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from field.filings import inspections
+from field.core.office import OFFICE_TZ
+from field.filings import filings, inspections, inspectors, measures
 from field.records import lifecycle as records
 from field.core.locations import GivenLocation
 from field.core.models.platform import Role
@@ -22,7 +23,7 @@ DAY = date(2026, 5, 6)
 
 
 def at_noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=inspections.OFFICE_TZ)
+    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=OFFICE_TZ)
 
 
 def receipt(user, sent_at: datetime | None = None) -> records.Receipt:
@@ -58,7 +59,7 @@ def inspection_body(enterprise, *, at=SITE, day=DAY, **overrides) -> dict:
 def file(session, inspector, body, *, today=None, filing_id=None):
     """File ``body`` as ``inspector`` on ``today`` (default: 60 days before the window) and commit."""
     today = today or body["planned_start"] - timedelta(days=60)
-    result = inspections.file_inspection(session, receipt(inspector), filing_id or uuid.uuid4(), body, today=today)
+    result = filings.file_inspection(session, receipt(inspector), filing_id or uuid.uuid4(), body, today=today)
     session.commit()
     return result
 
@@ -84,7 +85,7 @@ def enterprise(make_enterprise):
 def make_inspector(session, admin, make_user):
     def make(unit, **kw):
         user = make_user(Role.inspector, **kw)
-        inspections.assign_unit(session, admin, user.id, unit.id)
+        inspectors.assign_unit(session, admin, user.id, unit.id)
         session.commit()
         return user
     return make
@@ -111,9 +112,9 @@ def approved_filing(session, inspector, enterprise, reviewer):
 
 @pytest.fixture
 def approved_measure(session, inspector, enterprise, reviewer):
-    approval = inspections.request_measure(session, inspector, enterprise_id=enterprise.id, measure="sealing",
+    approval = measures.request_measure(session, inspector, enterprise_id=enterprise.id, measure="sealing",
                                            reason="疑似存放不合格产品")
-    inspections.decide_measure(session, reviewer, approval, "approved", "同意查封")
+    measures.decide_measure(session, reviewer, approval, "approved", "同意查封")
     session.commit()
     return approval
 

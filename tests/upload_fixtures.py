@@ -7,7 +7,8 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from field.attachments import receipt as service
+from evidence import pipeline
+from field.attachments import receipt
 from evidence import uploads
 from field.records import lifecycle as records
 from field.core.locations import GivenLocation
@@ -25,7 +26,7 @@ NO_EXIF_PHOTO = "noexif/mei__Photoshop_2_.jpg"
 SMALL_PHOTO = "gps/ianare__Kodak_CX7530.jpg"
 
 LIMITS = uploads.Limits(photo=50 << 20, audio=200 << 20, video=500 << 20)
-POLICY = service.Policy(limits=LIMITS)
+POLICY = pipeline.Policy(limits=LIMITS)
 
 
 class EvidenceNote(FieldRecord):
@@ -81,7 +82,7 @@ def receive_bytes(session, store, user, data: bytes, record_id, *, kind="photo",
     """Run the one-request pipeline on ``data`` (as the multipart view does) and commit."""
     import io
 
-    received = service.receive(session, store, io.BytesIO(data), uploader=user, device_id=None, kind=kind,
+    received = receipt.receive(session, store, io.BytesIO(data), uploader=user, device_id=None, kind=kind,
                                record_id=record_id, policy=policy, channel="test",
                                declared_sha256=declared_sha256, filename=filename)
     session.commit()

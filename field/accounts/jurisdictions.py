@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from field.core import geo
 from field.core.errors import Conflict, InvalidInput, NotAllowed
 from field.core.models.platform import LEVEL_DEPTH, Jurisdiction, JurisdictionLevel, Role, User
-from field.core.errors import NotFound
-from field.core.scope import in_scope, jurisdiction_in_scope
+from field.core.scope import get_one, in_scope, jurisdiction_in_scope
 
 #: Digits of the code that a child shares with its parent, by the child's level:
 #: 110000 → 110100 → 110105 → 110105001.
@@ -82,12 +81,7 @@ def jurisdictions_query(actor: User, *, parent_id: uuid.UUID | None = None,
 
 
 def get_jurisdiction(session: Session, actor: User, jurisdiction_id: uuid.UUID) -> Jurisdiction:
-    j = session.execute(
-        select(Jurisdiction).where(Jurisdiction.id == jurisdiction_id, in_scope(Jurisdiction.id, actor))
-    ).scalar_one_or_none()
-    if j is None:
-        raise NotFound("jurisdiction")
-    return j
+    return get_one(session, Jurisdiction, jurisdiction_id, "jurisdiction", in_scope(Jurisdiction.id, actor))
 
 
 def update_jurisdiction(session: Session, actor: User, j: Jurisdiction, changes: dict) -> Jurisdiction:

@@ -14,9 +14,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from field.core.errors import AuthenticationFailed, Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
-from field.core.models.platform import DeviceToken, Jurisdiction, Role, User
+from field.core.models.platform import DeviceToken, Role, User
 from field.core.models.base import utcnow
-from field.core.scope import get_in_scope, jurisdiction_in_scope
+from field.core.scope import get_in_scope, get_one, resolve_jurisdiction
 
 #: argon2id with the library's defaults (RFC 9106 second recommendation).
 _hasher = PasswordHasher()
@@ -41,15 +41,6 @@ def _token_hash(token: str) -> str:
 class IssuedToken:
     token: str  #: shown once, never stored
     device: DeviceToken
-
-
-def resolve_jurisdiction(session: Session, actor: User | None, jurisdiction_id: uuid.UUID,
-                         field: str = "jurisdiction_id") -> Jurisdiction:
-    """A jurisdiction named in a request body; absent and out of scope read the same."""
-    j = session.get(Jurisdiction, jurisdiction_id)
-    if j is None or (actor is not None and not jurisdiction_in_scope(j, actor)):
-        raise InvalidInput(field, "No such jurisdiction.")
-    return j
 
 
 def create_user(
@@ -165,12 +156,7 @@ def list_devices(session: Session, user: User, *, include_revoked: bool = False)
 
 
 def get_device(session: Session, user: User, device_id: uuid.UUID) -> DeviceToken:
-    device = session.execute(
-        select(DeviceToken).where(DeviceToken.id == device_id, DeviceToken.user_id == user.id)
-    ).scalar_one_or_none()
-    if device is None:
-        raise NotFound("device")
-    return device
+    return get_one(session, DeviceToken, device_id, "device", DeviceToken.user_id == user.id)
 
 
 def get_user(session: Session, actor: User, user_id: uuid.UUID) -> User:

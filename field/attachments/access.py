@@ -19,7 +19,7 @@ from field.core.errors import NotFound
 from field.core.models.evidence import Attachment
 from field.core.models.records import FieldRecord
 from field.core.models.platform import User
-from field.records.lifecycle import visible_records_predicate
+from field.core.scope import visible_records_predicate
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

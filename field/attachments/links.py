@@ -19,7 +19,7 @@ Flags, per attachment (``attachment_flags``), each computed from stored facts:
   other than what cameras leave there (evidence/trailing.py).
 
 ``refresh_record_flags`` sets the envelope's ``flag_implausible_evidence``; it runs when
-a record is submitted or amended (field/records.py), when evidence is attached to an
+a record is submitted or amended (field/records/lifecycle.py), when evidence is attached to an
 existing record, and when derivation gives a photo its perceptual hash.
 """
 
@@ -42,7 +42,7 @@ from field.core.models.records import FieldRecord
 from field.core.models.base import utcnow
 
 from field.custody import chain as custody
-from evidence.photo import SAME_PHOTO_MAX_DISTANCE, hash_distance
+from field.core.media import SAME_PHOTO_MAX_DISTANCE, hash_distance
 
 
 @dataclass(frozen=True)

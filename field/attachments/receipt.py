@@ -1,7 +1,8 @@
-"""The evidence pipeline: received bytes become a checked, write-once original attached to its record.
+"""Receipt of evidence: received bytes become a checked, write-once original attached to its record.
 
 Receipt (a finished tus upload, or one multipart request) runs in this order, so that
-whatever is refused leaves nothing behind:
+whatever is refused leaves nothing behind (the bytes work, steps 1 and 3, is evidence/'s,
+handed in as the ``policy``; see ``MediaPolicy``):
 
 1. hash the bytes (the staged upload, or the form file werkzeug spooled to disk) and
    compare with the SHA-256 the phone computed at capture (a mismatch: 422);
@@ -10,113 +11,68 @@ whatever is refused leaves nothing behind:
    (415); for photos, read the EXIF facts from the header, no pixel decoded, and refuse
    a header over the pixel limit (422) or one no decoder can read (422);
 4. store the original write-once under its hash (``put_original`` hashes again and
-   keeps nothing on a mismatch; the same bytes from anyone are stored once);
-5. the ``blobs`` row (once per hash), custody ``evidence.received`` and
-   ``evidence.verified`` in the uploader's jurisdiction;
-6. attach to the record id (evidence/links.py: ``evidence.attached``, flags refreshed).
+   keeps nothing on a mismatch; the same bytes from anyone are stored once); a stored copy
+   that fails its hash is replaced by these bytes (``repair_original``) and its quarantine
+   lifted (originals.py);
+5. the ``blobs`` row (once per hash; a photo's trailing data measured), custody
+   ``evidence.received`` and ``evidence.verified`` in the uploader's jurisdiction;
+6. attach to the record id (links.py: ``evidence.attached``, flags refreshed).
 
-Derivatives are made off the request path: ``fieldwatch derive`` works through pending
-photos, and the first view of a thumb or preview makes them if the worker has not yet
-(``claim_derivation`` takes a lease with one conditional UPDATE, so two viewers or a
-viewer and the worker never both decode). A photo whose pixels cannot be decoded is kept
-as opaque evidence: ``derivatives_state`` failed, with the decoder's reason.
+Derivatives are made off the request path (derivation.py); reads of originals are checked and
+logged, damaged ones quarantined and stored ones re-hashed by originals.py.
 
 Plain functions: they take the session, flush, never commit.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from field.core.errors import InvalidInput
-from field.core.models.platform import OFFICE_ROLES, User
-from field.core.models.evidence import Attachment, Blob, BlobDerivative, DerivativesState, Upload
+from field.core.evidence_errors import BlobConflict, CorruptMedia, TooLarge, TooManyPixels, UnsupportedMedia
 from field.core.models.base import utcnow
-from field.core.models.evidence import MEDIA_KINDS
-
-from evidence import integrity, uploads
+from field.core.models.evidence import MEDIA_KINDS, Attachment, Blob, DerivativesState, Upload
+from field.core.models.platform import User
+from field.core.storage import CHUNK_SIZE, BlobStore, hash_file
 from field.custody import chain as custody
-from . import links
-from field.core.evidence_errors import (
-    BlobConflict,
-    CorruptMedia,
-    EvidenceDamaged,
-    EvidenceError,
-    TooLarge,
-    TooManyPixels,
-    UnsupportedMedia,
-)
-from evidence.integrity import OriginalProblem, OriginalsReport, verify_originals
-from evidence.memory import decode_slots
-from evidence.photo import PERCEPTUAL_HASH_ALGORITHM, PhotoFacts, process_photo, read_facts
-from evidence.sniff import SNIFF_BYTES, MediaType, sniff
-from evidence.storage import CHUNK_SIZE, BlobStore
-from evidence.trailing import Trailing, trailing
 
-#: Audio recorded by phones often comes in an MP4 or 3GP container, which sniffs as video
-#: (evidence/sniff.py cannot tell without parsing the tracks); declared audio may use them.
-_AUDIO_CONTAINERS = frozenset({"video/mp4", "video/3gpp", "video/3gpp2"})
+from . import links
+from .originals import lift_quarantine
+
+
+class MediaPolicy(Protocol):
+    """What receipt needs from the bytes side: evidence.pipeline.Policy, which api/ and cli/ build from
+    the configuration and hand in."""
+
+    #: The largest accepted size per declared kind: ``limits.of(kind)`` in bytes.
+    limits: Any
+    #: Zone of camera clocks that wrote no offset.
+    camera_zone: str
+    #: How long a derivation may take before another worker may take it over.
+    derive_lease: timedelta
+
+    def inspect(self, fp: BinaryIO, declared_kind: str) -> Any:
+        """The sniffed type (``.media``: kind, mime, ext), a photo's header facts (``.facts``) and what
+        follows its own bytes (``.trailing``), or a refusal."""
+        ...
+
 
 #: What refuses an upload for good (the same bytes sent again would be refused again).
 REFUSALS: tuple[type[Exception], ...] = (UnsupportedMedia, CorruptMedia, TooManyPixels, TooLarge, InvalidInput)
-
-
-class NoDerivative(EvidenceError):
-    """The original has no such viewing copy: audio or video, or a photo whose pixels cannot be decoded."""
-
-    code = "no_derivative"
-
-
-class DerivationPending(EvidenceError):
-    """Someone else is making this photo's viewing copies right now (503, retry shortly)."""
-
-    code = "derivation_pending"
-    default_detail = "The viewing copies of this photo are being made; try again in a few seconds."
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What the pipeline accepts and how it describes it; built from the configuration by the app."""
-
-    limits: uploads.Limits
-    #: Largest photo, in pixels declared by its header, that is accepted (decompression bombs).
-    max_pixels: int = 50_000_000
-    #: Zone of camera clocks that wrote no offset: the office's.
-    camera_zone: str = "Asia/Shanghai"
-    thumb_px: int = 320
-    preview_px: int = 1280
-    #: How long a derivation may take before another worker may take it over.
-    derive_lease: timedelta = timedelta(minutes=2)
-    #: Full decodes one process holds at once (EVIDENCE_MAX_PARALLEL_DECODES; evidence/memory.py).
-    max_parallel_decodes: int = 2
-
-    def slots(self):
-        """This process's slots for full decodes (evidence/memory.py)."""
-        return decode_slots(self.max_parallel_decodes)
-
-
-@dataclass(frozen=True)
-class Inspection:
-    media: MediaType
-    facts: PhotoFacts | None
-    #: What follows a photo's own bytes (evidence/trailing.py); None when nothing does, or not a photo.
-    trailing: Trailing | None = None
 
 
 @dataclass(frozen=True)
@@ -140,52 +96,9 @@ class Completion:
 # -- receipt -------------------------------------------------------------------------------------
 
 
-def hash_file(fp: BinaryIO, *, max_bytes: int | None = None) -> tuple[str, int]:
-    """SHA-256 and length of a seekable file from its start, in CHUNK_SIZE pieces; TooLarge past ``max_bytes``."""
-    fp.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    buffer = bytearray(CHUNK_SIZE)
-    view = memoryview(buffer)
-    readinto = getattr(fp, "readinto", None)
-    while True:
-        if readinto is not None:
-            n = readinto(view)
-        else:
-            data = fp.read(CHUNK_SIZE)
-            n = len(data)
-            view[:n] = data
-        if not n:
-            break
-        size += n
-        if max_bytes is not None and size > max_bytes:
-            raise TooLarge(max_bytes)
-        digest.update(view[:n])
-    fp.seek(0)
-    return digest.hexdigest(), size
-
-
-def inspect(fp: BinaryIO, declared_kind: str, policy: Policy) -> Inspection:
-    """The type from the content, checked against the declared kind; a photo's facts from its header."""
-    fp.seek(0)
-    head = fp.read(SNIFF_BYTES)
-    fp.seek(0)
-    media = sniff(head)
-    if media is None:
-        raise UnsupportedMedia()
-    if media.kind != declared_kind and not (declared_kind == "audio" and media.mime in _AUDIO_CONTAINERS):
-        raise UnsupportedMedia(f"The file is {media.mime}, not the {declared_kind} it was declared as.")
-    facts = appended = None
-    if media.kind == "photo":
-        facts = read_facts(fp, max_pixels=policy.max_pixels, slots=policy.slots())
-        appended = trailing(fp, media.mime)
-    fp.seek(0)
-    return Inspection(media, facts, appended)
-
-
 def receive(
     session: Session, store: BlobStore, fp: BinaryIO, *, uploader: User, device_id: uuid.UUID | None, kind: str,
-    record_id: uuid.UUID, policy: Policy, channel: str, declared_sha256: str | None = None,
+    record_id: uuid.UUID, policy: MediaPolicy, channel: str, declared_sha256: str | None = None,
     filename: str | None = None, upload_id: uuid.UUID | None = None, field_prefix: str = "",
     content_field: str = "file", now: datetime | None = None,
 ) -> Received:
@@ -211,7 +124,7 @@ def receive(
                            expected=declared_sha256.lower(), actual=sha256)
     links.check_record_for_evidence(session, uploader, record_id, f"{field_prefix}record_id")
     try:
-        inspection = inspect(fp, kind, policy)
+        inspection = policy.inspect(fp, kind)
     except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
         exc.about(content_field)
         raise
@@ -238,7 +151,7 @@ def receive(
                          "stored": "new" if stored_created and blob_created else
                                    "repaired" if rewritten or stored_created else "already stored"})
     if rewritten or (not blob_created and (stored_created or blob.damaged_at is not None)):
-        integrity.lift_quarantine(
+        lift_quarantine(
             session, blob, rewritten=rewritten or stored_created, actor=uploader, device_id=device_id,
             how=("the stored copy failed its hash and was replaced by these bytes" if rewritten else
                  "the stored copy was missing and these bytes were stored" if stored_created else
@@ -250,7 +163,7 @@ def receive(
     return Received(blob, attachment, blob_created, attachment_created)
 
 
-def _blob_row(session: Session, sha256: str, size: int, inspection: Inspection, uploader: User, policy: Policy,
+def _blob_row(session: Session, sha256: str, size: int, inspection: Any, uploader: User, policy: MediaPolicy,
               now: datetime) -> tuple[Blob, bool]:
     existing = session.get(Blob, sha256)
     if existing is not None:
@@ -276,7 +189,7 @@ def _blob_row(session: Session, sha256: str, size: int, inspection: Inspection, 
     return blob, True
 
 
-def _describe(blob: Blob, facts: PhotoFacts, policy: Policy) -> None:
+def _describe(blob: Blob, facts: Any, policy: MediaPolicy) -> None:
     blob.has_exif = facts.has_exif
     blob.facts = facts.as_json()
     if facts.captured_at is not None:
@@ -310,7 +223,7 @@ def staged_file(store: BlobStore, staging_id: str) -> Iterator[BinaryIO]:
         stream.close()
 
 
-def complete_upload(session: Session, store: BlobStore, upload: Upload, *, uploader: User, policy: Policy,
+def complete_upload(session: Session, store: BlobStore, upload: Upload, *, uploader: User, policy: MediaPolicy,
                     now: datetime | None = None) -> Completion:
     """All bytes of a tus upload are in: run the pipeline on them.
 
@@ -318,7 +231,7 @@ def complete_upload(session: Session, store: BlobStore, upload: Upload, *, uploa
     is returned rather than raised so that the caller can commit that state first.
     Anything else (storage down) propagates and leaves the upload to be completed by
     the next PATCH at its end. After a completion is committed, the caller discards the
-    staged copy (``uploads.discard_staging``).
+    staged copy (evidence/uploads.py ``discard_staging``).
     """
     now = now or utcnow()
     try:
@@ -329,192 +242,26 @@ def complete_upload(session: Session, store: BlobStore, upload: Upload, *, uploa
                                upload_id=upload.id, field_prefix="Upload-Metadata.", content_field="_body",
                                now=now)
     except REFUSALS as exc:
-        uploads.mark_failed(session, store, upload, getattr(exc, "detail", str(exc)), now=now)
+        mark_failed(session, store, upload, getattr(exc, "detail", str(exc)), now=now)
         return Completion(refusal=exc)
-    uploads.mark_complete(session, upload, received.blob.sha256, now=now)
+    mark_complete(session, upload, received.blob.sha256, now=now)
     return Completion(received=received)
 
 
-# -- derivatives ---------------------------------------------------------------------------------
-
-
-def pending_derivations(session: Session, *, limit: int = 100, now: datetime | None = None) -> list[str]:
-    """Photos still without derivatives whose lease is free, oldest first."""
+def mark_failed(session: Session, store: BlobStore, upload: Upload, reason: str, *,
+                now: datetime | None = None) -> None:
+    """The finished bytes were refused: discard them; the upload answers 410 from now on."""
     now = now or utcnow()
-    return list(session.execute(
-        select(Blob.sha256).where(Blob.derivatives_state == DerivativesState.pending, Blob.damaged_at.is_(None),
-                                  or_(Blob.derive_locked_until.is_(None), Blob.derive_locked_until < now))
-        .order_by(Blob.received_at, Blob.sha256).limit(limit)
-    ).scalars())
-
-
-def claim_derivation(session: Session, sha256: str, *, lease: timedelta, now: datetime | None = None) -> str | None:
-    """Take the lease to derive this photo; its token, or None if it is done or someone else has it.
-
-    Commit right after, so the lease is seen by other processes.
-    """
-    now = now or utcnow()
-    token = secrets.token_hex(16)
-    taken = session.execute(
-        update(Blob).where(Blob.sha256 == sha256, Blob.derivatives_state == DerivativesState.pending,
-                           Blob.damaged_at.is_(None),
-                           or_(Blob.derive_locked_until.is_(None), Blob.derive_locked_until < now))
-        .values(derive_locked_by=token, derive_locked_until=now + lease)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return token if taken == 1 else None
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """What decoding a photo gave: its stored viewing copies (kind → sha256, size, width, height)
-    and perceptual hash, or why it has none."""
-
-    made: dict[str, dict] = field(default_factory=dict)
-    #: Unsigned, as PhotoResult gives it; ``perceptual_hash_signed`` fits the BIGINT column.
-    perceptual_hash: int | None = None
-    perceptual_hash_signed: int | None = None
-    failure: str | None = None
-    #: Why the stored bytes failed their hash: nothing was decoded (the original is quarantined).
-    damaged: str | None = None
-
-
-def make_derivatives(store: BlobStore, sha256: str, *, policy: Policy, size: int | None = None) -> Derivation:
-    """Decode a photo and store its thumb and preview; the database is not touched.
-
-    Call it with no transaction open (after committing the lease of ``claim_derivation``):
-    reading the original and decoding it take seconds, and on SQLite every transaction
-    holds the database's write lock (BEGIN IMMEDIATE, field/db.py), so a decode inside
-    one stopped every other request; parallel first views then waited out their 15 s and
-    answered 503. The decode takes one of the process's slots (evidence/memory.py).
-    """
-    try:
-        # Never from damaged bytes: all of them are hashed first (evidence/integrity.py).
-        with integrity.open_checked(store, sha256, size) as fp:
-            result = process_photo(fp, max_pixels=policy.max_pixels, thumb_px=policy.thumb_px,
-                                   preview_px=policy.preview_px, slots=policy.slots())
-    except EvidenceDamaged as exc:
-        return Derivation(damaged=exc.reason)
-    except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
-        return Derivation(failure=exc.detail[:300])
-    made = {}
-    for kind, data, (width, height) in (("thumb", result.thumbnail, result.thumbnail_size),
-                                        ("preview", result.preview, result.preview_size)):
-        store.put_derivative(sha256, kind, data)
-        made[kind] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "width": width,
-                      "height": height}
-    return Derivation(made=made, perceptual_hash=result.perceptual_hash,
-                      perceptual_hash_signed=result.perceptual_hash_signed)
-
-
-def record_derivatives(session: Session, blob: Blob, derivation: Derivation, *, now: datetime | None = None) -> None:
-    """Record what ``make_derivatives`` made of a photo and free its lease (the caller held it).
-
-    A decoding failure leaves the photo as opaque evidence (state failed, with the reason);
-    stored bytes that failed their hash quarantine it (``evidence.damaged``; it stays pending
-    and is derived once repaired). Both decode outcomes are a custody entry ``evidence.derived``
-    in the jurisdiction of its first upload. The records it is attached to get their flags refreshed: the perceptual hash
-    may show it is a photo used elsewhere.
-    """
-    now = now or utcnow()
-    session.refresh(blob)
-    if derivation.damaged is not None:
-        blob.derive_locked_by = blob.derive_locked_until = None
-        integrity.mark_damaged(session, blob, derivation.damaged, found_by="derive", now=now)
-        return
-    if derivation.failure is not None:
-        blob.derivatives_state = DerivativesState.failed
-        blob.derivatives_error = derivation.failure
-        blob.derive_locked_by = blob.derive_locked_until = None
-        session.flush()
-        custody.record(session, jurisdiction_id=blob.jurisdiction_id, kind="evidence.derived", subject_type="blob",
-                       subject_id=blob.sha256, data={"result": "failed", "reason": derivation.failure})
-        return
-    made = derivation.made
-    for kind, copy in made.items():
-        row = session.get(BlobDerivative, (blob.sha256, kind))
-        if row is None:
-            row = BlobDerivative(original_sha256=blob.sha256, kind=kind, jurisdiction_id=blob.jurisdiction_id)
-            session.add(row)
-        row.sha256, row.size, row.width, row.height, row.created_at = (
-            copy["sha256"], copy["size"], copy["width"], copy["height"], now)
-    blob.perceptual_hash = derivation.perceptual_hash_signed
-    blob.perceptual_hash_algorithm = PERCEPTUAL_HASH_ALGORITHM
-    blob.derivatives_state = DerivativesState.ready
-    blob.derivatives_error = None
-    blob.derive_locked_by = blob.derive_locked_until = None
+    store.stage_discard(upload.staging_id)
+    upload.staging_discarded_at = now
+    upload.failed_at = now
+    upload.failure = reason[:500]
     session.flush()
-    session.expire(blob, ["derivatives"])
-    custody.record(session, jurisdiction_id=blob.jurisdiction_id, kind="evidence.derived", subject_type="blob",
-                   subject_id=blob.sha256,
-                   data={"result": "ready", "original_sha256": blob.sha256, **made,
-                         "perceptual_hash": f"{derivation.perceptual_hash:016x}",
-                         "perceptual_hash_algorithm": PERCEPTUAL_HASH_ALGORITHM})
-    links.refresh_flags_for_blob(session, blob)
 
 
-# -- access --------------------------------------------------------------------------------------
-
-#: What can be read of an original: its bytes, or one of its viewing copies.
-READABLE = ("original", "thumb", "preview")
-
-
-def log_access(session: Session, *, user: User, device_id: uuid.UUID | None, attachment: Attachment,
-               what: str, via: str = "stream") -> None:
-    """Custody of reads: every read of an original (``evidence.downloaded``), and every thumb or
-    preview shown to office staff (``evidence.viewed``), in the jurisdiction of the record
-    through which it was read. ``via`` says whether the bytes were streamed or a signed URL given."""
-    if what not in READABLE:
-        raise ValueError(f"what must be one of {READABLE}")
-    if what != "original" and user.role not in OFFICE_ROLES:
-        return
-    custody.record(session, jurisdiction_id=attachment.jurisdiction_id,
-                   kind="evidence.downloaded" if what == "original" else "evidence.viewed",
-                   subject_type="blob", subject_id=attachment.blob_sha256, actor=user, device_id=device_id,
-                   data={"what": what, "via": via, "record_id": str(attachment.record_id),
-                         "attachment_id": str(attachment.id)})
-
-
-@dataclass(frozen=True)
-class OriginalRead:
-    """How an original is handed out: a signed URL, a checked stream, or the refusal to raise
-    (after committing: the quarantine and its custody entry must stay)."""
-
-    url: str | None = None
-    stream: BinaryIO | None = None
-    refusal: EvidenceDamaged | None = None
-
-
-def read_original(session: Session, store: BlobStore, attachment: Attachment, *, user: User,
-                  device_id: uuid.UUID | None, filename: str, expires_s: int) -> OriginalRead:
-    """The original of ``attachment`` for ``user``, checked (evidence/integrity.py) and logged.
-
-    A quarantined original, or one found damaged now (quarantined on the spot), is refused;
-    a read given out is ``evidence.downloaded``, before any byte or URL leaves.
-    """
-    blob = attachment.blob
-    if blob.damaged_at is not None:
-        return OriginalRead(refusal=EvidenceDamaged(blob.sha256, blob.damage))
-    url = store.signed_url(blob.sha256, filename=filename, content_type=blob.mime, expires_s=expires_s)
-    stream = None
-    try:
-        if url is not None:
-            problem = integrity.cheap_check(store, blob)
-            if problem is not None:
-                raise EvidenceDamaged(blob.sha256, problem)
-        else:
-            stream = integrity.CheckedReader(integrity.open_checked(store, blob.sha256, blob.size), blob.sha256)
-    except EvidenceDamaged as exc:
-        return OriginalRead(refusal=integrity.mark_damaged(session, blob, exc.reason, found_by="read", actor=user,
-                                                           device_id=device_id))
-    log_access(session, user=user, device_id=device_id, attachment=attachment, what="original",
-               via="signed_url" if url else "stream")
-    return OriginalRead(url=url, stream=stream)
-
-
-__all__ = [
-    "NoDerivative", "DerivationPending", "Policy", "Inspection", "Received", "Completion", "REFUSALS", "hash_file", "inspect", "receive",
-    "staged_file", "complete_upload", "pending_derivations", "claim_derivation", "Derivation", "make_derivatives",
-    "record_derivatives", "READABLE",
-    "log_access", "OriginalRead", "read_original", "OriginalProblem", "OriginalsReport", "verify_originals",
-]
+def mark_complete(session: Session, upload: Upload, sha256: str, *, now: datetime | None = None) -> None:
+    """The original is stored and attached. Its staged copy goes after the commit (``discard_staging``):
+    were it discarded first and the commit then failed, the upload would have lost its bytes."""
+    upload.completed_at = now or utcnow()
+    upload.blob_sha256 = sha256
+    session.flush()

@@ -43,7 +43,7 @@ def _enum(cls, length=32):
 
 
 class CaseKind(str, enum.Enum):
-    """What the case is about; each kind has its own time limit in working days (field/cases.py)."""
+    """What the case is about; each kind has its own time limit in working days (field/cases/)."""
 
     efficiency_complaint = "efficiency_complaint"        #: 效能投诉
     work_style = "work_style"                            #: 作风问题: 庸懒散, 五毒, 不作为慢作为乱作为
@@ -227,14 +227,14 @@ class Case(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     dispositions: Mapped[list[Disposition]] = relationship(lazy="selectin", order_by="Disposition.recorded_at")
     notices: Mapped[list[PublicNotice]] = relationship(lazy="selectin", order_by="PublicNotice.recorded_at")
 
-    #: Not columns: what ``field.cases.with_details`` adds for the case view (source records'
+    #: Not columns: what ``field.cases.view.with_details`` adds for the case view (source records'
     #: envelopes, the evidence list, whether a complainant's contact is on file). None unless set.
     source_views = None
     evidence_items = None
     complainant_on_file = None
 
     def overdue_on(self, day: date) -> bool:
-        """The Python twin of ``field.cases.overdue_predicate``."""
+        """The Python twin of ``field.cases.lifecycle.overdue_predicate``."""
         return self.ended_on is None and self.effective_deadline < day
 
     @property
@@ -297,7 +297,7 @@ class ComplainantContact(Base):
     """Who complained and how to reach them: confidential, like a monitor's identity.
 
     Never joined into a case view, an export, a notice or the timeline; read only through
-    ``field.cases.unmask_complainant`` (admins, with a reason, logged in the custody log).
+    ``field.cases.complainants.unmask_complainant`` (admins, with a reason, logged in the custody log).
     """
 
     __tablename__ = "case_complainant_contacts"

@@ -15,10 +15,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from field.core.errors import Conflict, NotAllowed, NotFound
-from field.core.models.calendar import CalendarOverride, CalendarYear
-from field.core.models.platform import Jurisdiction, Role, User
-from .scope import in_scope
+from .errors import Conflict, NotAllowed
+from .models.calendar import CalendarOverride, CalendarYear
+from .models.platform import Jurisdiction, Role, User
+from .scope import get_one, in_scope
 from .workdays import LIBRARY_YEARS, WorkCalendar, YearSchedule
 
 __all__ = ["calendar_for", "add_override", "remove_override", "overrides_query", "declared_on_chain",
@@ -82,10 +82,8 @@ def add_override(session: Session, actor: User, *, day: dt.date, working: bool, 
 
 def remove_override(session: Session, actor: User, override_id: uuid.UUID) -> None:
     _require_admin(actor)
-    override = session.execute(select(CalendarOverride).where(
-        CalendarOverride.id == override_id, in_scope(CalendarOverride.jurisdiction_id, actor))).scalar_one_or_none()
-    if override is None:
-        raise NotFound("calendar override")
+    override = get_one(session, CalendarOverride, override_id, "calendar override",
+                       in_scope(CalendarOverride.jurisdiction_id, actor))
     session.delete(override)
     session.flush()
 

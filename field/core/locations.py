@@ -14,7 +14,7 @@ from .errors import InvalidInput
 
 #: Largest accuracy we believe: a GPS fix worse than 100 km is not a position.
 MAX_ACCURACY_M = 100_000.0
-#: How a coordinate error of field/crs.py maps onto the request's GeoJSON member.
+#: How a coordinate error of field/core/crs.py maps onto the request's GeoJSON member.
 _MEMBER = {"lon": "coordinates", "lat": "coordinates", "crs": "crs"}
 
 
@@ -31,7 +31,7 @@ class Location:
         return crs_module.from_wgs84(self.lon, self.lat, crs)
 
     def distance_m(self, lon: float, lat: float) -> float:
-        """Great-circle metres to a WGS-84 position (the mean sphere; see field/crs.py)."""
+        """Great-circle metres to a WGS-84 position (the mean sphere; see field/core/crs.py)."""
         return crs_module.distance_m(self.lon, self.lat, lon, lat)
 
 

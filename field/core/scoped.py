@@ -9,12 +9,11 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import geo
-from field.accounts.users import resolve_jurisdiction
-from .errors import InvalidInput, NotAllowed, NotFound
+from .errors import InvalidInput, NotAllowed
 from .locations import Area, Location
 from .models.platform import Jurisdiction, Role, User
 from .pages import Page, paginate
-from .scope import in_scope
+from .scope import get_one, in_scope, resolve_jurisdiction
 
 T = TypeVar("T")
 
@@ -32,12 +31,7 @@ def live(model) -> ColumnElement[bool]:
 def get_live(session: Session, model: type[T], object_id: uuid.UUID, user: User, what: str,
              *visible: ColumnElement[bool]) -> T:
     """A live row the user may see; deleted, foreign and missing ids are the same NotFound."""
-    obj = session.execute(
-        select(model).where(model.id == object_id, live(model), in_scope(model.jurisdiction_id, user), *visible)
-    ).unique().scalar_one_or_none()
-    if obj is None:
-        raise NotFound(what)
-    return obj
+    return get_one(session, model, object_id, what, live(model), in_scope(model.jurisdiction_id, user), *visible)
 
 
 def resolve_live(session: Session, model: type[T], object_id: uuid.UUID, actor: User | None, field: str,
@@ -76,7 +70,7 @@ def clean(value: str | None) -> str | None:
 
 
 def within_area(session: Session, user: User, stmt: Select, column, area: Area) -> Select:
-    """``stmt`` narrowed to the area; every predicate goes through the spatial index (field/geo.py)."""
+    """``stmt`` narrowed to the area; every predicate goes through the spatial index (field/core/geo.py)."""
     if area.bbox is not None:
         stmt = stmt.where(geo.in_bbox(session, column, *area.bbox))
     if area.near is not None and area.radius_m is not None:

@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from .errors import InvalidInput
 from .models.platform import OFFICE_ROLES, User
 from .models.base import utcnow
-from field.directory.models import Change
+from .models.changes import Change
 from .scope import in_scope
 
 #: Key of the PostgreSQL advisory lock that serialises writers of the change log ("fwsync").

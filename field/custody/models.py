@@ -41,7 +41,7 @@ class CustodyEntry(Base):
     device_id: Mapped[uuid.UUID | None]
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    #: SHA-256 over the canonical form of every column above (evidence/custody.py).
+    #: SHA-256 over the canonical form of every column above (field/custody/chain.py).
     hash: Mapped[str] = mapped_column(String(64))
 
 

@@ -1,4 +1,5 @@
-"""The directory: units, persons, enterprises, monitoring points, squads, and the change log phones sync from."""
+"""The directory: units, persons, enterprises, monitoring points, squads (the change log phones sync from is
+field/core/models/changes.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import date, datetime
 from geoalchemy2 import Geometry
 from geoalchemy2.shape import to_shape
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -43,7 +43,7 @@ class SoftDeleted:
 class Located:
     """A WGS-84 point (EPSG:4326) with the accuracy the device gave, if any."""
 
-    #: Always WGS-84: GCJ-02 and BD-09 input is converted on the way in (field/crs.py).
+    #: Always WGS-84: GCJ-02 and BD-09 input is converted on the way in (field/core/crs.py).
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
     #: Horizontal accuracy in metres as reported by the device or map picker.
     location_accuracy_m: Mapped[float | None] = mapped_column(Float)
@@ -98,7 +98,7 @@ class Enterprise(IdMixin, TimestampMixin, JurisdictionScoped, SoftDeleted, Locat
     """An enterprise of the district, keyed by its unified social credit code.
 
     There is deliberately no relationship to ``MonitoringPoint``: whether an enterprise is a
-    (covert) point is read only through ``field.monitoring.visible_points``.
+    (covert) point is read only through ``field.directory.monitoring.visible_points``.
     """
 
     __tablename__ = "enterprises"
@@ -109,7 +109,7 @@ class Enterprise(IdMixin, TimestampMixin, JurisdictionScoped, SoftDeleted, Locat
     )
 
     name: Mapped[str] = mapped_column(String(200))
-    #: 统一社会信用代码, normalised and checked (GB 32100-2015, field/credit_code.py).
+    #: 统一社会信用代码, normalised and checked (GB 32100-2015, field/core/credit_code.py).
     credit_code: Mapped[str] = mapped_column(String(18))
     address: Mapped[str | None] = mapped_column(String(300))
     #: 规模以上企业.
@@ -122,7 +122,7 @@ class Enterprise(IdMixin, TimestampMixin, JurisdictionScoped, SoftDeleted, Locat
     contact_phone: Mapped[str | None] = mapped_column(String(32))
 
     #: Not a column: the caller's view of the enterprise's monitoring point, set by
-    #: ``field.enterprises.with_point_status`` per request. None (the safe answer) unless set.
+    #: ``field.directory.enterprises.with_point_status`` per request. None (the safe answer) unless set.
     visible_point = None
 
 
@@ -230,28 +230,3 @@ class IdentityDisclosure(IdMixin, Base):
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("device_tokens.id"))
     reason: Mapped[str] = mapped_column(String(500))
     disclosed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-
-class Change(Base):
-    """One entry of the change log the sync feed reads (field/sync.py).
-
-    ``seq`` order is commit order: change rows are written at commit time by writers that
-    are serialised (SQLite: every transaction is IMMEDIATE; PostgreSQL: a transaction-level
-    advisory lock), so a reader never sees a later seq before an earlier one.
-    """
-
-    __tablename__ = "change_log"
-    __table_args__ = (Index("ix_change_log_jurisdiction_seq", "jurisdiction_id", "seq"),)
-
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                     autoincrement=True)
-    #: Feed name (unit, person, enterprise, monitoring_point, squad, …).
-    entity: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    #: No foreign key: the log is written last in the transaction and read by range only.
-    jurisdiction_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    #: Who may receive the entry beyond the office: None (everyone in scope), or a kind
-    #: (``point``, ``squad``, ``user``) and the id it names (field/sync.py AUDIENCES).
-    audience_kind: Mapped[str | None] = mapped_column(String(16))
-    audience_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -24,7 +24,8 @@ from field.core.errors import Conflict, FieldProblem, InvalidInput
 from field.core.locations import Area
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
 from field.core.models.base import utcnow
-from .models import Change, Enterprise, MonitoringPoint, VisitFrequency, monitoring_point_liaisons
+from field.core.models.changes import Change
+from .models import Enterprise, MonitoringPoint, VisitFrequency, monitoring_point_liaisons
 from field.core.pages import Page
 from field.core.scope import in_scope, jurisdiction_in_scope
 from field.core.scoped import get_live, live, located_page, require_admin, resolve_live, text_matches

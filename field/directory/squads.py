@@ -25,7 +25,8 @@ from field.core import sync
 from field.core.errors import Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
 from field.core.models.platform import OFFICE_ROLES, Role, User
 from field.core.models.base import utcnow
-from field.directory.models import Change, IdentityDisclosure, MonitorIdentity, Squad, SquadMember
+from field.core.models.changes import Change
+from .models import IdentityDisclosure, MonitorIdentity, Squad, SquadMember
 from field.core.scope import in_scope, jurisdiction_in_scope
 from field.core.scoped import clean, get_live, live, require_admin, target_jurisdiction, text_matches
 

@@ -15,12 +15,12 @@ records is loaded into Python. The exceptions, said here so nobody is surprised:
   the cases *closed* in the period and takes the median in Python (portable SQL has no
   median). The working days themselves were counted with
   ``calendar_for(...).working_days_between(opened_on, ended_on)`` when the case ended
-  (field/cases.py stores them), so holidays and make-up days are already in. Counted over
+  (field/cases/ stores them), so holidays and make-up days are already in. Counted over
   a year without a schedule they are provisional (``cases.handling_days_provisional``),
   and so are the handling figures that read one, and the overdue count when a running
   case's provisional deadline falls in or before the year counted in: those compared
   numbers carry ``provisional: true``; ``warnings`` says which year lacks its schedule;
-- leader-visit compliance reuses ``field.leader_visits.assess`` (two grouped queries over
+- leader-visit compliance reuses ``field.reports.compliance.assess`` (two grouped queries over
   the points; the periods owed are calendar arithmetic in Python);
 - the unit and enterprise rankings and the percentages are arithmetic over the grouped rows.
 
@@ -69,11 +69,9 @@ from typing import Any, Iterator
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from field.accounts.users import resolve_jurisdiction
 from field.calendar_years import calendar_warnings
-from field.clock import office_today
 from field.core.errors import InvalidInput, NotFound
-from field.reports.leader_visits import Period, assess
+from field.reports.compliance import Period, assess
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, User
 from field.core.models.records import ReviewState
 from field.cases.models import Case, CaseState, CaseSubject, Complaint, Disposition
@@ -82,8 +80,8 @@ from field.filings.models import InspectionMeasure, InspectionRecord
 from field.reports.models import ContactReport, ReportType
 from field.visits.models import Callback, CallbackSample, Finding, SampleCase
 from field.directory.monitoring import visible_points
-from field.reports.reports import CHINA_TIME
-from field.core.scope import subtree
+from field.core.office import OFFICE_TZ, office_today
+from field.core.scope import resolve_jurisdiction, subtree
 
 #: Measures that count as a penalty in the figures (see the module docstring).
 PENALTY_MEASURES = (InspectionMeasure.warning, InspectionMeasure.fine, InspectionMeasure.compulsory_measure)
@@ -111,8 +109,8 @@ class Span:
 
     def moments(self, column):
         """A timestamp column within the span's local days (China time)."""
-        lo = datetime.combine(self.start, time.min, tzinfo=CHINA_TIME)
-        hi = datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=CHINA_TIME)
+        lo = datetime.combine(self.start, time.min, tzinfo=OFFICE_TZ)
+        hi = datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=OFFICE_TZ)
         return and_(column >= lo, column < hi)
 
 

@@ -1,22 +1,19 @@
 """Streamed exports of field records (findings, contact-point reports) as CSV and GeoJSON.
 
-The office's spreadsheets take CSV: UTF-8 with a byte-order mark (so Excel shows the
-Chinese), CRLF, cells that would start a formula prefixed with ``'``. Rows are read in
+The CSV is written for the office's spreadsheets (field/core/spreadsheets.py). Rows are read in
 keyset batches and written batch by batch, so memory stays flat however many there are.
 Monitors appear only by their records' squad, never by name.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import Select, func
 from sqlalchemy.orm import Session
 
-from field.cases.exports import spreadsheet_cell
+from field.core import spreadsheets
 from field.core.crs import from_wgs84
 from field.core.models.records import FieldRecord
 from field.core.pages import paginate
@@ -55,16 +52,9 @@ def _batches(session: Session, stmt: Select) -> Iterator[list]:
 
 
 def csv_chunks(session: Session, stmt: Select, columns: Sequence[Column]) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([name for name, _ in columns])
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    for batch in _batches(session, stmt):
-        buffer.seek(0)
-        buffer.truncate()
-        for record in batch:
-            writer.writerow([spreadsheet_cell(_value(get(record))) for _, get in columns])
-        yield buffer.getvalue().encode("utf-8")
+    return spreadsheets.csv_chunks([name for name, _ in columns],
+                                   (([_value(get(record)) for _, get in columns] for record in batch)
+                                    for batch in _batches(session, stmt)))
 
 
 def geojson_chunks(session: Session, stmt: Select, columns: Sequence[Column], crs: str = "wgs84") -> Iterator[bytes]:

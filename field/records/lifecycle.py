@@ -33,7 +33,7 @@ from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTrans
 from field.core.models.platform import OFFICE_ROLES, User
 from field.core.models.records import FieldRecord, RecordVersion, ReviewComment, ReviewState
 from field.core.models.base import utcnow
-from field.core.scope import in_scope
+from field.core.scope import get_one, in_scope, visible_records_predicate
 
 R = TypeVar("R", bound=FieldRecord)
 
@@ -162,20 +162,10 @@ def submit(
     return Submitted(record, True)
 
 
-def visible_records_predicate(user: User):
-    """SQL form of the base rule, for lists and the sync feed."""
-    if user.role in OFFICE_ROLES:
-        return in_scope(FieldRecord.jurisdiction_id, user)
-    return FieldRecord.submitted_by_id == user.id
-
-
-def get_record(session: Session, user: User, record_id: uuid.UUID, model: type[R] = FieldRecord) -> R:
-    record = session.execute(
-        select(model).where(model.id == record_id, visible_records_predicate(user))
-    ).scalar_one_or_none()
-    if record is None:
-        raise NotFound("record")
-    return record
+def get_record(session: Session, user: User, record_id: uuid.UUID, model: type[R] = FieldRecord,
+               what: str = "record") -> R:
+    """A record of ``model``'s kind the user may see; otherwise ``NotFound(what)``."""
+    return get_one(session, model, record_id, what, visible_records_predicate(user))
 
 
 def review(session: Session, reviewer: User, record: FieldRecord, to_state: ReviewState,

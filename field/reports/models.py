@@ -6,12 +6,10 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from geoalchemy2.shape import to_shape
 from sqlalchemy import Boolean, CheckConstraint, Date, Enum, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from field.core.locations import Location
-from field.core.models.records import FieldRecord
+from field.core.models.records import FieldRecord, Positioned
 
 
 class ReportType(str, enum.Enum):
@@ -34,21 +32,10 @@ class RatingTarget(str, enum.Enum):
     person = "person"    #: a member of a unit's staff (科长 …)
 
 
-class Positioned:
-    """The envelope's location as a stored ``Location`` (WGS-84 with accuracy), for output in any CRS."""
-
-    @property
-    def position(self) -> Location | None:
-        if self.location is None:
-            return None
-        point = to_shape(self.location)
-        return Location(point.x, point.y, self.accuracy_m)
-
-
 class ContactReport(Positioned, FieldRecord):
     """A liaison's report about their monitoring point's enterprise (kind ``report``).
 
-    Which columns are set depends on ``report_type`` (field/reports.py ``FIELDS``); the
+    Which columns are set depends on ``report_type`` (field/reports/reports.py ``FIELDS``); the
     envelope's ``unit_id`` is the unit reported on (for a person, the person's unit).
     """
 
@@ -89,7 +76,7 @@ class ContactReport(Positioned, FieldRecord):
 
 
 class LeaderVisit(Positioned, FieldRecord):
-    """A visit of a point's leader (挂包领导) to it (kind ``leader_visit``); counted by field/leader_visits.py."""
+    """A visit of a point's leader (挂包领导) to it (kind ``leader_visit``); counted by field/reports/leader_visits.py."""
 
     __tablename__ = "leader_visits"
     __table_args__ = (Index("ix_leader_visits_point_visited", "point_id", "visited_at"),)

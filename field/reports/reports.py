@@ -3,14 +3,14 @@
 Design
 ======
 
-Model. ``ContactReport`` (field/models/reports.py) is a field record of kind ``report``:
+Model. ``ContactReport`` (field/reports/models.py) is a field record of kind ``report``:
 its own table ``contact_reports`` joined to the ``field_records`` envelope, whose id is
 the phone's UUID. A report has one of four types, each with its own fields (``FIELDS``):
 
 - ``enforcement_visit``: ``unit_id`` (who inspected), ``visited_on`` (the local date),
   ``officers`` (free text: names as the liaison knows them), ``filing_shown`` (bool),
   optional ``description``. At submission it is matched against approved filings with
-  ``field.inspections.approved_filing_covering(enterprise_id, unit_id, on)``, for the
+  ``field.filings.coverage.approved_filing_covering(enterprise_id, unit_id, on)``, for the
   unit named and, failing that, the units above and below it (``unit_family``: the
   liaison may name the department where the filing is its section's): a match is
   linked (``filing_id``), no match sets the envelope's ``flag_unfiled``, which puts the
@@ -35,7 +35,7 @@ on ``point_id``; nothing tells them it exists. Units and persons named in the bo
 the live ones in the liaison's jurisdiction subtree (those their phone syncs); any other
 id is a 422 naming the field.
 
-Submission is ``field.records.submit``: the same UUID and body any number of times
+Submission is ``field.records.lifecycle.submit``: the same UUID and body any number of times
 creates one row, another body is a 409. The checks run only for the sending that creates
 the record, so a repeat after the liaison lost the point still answers the stored report.
 An amendment (the answer to needs_info) re-runs every check and the filing match.
@@ -44,7 +44,7 @@ Visibility (``visible_reports``): office staff (admin, reviewer) see every repor
 jurisdiction subtree, covert points included. A liaison sees the reports of their own
 points, by any of the point's liaisons: co-liaisons share the point and should not report
 the same inspection twice. The point's leader sees them too (the point's "circle", as
-``field.monitoring.visible_points`` defines it for liaisons and leaders, which is why that
+``field.directory.monitoring.visible_points`` defines it for liaisons and leaders, which is why that
 rule is reused rather than re-derived). The submitter always sees their own report, as
 the generic record endpoints already allow. Inspectors, squad members and everyone else
 see none: each id answers 404 and the list is refused (403).
@@ -62,7 +62,7 @@ filing match adds a ``report.filing_match`` entry saying what was found and why.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from shapely.geometry import Point
@@ -72,9 +72,9 @@ from sqlalchemy.orm import Session
 from field.custody import chain as custody
 
 from field.core import geo
-from field.filings import inspections
+from field.filings import coverage
 from field.records import lifecycle as records
-from field.core.errors import DomainError, FieldProblem, InvalidInput, NotAllowed, NotFound
+from field.core.errors import DomainError, FieldProblem, InvalidInput, NotAllowed
 from field.core.locations import GivenLocation
 from field.core.models.platform import OFFICE_ROLES, Role, User
 from field.core.models.records import FieldRecord
@@ -82,12 +82,11 @@ from field.directory.models import MonitoringPoint, Person, Unit, UnitKind, moni
 from .models import ContactReport, ProblemArea, RatingTarget, ReportType
 from field.directory.monitoring import visible_points
 from field.records.lifecycle import Receipt, Submitted
-from field.core.scope import in_scope
+from field.core.scope import get_one, in_scope
+from field.core.office import office_date
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
 
-#: The office's local time: China Standard Time, UTC+8 all year (no daylight saving since 1991).
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 #: Per report type: the fields it requires and those it may have. Any other kind-specific
 #: field is refused, so a phone's mistake (a score on a suggestion) is told, never dropped.
@@ -109,10 +108,6 @@ RATED_UNIT_KINDS: dict[RatingTarget, frozenset[UnitKind]] = {
 
 #: Roles that may see a point's reports when the point is theirs.
 POINT_CIRCLE = frozenset({Role.liaison, Role.leader})
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA_TIME).date()
 
 
 # -- which point ----------------------------------------------------------------------------------
@@ -223,7 +218,7 @@ def _match_filing(session: Session, values: dict[str, Any]) -> None:
         return
     filing = None
     for unit_id in unit_family(session, values["unit_id"]):
-        filing = inspections.approved_filing_covering(session, enterprise_id=values["enterprise_id"],
+        filing = coverage.approved_filing_covering(session, enterprise_id=values["enterprise_id"],
                                                       unit_id=unit_id, on=values["visited_on"])
         if filing is not None:
             break
@@ -241,7 +236,7 @@ def _log_match(session: Session, report: ContactReport, actor: User | None, reas
                        subject_type=report.kind, subject_id=report.id, actor=actor, data=data)
 
 
-@inspections.register_coverage_recheck
+@coverage.register_coverage_recheck
 def _recheck_reports(session: Session, filing) -> None:
     """A filing was filed, approved, rejected or amended: judge again the enforcement visits it
     covered and the unfiled ones it might cover now (same enterprise, a day in its window)."""
@@ -288,7 +283,7 @@ def submit_report(session: Session, receipt: Receipt, report_id: uuid.UUID, *, r
 
     def build() -> ContactReport:
         values = _resolve(session, user, {**kind_fields, "report_type": report_type, "point_id": point_id},
-                          local_date(device_time))
+                          office_date(device_time))
         _match_filing(session, values)
         report = ContactReport(device_time=device_time.astimezone(timezone.utc),
                                declared_attachments=list(declared_attachments), **values)
@@ -313,7 +308,7 @@ def amend_report(session: Session, user: User, report: ContactReport, *, note: s
 
     def apply() -> None:
         values = _resolve(session, user, {**kind_fields, "report_type": report_type, "point_id": point_id},
-                          local_date(device_time))
+                          office_date(device_time))
         _match_filing(session, values)
         for name, value in values.items():
             setattr(report, name, value)
@@ -344,11 +339,7 @@ def visible_reports(user: User) -> ColumnElement[bool]:
 
 
 def get_report(session: Session, user: User, report_id: uuid.UUID) -> ContactReport:
-    report = session.execute(
-        select(ContactReport).where(ContactReport.id == report_id, visible_reports(user))).scalar_one_or_none()
-    if report is None:
-        raise NotFound("report")
-    return report
+    return get_one(session, ContactReport, report_id, "report", visible_reports(user))
 
 
 def reports_query(user: User, *, report_type: ReportType | None = None, point_id: uuid.UUID | None = None,
@@ -373,5 +364,5 @@ def reports_query(user: User, *, report_type: ReportType | None = None, point_id
     return stmt
 
 
-__all__ = ["FIELDS", "KIND_FIELDS", "CHINA_TIME", "local_date", "liaison_points_query", "reporting_point",
+__all__ = ["FIELDS", "KIND_FIELDS", "liaison_points_query", "reporting_point",
            "submit_report", "amend_report", "visible_reports", "get_report", "reports_query"]

@@ -1,6 +1,6 @@
 """Callback sampling (抽件回头访, brief 7): import completed cases, draw a reproducible sample, call back.
 
-Import. The office posts a CSV of completed service cases (header: ``COLUMNS``; the
+Import. The office posts a CSV of completed service cases (service_cases.py: header ``COLUMNS``; the
 required ones ``REQUIRED``; UTF-8, with or without BOM, or GB18030 as Excel writes it on
 a Chinese Windows). The batch is keyed by the file's SHA-256 within the jurisdiction:
 the same file again answers the same batch and adds nothing. A case is keyed by its
@@ -29,15 +29,11 @@ members of the squad the case's sample is assigned to (a live task of method
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import math
 import random
-import re
 import secrets
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Sequence
 
@@ -45,39 +41,22 @@ from sqlalchemy import ColumnElement, Select, and_, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from field.custody import chain as custody
-
-from field.records import lifecycle as records
-from field import text
 from field.core.errors import InvalidInput, NotFound
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
-from field.directory.models import Unit
-from field.visits.models import (
-    Callback,
-    CallbackBatch,
-    CallbackSample,
-    SampleCase,
-    ServiceCase,
-    TaskState,
-    VisitTask,
-)
-from field.records.lifecycle import Receipt, Submitted
-from field.core.scope import in_scope, subtree
+from field.core.scope import get_one, in_scope, visible_records_predicate
 from field.core.scoped import live, target_jurisdiction
+from field.custody import chain as custody
+from field.records import lifecycle as records
+from field.records.lifecycle import Receipt, Submitted
+
+from .models import Callback, CallbackBatch, CallbackSample, SampleCase, ServiceCase, TaskState, VisitTask
+from .service_cases import LIMITS, REQUIRED, _completed_on, _UnitIndex, _visible_cells, read_cases
 from .visits import active_squad_ids, canonical_body, require_office, require_undercover_role, utc
 
-#: The documented header, in order; ``applicant_name`` is the only optional column.
-COLUMNS = ("case_no", "unit", "service", "completed_on", "applicant_name", "applicant_contact")
-REQUIRED = ("case_no", "unit", "service", "completed_on", "applicant_contact")
-LIMITS = {"case_no": 64, "unit": 300, "service": 300, "applicant_name": 100, "applicant_contact": 100}
-#: Largest CSV accepted (a district's year is a few thousand rows, well under 1 MB).
-MAX_CSV_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 100_000
+
 #: Seeds are below 2**53 so that a JSON client (a JavaScript number) reads them exactly.
 SEED_LIMIT = 2 ** 53
 ALGORITHM = "fisher-yates-random-v1"
-
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
 
 # -- the draw ----------------------------------------------------------------------------------
@@ -110,96 +89,6 @@ def sample_size(population: int, size: int | None, percent: Decimal | None) -> i
     if not 1 <= size <= population:
         raise InvalidInput("size", f"From 1 to the batch's {population} case(s).")
     return size
-
-
-# -- reading the file --------------------------------------------------------------------------
-
-
-def _text(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return raw.decode("gb18030")
-        except UnicodeDecodeError:
-            raise InvalidInput("_body", "The file is neither UTF-8 nor GB18030 text.") from None
-
-
-def read_cases(raw: bytes) -> list[tuple[int, dict[str, str]]]:
-    """(row, {column: text}) for each data row; rows numbered as a spreadsheet shows them."""
-    if len(raw) > MAX_CSV_BYTES:
-        raise InvalidInput("_body", f"The file is over {MAX_CSV_BYTES} bytes; split it.")
-    reader = csv.DictReader(io.StringIO(_text(raw), newline=""))
-    try:
-        columns = [c.strip() for c in (reader.fieldnames or [])]
-    except csv.Error as exc:
-        raise InvalidInput("_body", f"Not a CSV file: {exc}.") from None
-    unknown = [c for c in columns if c not in COLUMNS]
-    missing = [c for c in REQUIRED if c not in columns]
-    if unknown or missing:
-        problems = ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []) + \
-                   ([f"missing column(s) {', '.join(missing)}"] if missing else [])
-        raise InvalidInput("_body", f"The header has {'; '.join(problems)}. It is: {','.join(COLUMNS)} "
-                                    "(applicant_name may be left out).")
-    reader.fieldnames = columns
-    rows = []
-    try:
-        for index, row in enumerate(reader, start=2):
-            if len(rows) >= MAX_ROWS:
-                raise InvalidInput("_body", f"More than {MAX_ROWS} rows; split the file.")
-            if None in row:
-                rows.append((index, {"__error__": "More cells than columns in the header."}))
-            else:
-                rows.append((index, {k: (v or "").strip() for k, v in row.items()}))
-    except csv.Error as exc:
-        raise InvalidInput("_body", f"The CSV is malformed near row {reader.line_num}: {exc}.") from None
-    return rows
-
-
-def _visible_cells(record: dict[str, str]) -> dict[str, str]:
-    """Every cell through the text policy (field/text.py): one line of visible text, NFC."""
-    cells = {}
-    for column, value in record.items():
-        try:
-            cells[column] = text.line(value)
-        except text.TextRefused as exc:
-            raise ValueError(f"{column}: {exc}") from None
-    return cells
-
-
-def _completed_on(value: str) -> date:
-    """2026-05-03, 2026/5/3 (Excel on a Chinese Windows) or 2026年5月3日."""
-    match = _DATE.match(value)
-    try:
-        if match is None:
-            raise ValueError(value)
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        raise ValueError(f"completed_on: {value!r} is not a date (2026-05-03).") from None
-
-
-class _UnitIndex:
-    """The jurisdiction's live units by full path (区市场监管局/登记注册科) and by name."""
-
-    def __init__(self, session: Session, jurisdiction: Jurisdiction):
-        rows = session.execute(select(Unit.id, Unit.name, Unit.parent_id).where(
-            live(Unit), Unit.jurisdiction_id.in_(subtree(jurisdiction.path)))).all()
-        by_id = {r.id: r for r in rows}
-        self.by_path: dict[str, uuid.UUID] = {}
-        self.by_name: dict[str, list[uuid.UUID]] = {}
-        for r in rows:
-            names, current = [], r
-            while current is not None:
-                names.append(current.name)
-                current = by_id.get(current.parent_id) if current.parent_id else None
-            self.by_path["/".join(reversed(names))] = r.id
-            self.by_name.setdefault(r.name, []).append(r.id)
-
-    def find(self, text: str) -> uuid.UUID | None:
-        if "/" in text:
-            return self.by_path.get("/".join(part.strip() for part in text.split("/")))
-        named = self.by_name.get(text, [])
-        return named[0] if len(named) == 1 else None
 
 
 # -- batches -----------------------------------------------------------------------------------
@@ -289,11 +178,9 @@ def batches_query(user: User) -> Select:
 
 def get_batch(session: Session, user: User, batch_id: uuid.UUID) -> CallbackBatch:
     require_undercover_role(user)
-    batch = session.execute(select(CallbackBatch).where(
-        CallbackBatch.id == batch_id, in_scope(CallbackBatch.jurisdiction_id, user))).scalar_one_or_none()
-    if batch is None or user.role not in OFFICE_ROLES:
+    if user.role not in OFFICE_ROLES:
         raise NotFound("batch")
-    return batch
+    return get_one(session, CallbackBatch, batch_id, "batch", in_scope(CallbackBatch.jurisdiction_id, user))
 
 
 def batch_cases_query(batch: CallbackBatch) -> Select:
@@ -345,11 +232,9 @@ def samples_query(user: User, *, batch_id: uuid.UUID | None = None) -> Select:
 
 def get_sample(session: Session, user: User, sample_id: uuid.UUID) -> CallbackSample:
     require_undercover_role(user)
-    sample = session.execute(select(CallbackSample).where(
-        CallbackSample.id == sample_id, in_scope(CallbackSample.jurisdiction_id, user))).scalar_one_or_none()
-    if sample is None or user.role not in OFFICE_ROLES:
+    if user.role not in OFFICE_ROLES:
         raise NotFound("sample")
-    return sample
+    return get_one(session, CallbackSample, sample_id, "sample", in_scope(CallbackSample.jurisdiction_id, user))
 
 
 def drawn_case_nos(session: Session, sample: CallbackSample) -> list[str]:
@@ -473,16 +358,13 @@ def amend_callback(session: Session, user: User, callback: Callback, values: dic
 
 def get_callback(session: Session, user: User, callback_id: uuid.UUID) -> Callback:
     require_undercover_role(user)
-    try:
-        return records.get_record(session, user, callback_id, Callback)
-    except NotFound:
-        raise NotFound("callback") from None
+    return records.get_record(session, user, callback_id, Callback, "callback")
 
 
 def callbacks_query(user: User, *, case_id: uuid.UUID | None = None, sample_id: uuid.UUID | None = None,
                     task_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
-    stmt = select(Callback).where(records.visible_records_predicate(user))
+    stmt = select(Callback).where(visible_records_predicate(user))
     if case_id is not None:
         stmt = stmt.where(Callback.case_id == case_id)
     if sample_id is not None:
@@ -492,5 +374,5 @@ def callbacks_query(user: User, *, case_id: uuid.UUID | None = None, sample_id: 
     return stmt
 
 
-__all__ = ["COLUMNS", "REQUIRED", "ALGORITHM", "draw", "population_digest", "sample_size", "read_cases",
+__all__ = ["ALGORITHM", "draw", "population_digest", "sample_size",
            "import_batch", "draw_sample", "record_callback", "amend_callback"]

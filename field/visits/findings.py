@@ -2,7 +2,7 @@
 
 A finding's jurisdiction is its unit's, so the office over that unit reviews it. Its
 ``unit_id``, ``squad_id`` and ``category_code`` are on the envelope for the review
-queue's filters. The checks run inside ``field.records.submit``'s ``build``: a repeat of
+queue's filters. The checks run inside ``field.records.lifecycle.submit``'s ``build``: a repeat of
 a stored finding answers the stored one even if, say, its category was retired since.
 """
 
@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from field.custody import chain as custody
 
 from field.records import lifecycle as records
-from field.core.errors import InvalidInput, NotAllowed, NotFound
+from field.core.errors import InvalidInput, NotAllowed
 from field.core.models.platform import Jurisdiction, Role, User
 from field.directory.models import Person, Unit
 from field.core.locations import Area
 from .models import Callback, Finding, Severity, Visit
 from field.core.pages import Page
 from field.records.lifecycle import Receipt, Submitted
+from field.core.scope import visible_records_predicate
 from field.core.scoped import located_page, resolve_live
 from .taxonomy import resolve_category
 from .visits import canonical_body, locate, membership, require_undercover_role, utc
@@ -137,10 +138,7 @@ def amend_finding(session: Session, user: User, finding: Finding, values: dict) 
 
 def get_finding(session: Session, user: User, finding_id: uuid.UUID) -> Finding:
     require_undercover_role(user)
-    try:
-        return records.get_record(session, user, finding_id, Finding)
-    except NotFound:
-        raise NotFound("finding") from None
+    return records.get_record(session, user, finding_id, Finding, "finding")
 
 
 def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUID | None = None,
@@ -148,7 +146,7 @@ def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUI
                    callback_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
     """Office staff: the findings of their scope; a monitor: their own."""
     require_undercover_role(user)
-    stmt = select(Finding).where(records.visible_records_predicate(user))
+    stmt = select(Finding).where(visible_records_predicate(user))
     if category:
         stmt = stmt.where(Finding.category_code == category)
     if unit_id is not None:

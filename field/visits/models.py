@@ -1,4 +1,4 @@
-"""Undercover work: finding taxonomy, visit tasks, visits, findings, callback sampling (design: field/visits.py)."""
+"""Undercover work: finding taxonomy, visit tasks, visits, findings, callback sampling (design: field/visits/visits.py)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,11 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from field.core.locations import Location
 from field.core.models.base import Base, IdMixin, JurisdictionScoped, TimestampMixin
 from field.directory.models import Enterprise, Located, Person, SquadMember, Unit
-from field.core.models.records import FieldRecord
+from field.core.models.records import FieldRecord, Positioned
 
 
 #: Photos of a visit may be taken on the way in or out.
@@ -134,18 +132,7 @@ visit_members = Table(
 )
 
 
-class _Positioned:
-    """The envelope's point as a stored ``Location`` (WGS-84, with accuracy), for output in any CRS."""
-
-    @property
-    def position(self) -> Location | None:
-        if self.location is None:
-            return None
-        point = to_shape(self.location)
-        return Location(point.x, point.y, self.accuracy_m)
-
-
-class Visit(_Positioned, FieldRecord):
+class Visit(Positioned, FieldRecord):
     """A squad's visit: who went (by code), when, where, and what they saw."""
 
     __tablename__ = "visits"
@@ -163,7 +150,7 @@ class Visit(_Positioned, FieldRecord):
 
     @property
     def evidence_window(self) -> tuple[datetime, datetime] | None:
-        """When its photos should have been taken (evidence/links.py): the visit, give or take a margin."""
+        """When its photos should have been taken (field/attachments/links.py): the visit, give or take a margin."""
         if self.started_at is None or self.ended_at is None:
             return None
         return self.started_at - EVIDENCE_MARGIN, self.ended_at + EVIDENCE_MARGIN
@@ -177,7 +164,7 @@ class Severity(str, enum.Enum):
     serious = "serious"    #: 严重: extortion, collusion, a serious breach of law or discipline: a case
 
 
-class Finding(_Positioned, FieldRecord):
+class Finding(Positioned, FieldRecord):
     """A problem a monitor saw (or a callback revealed): what, how grave, who, when, where.
 
     ``unit_id``, ``squad_id`` and ``category_code`` live on the envelope, for the queue.
@@ -244,7 +231,7 @@ class ServiceCase(IdMixin, JurisdictionScoped, Base):
 
 
 class CallbackSample(IdMixin, TimestampMixin, JurisdictionScoped, Base):
-    """A random draw of a batch's cases, reproducible from what is stored here (field/callbacks.py)."""
+    """A random draw of a batch's cases, reproducible from what is stored here (field/visits/callbacks.py)."""
 
     __tablename__ = "callback_samples"
 
@@ -258,7 +245,7 @@ class CallbackSample(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     #: The population drawn from: its size and the SHA-256 of its case numbers in draw order.
     population: Mapped[int] = mapped_column(Integer)
     population_sha256: Mapped[str] = mapped_column(String(64))
-    #: Names the procedure (field/callbacks.py ALGORITHM), so a later change cannot pass for this one.
+    #: Names the procedure (field/visits/callbacks.py ALGORITHM), so a later change cannot pass for this one.
     algorithm: Mapped[str] = mapped_column(String(48))
     drawn_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
 

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from field.custody import chain as custody
 
-from field.core.errors import Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
+from field.core.errors import Conflict, FieldProblem, InvalidInput, NotAllowed
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
 from field.core.models.base import utcnow
 from .models import FindingCategory
-from field.core.scope import in_scope, subtree
+from field.core.scope import get_one, in_scope, subtree
 from field.core.scoped import target_jurisdiction, text_matches
 from .visits import require_undercover_role
 
@@ -130,11 +130,7 @@ def categories_query(session: Session, user: User, *, active: bool | None = None
 
 def get_category(session: Session, user: User, category_id: uuid.UUID) -> FindingCategory:
     require_undercover_role(user)
-    row = session.execute(select(FindingCategory).where(
-        FindingCategory.id == category_id, visible_categories(session, user))).scalar_one_or_none()
-    if row is None:
-        raise NotFound("finding category")
-    return row
+    return get_one(session, FindingCategory, category_id, "finding category", visible_categories(session, user))
 
 
 def resolve_category(session: Session, code: str, jurisdiction: Jurisdiction, field: str = "category") \

@@ -2,10 +2,10 @@
 
 Design of the whole undercover-visit area (brief 3, 4 and 7; docs/visits.md has the API):
 
-Models (field/models/visits.py)
+Models (field/visits/models.py)
 - ``FindingCategory`` (office table): the taxonomy of findings. ``code`` (English
   snake_case), ``label_zh``, ``label_en``, ``group_code`` (five_poisons, three_actions …),
-  ``active``. ``jurisdiction_id`` NULL: seeded, shared by every office (field/taxonomy.py
+  ``active``. ``jurisdiction_id`` NULL: seeded, shared by every office (field/visits/taxonomy.py
   SEED, loaded by ``fieldwatch seed-taxonomy``); otherwise added by an admin and
   applying to that jurisdiction and everything below it. A code means one category
   wherever it applies: a new code may not shadow one above or below it.
@@ -15,10 +15,10 @@ Models (field/models/visits.py)
   (open → done | cancelled; done → open). Its jurisdiction is the squad's.
 - ``Visit`` (FieldRecord "visit"): the task (optional), who went (squad member codes,
   the ``visit_members`` table), start and end, where, the narrative.
-- ``Finding`` (FieldRecord "finding", field/findings.py): category, severity, unit and
+- ``Finding`` (FieldRecord "finding", field/visits/findings.py): category, severity, unit and
   person, when and where, description, the visit or callback it came from, declared
   evidence. Its jurisdiction is the unit's, so the office over that unit reviews it.
-- Callback sampling (field/callbacks.py): ``CallbackBatch`` (one imported CSV, keyed by
+- Callback sampling (field/visits/callbacks.py): ``CallbackBatch`` (one imported CSV, keyed by
   its SHA-256), ``ServiceCase`` (keyed by case number per jurisdiction; the applicant's
   contact is confidential), ``CallbackSample`` (seed, size, the population's digest)
   with ``SampleCase`` rows in draw order, and ``Callback`` (FieldRecord "callback":
@@ -34,8 +34,8 @@ Who sees what
 
 Data flow: api/visits.py or api/callbacks.py parses the body with schemas/visits.py
 into plain values (a ``GivenLocation`` for a position), calls one function here, in
-field/findings.py or field/callbacks.py, and commits. Phone records go through
-``field.records.submit``: the checks run inside its ``build`` so that a repeat of a
+field/visits/findings.py or field/visits/callbacks.py, and commits. Phone records go through
+``field.records.lifecycle.submit``: the checks run inside its ``build`` so that a repeat of a
 stored record answers the stored record without re-checking (a monitor who has left
 the squad since still gets their receipt), and the body hashed is the canonical form
 of the validated values (``canonical_body``), so key order, spacing and time-zone
@@ -66,7 +66,7 @@ from field.core.models.base import utcnow
 from field.directory.models import Enterprise, Squad, SquadMember, Unit
 from .models import CallbackSample, TargetKind, TaskMethod, TaskState, Visit, VisitTask
 from field.records.lifecycle import Receipt, Submitted
-from field.core.scope import in_scope
+from field.core.scope import get_one, in_scope, visible_records_predicate
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
 
@@ -256,10 +256,7 @@ def update_task(session: Session, actor: User, task: VisitTask, changes: dict) -
 
 def get_task(session: Session, user: User, task_id: uuid.UUID) -> VisitTask:
     require_undercover_role(user)
-    task = session.execute(select(VisitTask).where(VisitTask.id == task_id, visible_tasks(user))).scalar_one_or_none()
-    if task is None:
-        raise NotFound("visit task")
-    return task
+    return get_one(session, VisitTask, task_id, "visit task", visible_tasks(user))
 
 
 def tasks_query(user: User, *, state: TaskState | None = None, method: TaskMethod | None = None,
@@ -348,7 +345,7 @@ def _apply_visit(visit: Visit, values: dict, checked: dict) -> None:
 
 
 def record_visit(session: Session, receipt: Receipt, values: dict) -> Submitted[Visit]:
-    """A monitor's visit, created once per client id (field.records.submit)."""
+    """A monitor's visit, created once per client id (field.records.lifecycle.submit)."""
     user = receipt.user
     require_undercover_role(user)
     if user.role is not Role.squad_member:
@@ -380,15 +377,12 @@ def amend_visit(session: Session, user: User, visit: Visit, values: dict) -> Vis
 
 def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:
     require_undercover_role(user)
-    try:
-        return records.get_record(session, user, visit_id, Visit)
-    except NotFound:
-        raise NotFound("visit") from None
+    return records.get_record(session, user, visit_id, Visit, "visit")
 
 
 def visits_query(user: User, *, task_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
-    stmt = select(Visit).where(records.visible_records_predicate(user))
+    stmt = select(Visit).where(visible_records_predicate(user))
     if task_id is not None:
         stmt = stmt.where(Visit.task_id == task_id)
     if squad_id is not None:

@@ -17,6 +17,7 @@ import pytest
 
 from evidence.storage import make_blob_store
 from field.cases import lifecycle as cases
+from field.core.office import office_today
 from field.core import crs
 from field.core.models.platform import Role
 from tests.integration.test_cases import (  # noqa: F401  (fixtures)
@@ -135,7 +136,7 @@ def test_the_overdue_list_holds_running_cases_past_their_effective_deadline(clie
     delayed = open_case()["id"]
     open_case(complaint={"channel": "visit", "received_at": "2026-09-20T10:00:00+08:00", "text": "来访反映"})
     _move(client, reviewer_headers, open_case()["id"], "dismissed", reason="重复投诉")
-    today = cases.office_today()
+    today = office_today()
     resp = client.post(f"/api/v1/cases/{delayed}/delay-notices", headers=reviewer_headers,
                        json={"reason": "需调取市级数据", "new_deadline": (today + timedelta(days=60)).isoformat()})
     notice = resp.get_json()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from api import create_app
 from field.all_models import Base
-from field.cases.exports import spreadsheet_cell
+from field.core.spreadsheets import spreadsheet_cell
 from field.reports.models import ReportType
 from field.visits.models import Severity
 from tests.authz_world import build

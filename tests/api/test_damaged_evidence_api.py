@@ -11,9 +11,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from field.custody import chain as custody
-from evidence import integrity
+from field.attachments import originals
 from field.core.evidence_errors import EvidenceDamaged
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.core.models.evidence import Blob, DerivativesState
 from field.core.models.platform import Role
 from tests.directory_fixtures import fast_passwords  # noqa: F401 (fixture)
@@ -79,7 +79,7 @@ def test_a_damaged_original_answers_409_evidence_damaged_and_is_quarantined_once
         # S3 hands out a signed URL: the app never sees the bytes, and the store kept no checksum of the
         # overwrite. `fieldwatch verify` reads every original and quarantines this one.
         assert client.get(url, headers=headers).status_code == 302
-        report = integrity.verify_originals(session, store, stop_at_first=False, mark=True)
+        report = originals.verify_originals(session, store, stop_at_first=False, mark=True)
         session.commit()
         assert [p.sha256 for p in report.problems] == [sha]
     first = client.get(url, headers=headers)
@@ -114,7 +114,7 @@ def test_uploading_the_genuine_bytes_again_repairs_the_original(client, phone, s
     assert post_file(client, headers, data, uuid.uuid4()).status_code == 201
     sha = sha256(data)
     damage(store, sha)
-    integrity.verify_originals(session, store, mark=True)
+    originals.verify_originals(session, store, mark=True)
     session.commit()
     assert client.get(f"/api/v1/evidence/{sha}/original", headers=headers).status_code == 409
 
@@ -137,7 +137,7 @@ def test_uploading_the_genuine_bytes_again_repairs_the_original(client, phone, s
         assert resp.status_code == 302
         with urllib.request.urlopen(resp.headers["Location"]) as downloaded:
             assert downloaded.read() == data
-    assert integrity.verify_originals(session, store).problems == []
+    assert originals.verify_originals(session, store).problems == []
 
 
 def test_sending_intact_bytes_again_repairs_nothing(client, phone, session, store):
@@ -164,7 +164,7 @@ def test_viewing_copies_are_never_made_from_damaged_bytes(client, phone, session
     assert blob.derive_locked_by is None and not store.derivative_exists(sha, "thumb")
     damaged = [e for e in custody.history(session, "blob", sha) if e.kind == "evidence.damaged"]
     assert [e.data["found_by"] for e in damaged] == ["derive"] and "evidence.derived" not in kinds(session, sha)
-    from field.attachments import receipt as service
+    from field.attachments import derivation as service
 
     assert sha not in service.pending_derivations(session)  # the worker leaves it alone too
     assert post_file(client, headers, data, uuid.uuid4()).status_code == 201  # the repair

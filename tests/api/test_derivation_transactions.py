@@ -29,7 +29,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from cli import main
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.core.db import make_engine
 from stress.served import drop_database
 from stress.world import build

@@ -329,7 +329,7 @@ def test_a_photo_that_cannot_be_decoded_is_kept_as_opaque_evidence_without_viewi
 
 def test_a_viewer_waits_for_copies_someone_else_is_making_then_gets_503(client, phone, session, monkeypatch):
     from api import evidence as api_evidence
-    from field.attachments import receipt as service
+    from field.attachments import derivation as service
 
     _, headers = phone
     data = photo_bytes(SMALL_PHOTO)

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from field.core import calendar
-from field.filings import inspections
+from field.core.office import office_today
 from field.records import lifecycle as records
 from field.core.crs import from_wgs84
 from field.core.models.records import FieldRecord
@@ -26,7 +26,7 @@ PROBLEM = "application/problem+json"
 
 
 def _today() -> date:
-    return inspections.office_today()
+    return office_today()
 
 
 def _filing(enterprise, **overrides) -> dict:

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from field.core import crs
-from field.reports.leader_visits import period_of
+from field.reports.compliance import period_of
 from field.core.models.platform import Role
 from field.directory.models import VisitFrequency
 from tests.reports_fixtures import (  # noqa: F401 (fixtures)

@@ -64,10 +64,12 @@ def _foreign_upload(session, owner):
     from datetime import timedelta
 
     from evidence import uploads
+    from field.attachments.links import check_record_for_evidence
 
     return uploads.create_upload(
         session, owner, device_id=None, length=100, metadata={"kind": "photo", "record_id": str(uuid.uuid4())},
-        limits=uploads.Limits(photo=1 << 20, audio=1 << 20, video=1 << 20), expires_in=timedelta(hours=1)).id
+        limits=uploads.Limits(photo=1 << 20, audio=1 << 20, video=1 << 20), expires_in=timedelta(hours=1),
+        check_record=check_record_for_evidence).id
 
 
 def _foreign_report_and_visit(session, make_user, tree, other_admin):
@@ -90,19 +92,20 @@ def _foreign_report_and_visit(session, make_user, tree, other_admin):
 
 def _foreign_inspections(session, other_admin, inspector, unit, enterprise):
     """A filing, an inspection record and a measure request of an inspector of the other district."""
-    from field.filings import inspections
+    from field.core.office import office_today
+    from field.filings import filings, inspections, inspectors, measures
     from field.core.locations import GivenLocation
 
-    inspections.assign_unit(session, other_admin, inspector.id, unit.id)
-    today, receipt = inspections.office_today(), records.Receipt(inspector, None, None)
-    filing = inspections.file_inspection(session, receipt, uuid.uuid4(), {
+    inspectors.assign_unit(session, other_admin, inspector.id, unit.id)
+    today, receipt = office_today(), records.Receipt(inspector, None, None)
+    filing = filings.file_inspection(session, receipt, uuid.uuid4(), {
         "device_time": utcnow(), "filing_kind": "statutory_exempt", "enterprise_ids": [enterprise.id],
         "purpose": "安全生产检查", "legal_basis": "《安全生产法》", "exemption_basis": "《安全生产法》第六十五条",
         "planned_start": today, "planned_end": today}, today=today).record
     inspection = inspections.record_inspection(session, receipt, uuid.uuid4(), {
         "device_time": utcnow(), "enterprise_id": enterprise.id, "location": GivenLocation(106.57, 29.55),
         "checked": "消防通道", "found": "", "measure": "none"}, far_threshold_m=300.0).record
-    measure = inspections.request_measure(session, inspector, enterprise_id=enterprise.id, measure="sealing",
+    measure = measures.request_measure(session, inspector, enterprise_id=enterprise.id, measure="sealing",
                                           reason="查封")
     return {"filing_id": filing.id, "inspection_id": inspection.id, "measure_id": measure.id}
 

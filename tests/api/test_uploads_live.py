@@ -35,7 +35,8 @@ from tusclient.storage.filestorage import FileStorage
 from werkzeug.serving import make_server
 
 from evidence.photo import read_facts
-from evidence.storage import LocalBlobStore, S3BlobStore
+from evidence.local_store import LocalBlobStore
+from evidence.s3_store import S3BlobStore
 from field.accounts import users as accounts, jurisdictions
 from field.core import migrate
 from field.core.db import make_engine, make_session_factory

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from field.core import calendar
 from field import calendar_years
 from field.cases import lifecycle as cases
+from field.cases import view as case_view
 from field.figures import figures
 from field.calendar_years import ScheduleInvalid
 from field.core.errors import Conflict, InvalidInput, NotAllowed
@@ -81,13 +82,13 @@ def test_declaring_2027_moves_provisional_deadlines_by_its_holidays_and_logs_eac
     assert (short.deadline, long.deadline) == (DECLARED_5_DEC, DECLARED_28_DEC)
     assert short.effective_deadline == DECLARED_5_DEC and long.effective_deadline == DECLARED_28_DEC
     assert not short.provisional and not long.provisional
-    entries = cases.timeline(session, office["reviewer"], long)
+    entries = case_view.timeline(session, office["reviewer"], long)
     assert [e.kind for e in entries] == ["case.opened", "case.deadline_recomputed"]
     data = entries[-1].data
     assert data["deadline"] == {"old": PROVISIONAL_28_DEC.isoformat(), "new": DECLARED_28_DEC.isoformat()}
     assert data["deadline_provisional"] == {"old": True, "new": False}
     assert data["year"] == 2027 and entries[-1].actor_id == office["admin"].id
-    assert [e.kind for e in cases.timeline(session, office["reviewer"], settled)] == ["case.opened"]
+    assert [e.kind for e in case_view.timeline(session, office["reviewer"], settled)] == ["case.opened"]
 
 
 def test_overdue_follows_the_recomputed_deadline(session, office, make_case):
@@ -135,7 +136,7 @@ def test_a_case_that_ended_in_an_undeclared_year_has_its_handling_time_recompute
 def test_the_handling_figures_say_provisional_until_the_year_is_declared(session, office, make_case, add_evidence):
     closed_on = date(2027, 1, 8)
     case = discipline_case(make_case, date(2026, 12, 21), today=closed_on)
-    sha = add_evidence(cases._source_records(session, case)[0], b"rectified")
+    sha = add_evidence(case_view._source_records(session, case)[0], b"rectified")
     _walk_to(session, office["reviewer"], case, CaseState.rectifying, closed_on)
     _record_all_gates(session, office["reviewer"], case, sha)
     cases.transition(session, office["reviewer"], case, CaseState.closed, today=closed_on)

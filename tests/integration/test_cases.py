@@ -15,6 +15,7 @@ from sqlalchemy import String, func, select
 from field.custody import chain as custody
 from field.core import calendar, geo
 from field.cases import lifecycle as cases
+from field.cases import complainants, notices, parties, time_limits, view as case_view
 from field.records import lifecycle as records
 from field.directory import squads, units
 from field.core.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -261,19 +262,19 @@ def test_a_local_holiday_of_the_office_moves_the_deadline(session, admin, make_c
 def test_each_kind_has_its_own_limit_and_an_office_may_set_its_own(session, office, make_user, tree, make_case):
     assert make_case(kind=CaseKind.discipline).time_limit_days == 30
     city_admin = make_user(Role.admin, jurisdiction=tree["city"])
-    cases.set_time_limit(session, city_admin, CaseKind.efficiency_complaint, 20)
+    time_limits.set_time_limit(session, city_admin, CaseKind.efficiency_complaint, 20)
     running = make_case()
-    cases.set_time_limit(session, office["admin"], CaseKind.efficiency_complaint, 10)
+    time_limits.set_time_limit(session, office["admin"], CaseKind.efficiency_complaint, 10)
     session.commit()
-    limits = {t.kind: t for t in cases.time_limits(session, office["reviewer"])}
+    limits = {t.kind: t for t in time_limits.time_limits(session, office["reviewer"])}
     assert limits[CaseKind.efficiency_complaint].working_days == 10
     assert limits[CaseKind.efficiency_complaint].set_in == office["admin"].jurisdiction_id
     assert make_case().time_limit_days == 10
     assert running.time_limit_days == 20 and running.deadline == date(2026, 10, 29)
-    cases.set_time_limit(session, office["admin"], CaseKind.efficiency_complaint, None)
+    time_limits.set_time_limit(session, office["admin"], CaseKind.efficiency_complaint, None)
     assert make_case().time_limit_days == 20  # the city's again
     with pytest.raises(NotAllowed):
-        cases.set_time_limit(session, office["reviewer"], CaseKind.discipline, 5)
+        time_limits.set_time_limit(session, office["reviewer"], CaseKind.discipline, 5)
 
 
 def test_a_deadline_in_a_year_the_calendar_does_not_know_is_counted_on_weekends_and_marked_provisional(make_case):
@@ -292,7 +293,7 @@ def test_a_case_cannot_be_opened_on_a_future_day(make_case):
 def test_overdue_cases_are_running_ones_past_their_effective_deadline(session, office, make_case, add_evidence):
     late, on_time, delayed = make_case(), make_case(), make_case()
     closed = make_case()
-    sha = add_evidence(cases._source_records(session, closed)[0], b"rectified")
+    sha = add_evidence(case_view._source_records(session, closed)[0], b"rectified")
     _walk_to(session, office["reviewer"], closed, CaseState.rectifying)
     _record_all_gates(session, office["reviewer"], closed, sha)
     cases.transition(session, office["reviewer"], closed, CaseState.closed, today=date(2026, 10, 26))
@@ -346,7 +347,7 @@ def test_a_state_cannot_be_skipped_and_the_refusal_names_the_allowed_states(sess
 
 def test_closing_a_case_requires_all_four_gates(session, office, make_case, add_evidence):
     case = make_case()
-    sha = add_evidence(cases._source_records(session, case)[0], b"photo of the window")
+    sha = add_evidence(case_view._source_records(session, case)[0], b"photo of the window")
     _walk_to(session, office["reviewer"], case, CaseState.rectifying)
     cases.record_gate(session, office["reviewer"], case, gate=Gate.facts_established, note="事实清楚", evidence=[sha])
     with pytest.raises(cases.GatesMissing) as err:
@@ -368,7 +369,7 @@ def test_closing_a_case_requires_all_four_gates(session, office, make_case, add_
 def test_a_gate_is_recorded_once_and_only_with_evidence_of_the_case(session, office, make_case, add_evidence,
                                                                    make_record):
     case = make_case()
-    sha = add_evidence(cases._source_records(session, case)[0], b"evidence of the case")
+    sha = add_evidence(case_view._source_records(session, case)[0], b"evidence of the case")
     unrelated = add_evidence(make_record(), b"evidence of another record")
     with pytest.raises(InvalidInput) as err:
         cases.record_gate(session, office["reviewer"], case, gate=Gate.facts_established, note="事实清楚",
@@ -397,7 +398,7 @@ def test_evidence_attached_to_the_case_itself_by_the_office_supports_a_gate(sess
     links.attach(session, blob=blob, record_id=case.id, uploader=office["reviewer"], device_id=None)
     gate = cases.record_gate(session, office["reviewer"], case, gate=Gate.rectification_done, note="整改报告",
                              evidence=[blob.sha256])
-    item = next(i for i in cases.case_evidence(session, case) if i.sha256 == blob.sha256)
+    item = next(i for i in case_view.case_evidence(session, case) if i.sha256 == blob.sha256)
     assert gate.evidence == [blob.sha256] and item.on_case and item.arrived and item.record_ids == []
 
 
@@ -422,7 +423,7 @@ def test_a_disposition_keeps_the_persons_rank_and_unit_as_they_were_when_decided
                                                                                  directory):
     case = make_case(subjects=[{"person_id": directory["chief"].id}])
     _walk_to(session, office["reviewer"], case, CaseState.deciding)
-    talk = cases.record_disposition(session, office["reviewer"], case, kind=DispositionKind.admonishment_talk,
+    talk = parties.record_disposition(session, office["reviewer"], case, kind=DispositionKind.admonishment_talk,
                                     person_id=directory["chief"].id, decided_on=date(2026, 10, 9),
                                     authority="区纪委监委", today=date(2026, 10, 9))
     session.commit()
@@ -438,7 +439,7 @@ def test_a_disciplinary_sanction_takes_a_grade_of_its_own_system(session, office
     _walk_to(session, office["reviewer"], case, CaseState.deciding)
 
     def decide(**kw):
-        return cases.record_disposition(session, office["reviewer"], case, decided_on=date(2026, 10, 9),
+        return parties.record_disposition(session, office["reviewer"], case, decided_on=date(2026, 10, 9),
                                         authority="区监委", today=date(2026, 10, 9), **kw)
 
     sanction = dict(kind=DispositionKind.disciplinary_sanction, person_id=directory["chief"].id)
@@ -461,21 +462,21 @@ def test_a_disposition_is_about_a_subject_of_the_case_and_comes_once_deciding(se
     case = make_case(subjects=[{"unit_id": directory["unit"].id}])
     args = dict(decided_on=date(2026, 10, 9), authority="区效能办", today=date(2026, 10, 9))
     with pytest.raises(Conflict):
-        cases.record_disposition(session, office["reviewer"], case, kind=DispositionKind.yellow_card,
+        parties.record_disposition(session, office["reviewer"], case, kind=DispositionKind.yellow_card,
                                  unit_id=directory["unit"].id, **args)
     _walk_to(session, office["reviewer"], case, CaseState.deciding)
     with pytest.raises(InvalidInput) as err:
-        cases.record_disposition(session, office["reviewer"], case, kind=DispositionKind.public_criticism,
+        parties.record_disposition(session, office["reviewer"], case, kind=DispositionKind.public_criticism,
                                  person_id=directory["chief"].id, **args)
     assert err.value.fields[0].field == "person_id"
     with pytest.raises(InvalidInput) as err:
-        cases.record_disposition(session, office["reviewer"], case, kind=DispositionKind.listed_supervision,
+        parties.record_disposition(session, office["reviewer"], case, kind=DispositionKind.listed_supervision,
                                  person_id=directory["director"].id, **args)
     assert err.value.fields[0].field == "unit_id"
-    cases.record_disposition(session, office["reviewer"], case, kind=DispositionKind.listed_supervision,
+    parties.record_disposition(session, office["reviewer"], case, kind=DispositionKind.listed_supervision,
                              unit_id=directory["unit"].id, **args)
     with pytest.raises(Conflict):
-        cases.remove_subject(session, office["reviewer"], case, case.subjects[0].id)
+        parties.remove_subject(session, office["reviewer"], case, case.subjects[0].id)
 
 
 def test_subjects_and_sources_come_from_the_callers_scope(session, office, make_case, make_record, make_user, tree):
@@ -491,7 +492,7 @@ def test_subjects_and_sources_come_from_the_callers_scope(session, office, make_
     assert err.value.fields[0].field == "subjects.0.person_id"
     case = make_case()
     with pytest.raises(InvalidInput) as err:
-        cases.add_subject(session, office["reviewer"], case, unit_id=foreign_unit.id)
+        parties.add_subject(session, office["reviewer"], case, unit_id=foreign_unit.id)
     assert err.value.fields[0].field == "unit_id"
     with pytest.raises(InvalidInput) as err:
         cases.add_source(session, office["reviewer"], case, foreign_record.id)
@@ -547,7 +548,7 @@ def _decided_case(session, office, make_case, **kw):
 def test_a_notice_that_names_a_monitor_is_refused_without_saying_who(session, office, make_case, monitor, text):
     case = _decided_case(session, office, make_case)
     with pytest.raises(InvalidInput) as err:
-        cases.issue_notice(session, office["reviewer"], case, text=text, issued_on=date(2026, 10, 9),
+        notices.issue_notice(session, office["reviewer"], case, text=text, issued_on=date(2026, 10, 9),
                            today=date(2026, 10, 9))
     assert err.value.fields[0].field == "text"
     assert "张卫东" not in err.value.detail and "13812345678" not in err.value.detail
@@ -559,9 +560,9 @@ def test_a_notice_that_names_a_complainant_of_the_district_is_refused(session, o
     case = _decided_case(session, office, make_case)
     for text in ("经核实，陈美玲反映属实。", "回访电话02368781234。"):
         with pytest.raises(InvalidInput):
-            cases.issue_notice(session, office["reviewer"], case, text=text, issued_on=date(2026, 10, 9),
+            notices.issue_notice(session, office["reviewer"], case, text=text, issued_on=date(2026, 10, 9),
                                today=date(2026, 10, 9))
-    notice = cases.issue_notice(session, office["reviewer"], case,
+    notice = notices.issue_notice(session, office["reviewer"], case,
                                 text="区市场监管局登记窗口推诿扯皮，给予通报批评。", issued_on=date(2026, 10, 9),
                                 today=date(2026, 10, 9))
     assert notice.text.startswith("区市场监管局")
@@ -571,12 +572,12 @@ def test_the_complainant_is_shown_only_to_an_admin_and_every_unmasking_is_logged
     case = make_case(sources=[], complaint=cases.ComplaintInput(
         ComplaintChannel.phone, utcnow() - timedelta(hours=2), "电话投诉窗口推诿", complainant_name="陈美玲",
         complainant_contact="13900001111"))
-    assert cases.has_complainant_contact(session, case)
+    assert complainants.has_complainant_contact(session, case)
     with pytest.raises(NotAllowed):
-        cases.unmask_complainant(session, office["reviewer"], case, reason="核实")
-    contact = cases.unmask_complainant(session, office["admin"], case, reason="回访投诉人")
+        complainants.unmask_complainant(session, office["reviewer"], case, reason="核实")
+    contact = complainants.unmask_complainant(session, office["admin"], case, reason="回访投诉人")
     assert (contact.name, contact.contact) == ("陈美玲", "13900001111")
-    entries = cases.timeline(session, office["admin"], case)
+    entries = case_view.timeline(session, office["admin"], case)
     assert [e.kind for e in entries] == ["case.opened", "case.complainant_unmasked"]
     assert entries[1].actor_id == office["admin"].id and entries[1].data == {"reason": "回访投诉人"}
     assert "陈美玲" not in repr([e.data for e in entries]) and "13900001111" not in repr([e.data for e in entries])
@@ -593,7 +594,7 @@ def test_the_case_lists_each_piece_of_its_sources_evidence_once_with_custody_and
     add_evidence(first, b"same photo")
     add_evidence(second, b"same photo")
     case = make_case(sources=[first, second])
-    items = {i.sha256: i for i in cases.case_evidence(session, case)}
+    items = {i.sha256: i for i in case_view.case_evidence(session, case)}
     assert list(items) == [shared, late]
     assert items[shared].record_ids == [first.id, second.id] and items[shared].arrived
     assert "same_photo_elsewhere" in items[shared].flags
@@ -605,21 +606,21 @@ def test_the_case_lists_each_piece_of_its_sources_evidence_once_with_custody_and
 def test_the_timeline_holds_every_change_of_the_case_in_order(session, office, make_case, directory, add_evidence,
                                                               make_record):
     case = make_case(subjects=[{"unit_id": directory["unit"].id}])
-    sha = add_evidence(cases._source_records(session, case)[0], b"photo")
+    sha = add_evidence(case_view._source_records(session, case)[0], b"photo")
     cases.add_source(session, office["reviewer"], case, make_record().id)
-    cases.add_subject(session, office["reviewer"], case, person_id=directory["chief"].id)
+    parties.add_subject(session, office["reviewer"], case, person_id=directory["chief"].id)
     cases.update_case(session, office["reviewer"], case, {"handler_id": office["admin"].id})
     cases.record_delay_notice(session, office["admin"], case, reason="延期", new_deadline=date(2026, 11, 5),
                               today=date(2026, 10, 20))
     _walk_to(session, office["reviewer"], case, CaseState.deciding)
-    cases.record_disposition(session, office["reviewer"], case, kind=DispositionKind.admonishment_talk,
+    parties.record_disposition(session, office["reviewer"], case, kind=DispositionKind.admonishment_talk,
                              person_id=directory["chief"].id, decided_on=date(2026, 10, 9), authority="区纪委",
                              today=date(2026, 10, 9))
-    cases.issue_notice(session, office["reviewer"], case, text="通报", issued_on=date(2026, 10, 9),
+    notices.issue_notice(session, office["reviewer"], case, text="通报", issued_on=date(2026, 10, 9),
                        today=date(2026, 10, 9))
     cases.record_gate(session, office["reviewer"], case, gate=Gate.facts_established, note="查清", evidence=[sha])
     session.commit()
-    kinds = [e.kind for e in cases.timeline(session, office["reviewer"], case)]
+    kinds = [e.kind for e in case_view.timeline(session, office["reviewer"], case)]
     assert kinds == ["case.opened", "case.source_added", "case.subject_added", "case.updated", "case.delay_notice",
                      "case.state_changed", "case.state_changed", "case.disposition_recorded", "case.notice_issued",
                      "case.gate_recorded"]
@@ -636,12 +637,12 @@ def test_the_office_figures_are_sums_the_database_can_make(session, office, make
 
     closed = make_case(subjects=[{"person_id": directory["chief"].id}, {"person_id": directory["director"].id}])
     make_case(opened_on=date(2026, 10, 9), today=date(2026, 10, 9))
-    sha = add_evidence(cases._source_records(session, closed)[0], b"photo")
+    sha = add_evidence(case_view._source_records(session, closed)[0], b"photo")
     _walk_to(session, office["reviewer"], closed, CaseState.deciding)
     for person, kind in ((directory["chief"], DispositionKind.admonishment_talk),
                          (directory["director"], DispositionKind.public_criticism),
                          (directory["chief"], DispositionKind.loss_of_award_eligibility)):
-        cases.record_disposition(session, office["reviewer"], closed, kind=kind, person_id=person.id,
+        parties.record_disposition(session, office["reviewer"], closed, kind=kind, person_id=person.id,
                                  decided_on=date(2026, 10, 9), authority="区纪委", today=date(2026, 10, 9))
     cases.transition(session, office["reviewer"], closed, CaseState.rectifying)
     _record_all_gates(session, office["reviewer"], closed, sha)

@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
-from evidence.storage import LocalBlobStore
-from field.cases import exports as case_exports, lifecycle as cases
+from evidence.local_store import LocalBlobStore
+from field.cases import evidence_zip, exports as case_exports, lifecycle as cases
 from tests.integration.test_cases import (  # noqa: F401  (fixtures)
     OPENED,
     add_evidence,
@@ -45,15 +45,15 @@ def test_an_evidence_zip_of_a_large_original_streams_in_flat_memory(session, off
     record = make_record()
     sha = add_evidence(record, big, store=store)
     case = make_case(sources=[record])
-    export = case_exports.prepare_evidence_export(session, office["reviewer"], case, store)
+    export = evidence_zip.prepare_evidence_export(session, office["reviewer"], case, store)
     session.commit()
     out = tmp_path / "export.zip"
     tracemalloc.start()
     try:
         with out.open("wb") as f:
-            for chunk in case_exports.evidence_zip(session, export, store):
+            for chunk in evidence_zip.evidence_zip(session, export, store):
                 f.write(chunk)
-                assert len(chunk) <= 2 * case_exports.CHUNK
+                assert len(chunk) <= 2 * evidence_zip.CHUNK
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -70,5 +70,5 @@ def test_an_export_is_refused_to_anyone_outside_the_office(session, make_user, m
 
     case = make_case()
     with pytest.raises(NotFound):
-        case_exports.prepare_evidence_export(session, make_user(Role.inspector), case,
+        evidence_zip.prepare_evidence_export(session, make_user(Role.inspector), case,
                                              LocalBlobStore(tmp_path / "evidence"))

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from field.directory import imports, monitoring
 from field.core.models.platform import Role
-from field.directory.models import Change, Enterprise, Person, Unit
+from field.core.models.changes import Change
+from field.directory.models import Enterprise, Person, Unit
 from tests.directory_fixtures import credit_code
 
 HEADER = ",".join(imports.COLUMNS["enterprises"])

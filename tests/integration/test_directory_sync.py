@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from field.core import sync
 from field.core.models.platform import Role
-from field.directory.models import Change
+from field.core.models.changes import Change
 
 
 def test_changes_are_written_when_the_transaction_commits_and_forgotten_when_it_rolls_back(session, tree):

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from cli import main
 from evidence import uploads
-from evidence.storage import LocalBlobStore
+from field.attachments.links import check_record_for_evidence
+from evidence.local_store import LocalBlobStore
 from field.accounts import users as accounts, jurisdictions
 from field.core import migrate
 from field.core.db import make_engine, make_session_factory
@@ -122,7 +123,7 @@ def test_cleanup_uploads_discards_expired_staging(cli_db, tmp_path, monkeypatch)
     for _ in range(2):
         upload = uploads.create_upload(cli_db, user, device_id=None, length=100, limits=LIMITS,
                                        metadata={"kind": "photo", "record_id": str(uuid.uuid4())},
-                                       expires_in=timedelta(hours=1))
+                                       expires_in=timedelta(hours=1), check_record=check_record_for_evidence)
         store.stage_append(upload.staging_id, 0, io.BytesIO(b"x" * 40))
         made.append(upload)
     made[0].expires_at = utcnow() - timedelta(minutes=1)
@@ -156,7 +157,7 @@ def test_cleanup_uploads_completes_received_uploads_whose_completion_was_cut_sho
         upload = uploads.create_upload(cli_db, user, device_id=None, length=len(body), limits=LIMITS,
                                        metadata={"kind": "photo", "record_id": str(uuid.uuid4()),
                                                  "filename": name.split("/")[-1]},
-                                       expires_in=timedelta(hours=1))
+                                       expires_in=timedelta(hours=1), check_record=check_record_for_evidence)
         store.stage_append(upload.staging_id, 0, io.BytesIO(body[:staged]))
         upload.offset = offset
         upload.expires_at = past  # expired: the phone never came back

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from field.attachments import links, receipt as service
-from evidence.storage import LocalBlobStore
+from evidence import pipeline
+from field.attachments import derivation, links
+from evidence.local_store import LocalBlobStore
 from field.core import geo
 from field.records import lifecycle as records
 from field.core.models.platform import Role
@@ -50,9 +51,9 @@ def codes(flags) -> list[str]:
 
 
 def _derive(session, store, blob):
-    service.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
+    derivation.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
     session.commit()
-    service.record_derivatives(session, blob, service.make_derivatives(store, blob.sha256, policy=POLICY))
+    derivation.record_derivatives(session, blob, pipeline.make_derivatives(store, blob.sha256, policy=POLICY))
     session.commit()
 
 

@@ -11,12 +11,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from field.attachments import access, receipt as service
+from evidence import pipeline
+from field.attachments import access, derivation, originals, receipt
+from field.attachments.links import check_record_for_evidence
 from field.custody import chain as custody
 from evidence import uploads
 from field.core.evidence_errors import CorruptMedia, TooLarge, TooManyPixels, UnsupportedMedia
 from evidence.photo import read_facts
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.core.errors import InvalidInput, NotFound
 from field.core.models.evidence import Attachment, Blob, BlobDerivative, DerivativesState
 from field.custody.models import CustodyEntry
@@ -126,14 +128,14 @@ def test_a_hash_other_than_the_phones_keeps_nothing(session, make_user, blob_sto
 
 def test_a_photo_over_the_pixel_limit_is_refused_from_its_header(session, make_user, local_store):
     user = make_user(Role.squad_member)
-    tight = service.Policy(limits=LIMITS, max_pixels=640 * 480 - 1)
+    tight = pipeline.Policy(limits=LIMITS, max_pixels=640 * 480 - 1)
     with pytest.raises(TooManyPixels):
         receive_bytes(session, local_store, user, photo_bytes(GPS_PHOTO), uuid.uuid4(), policy=tight)
 
 
 def test_a_file_over_its_kinds_limit_is_refused(session, make_user, local_store):
     user = make_user(Role.squad_member)
-    small = service.Policy(limits=uploads.Limits(photo=1000, audio=1000, video=1000))
+    small = pipeline.Policy(limits=uploads.Limits(photo=1000, audio=1000, video=1000))
     with pytest.raises(TooLarge):
         receive_bytes(session, local_store, user, photo_bytes(SMALL_PHOTO), uuid.uuid4(), policy=small)
 
@@ -161,7 +163,7 @@ def test_reading_facts_leaves_the_callers_file_open(tmp_path):
 def _staged_upload(session, store, user, data, **metadata):
     metadata = {"kind": "photo", "record_id": str(uuid.uuid4()), **metadata}
     upload = uploads.create_upload(session, user, device_id=None, length=len(data), metadata=metadata, limits=LIMITS,
-                                   expires_in=timedelta(hours=1))
+                                   expires_in=timedelta(hours=1), check_record=check_record_for_evidence)
     store.stage_append(upload.staging_id, 0, io.BytesIO(data))
     upload.offset = len(data)
     session.commit()
@@ -171,7 +173,7 @@ def _staged_upload(session, store, user, data, **metadata):
 def test_a_finished_upload_becomes_an_original_and_its_staging_goes(session, make_user, blob_store):
     user, data = make_user(Role.squad_member), photo_bytes(GPS_PHOTO)
     upload = _staged_upload(session, blob_store, user, data, sha256=sha256(data), filename="DSCN0021.JPG")
-    completion = service.complete_upload(session, blob_store, upload, uploader=user, policy=POLICY)
+    completion = receipt.complete_upload(session, blob_store, upload, uploader=user, policy=POLICY)
     session.commit()
     assert completion.refusal is None and completion.received.attachment.upload_id == upload.id
     assert upload.state(utcnow()) == "complete" and upload.blob_sha256 == sha256(data)
@@ -186,7 +188,7 @@ def test_a_finished_upload_becomes_an_original_and_its_staging_goes(session, mak
 def test_a_refused_upload_fails_and_its_bytes_are_gone(session, make_user, blob_store):
     user, data = make_user(Role.squad_member), photo_bytes(SMALL_PHOTO)
     upload = _staged_upload(session, blob_store, user, data, sha256="0" * 64)
-    completion = service.complete_upload(session, blob_store, upload, uploader=user, policy=POLICY)
+    completion = receipt.complete_upload(session, blob_store, upload, uploader=user, policy=POLICY)
     session.commit()
     assert isinstance(completion.refusal, InvalidInput)
     assert completion.refusal.fields[0].field == "Upload-Metadata.sha256"
@@ -200,9 +202,9 @@ def test_a_refused_upload_fails_and_its_bytes_are_gone(session, make_user, blob_
 def test_derivatives_are_recorded_with_their_hashes_and_a_custody_entry(session, make_user, blob_store):
     user, data = make_user(Role.squad_member), photo_bytes(GPS_PHOTO)
     blob = receive_bytes(session, blob_store, user, data, uuid.uuid4()).blob
-    assert service.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
+    assert derivation.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
     session.commit()
-    service.record_derivatives(session, blob, service.make_derivatives(blob_store, blob.sha256, policy=POLICY))
+    derivation.record_derivatives(session, blob, pipeline.make_derivatives(blob_store, blob.sha256, policy=POLICY))
     session.commit()
     assert blob.derivatives_state == DerivativesState.ready and blob.perceptual_hash is not None
     rows = {d.kind: d for d in session.execute(select(BlobDerivative)).scalars()}
@@ -224,9 +226,9 @@ def test_a_photo_that_cannot_be_decoded_becomes_opaque_evidence(session, make_us
     user = make_user(Role.squad_member)
     data = photo_bytes("broken_odd/pillow__truncated_jpeg.jpg")
     blob = receive_bytes(session, local_store, user, data, uuid.uuid4()).blob
-    service.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
+    derivation.claim_derivation(session, blob.sha256, lease=timedelta(minutes=1))
     session.commit()
-    service.record_derivatives(session, blob, service.make_derivatives(local_store, blob.sha256, policy=POLICY))
+    derivation.record_derivatives(session, blob, pipeline.make_derivatives(local_store, blob.sha256, policy=POLICY))
     session.commit()
     assert blob.derivatives_state == DerivativesState.failed and "truncated" in blob.derivatives_error
     assert not local_store.derivative_exists(blob.sha256, "thumb") and _count(session, BlobDerivative) == 0
@@ -237,14 +239,14 @@ def test_only_one_worker_or_viewer_derives_a_photo(session, make_user, local_sto
     user = make_user(Role.squad_member)
     blob = receive_bytes(session, local_store, user, photo_bytes(SMALL_PHOTO), uuid.uuid4()).blob
     lease = timedelta(minutes=1)
-    assert service.pending_derivations(session) == [blob.sha256]
-    assert service.claim_derivation(session, blob.sha256, lease=lease) is not None
-    assert service.claim_derivation(session, blob.sha256, lease=lease) is None
-    assert service.pending_derivations(session) == []
+    assert derivation.pending_derivations(session) == [blob.sha256]
+    assert derivation.claim_derivation(session, blob.sha256, lease=lease) is not None
+    assert derivation.claim_derivation(session, blob.sha256, lease=lease) is None
+    assert derivation.pending_derivations(session) == []
     # The holder died: its lease lapses and the next one takes over.
-    assert service.claim_derivation(session, blob.sha256, lease=lease, now=utcnow() + 2 * lease) is not None
-    service.record_derivatives(session, blob, service.make_derivatives(local_store, blob.sha256, policy=POLICY))
-    assert service.claim_derivation(session, blob.sha256, lease=lease, now=utcnow() + 10 * lease) is None
+    assert derivation.claim_derivation(session, blob.sha256, lease=lease, now=utcnow() + 2 * lease) is not None
+    derivation.record_derivatives(session, blob, pipeline.make_derivatives(local_store, blob.sha256, policy=POLICY))
+    assert derivation.claim_derivation(session, blob.sha256, lease=lease, now=utcnow() + 10 * lease) is None
 
 
 # -- access and its custody ---------------------------------------------------------------------
@@ -273,7 +275,7 @@ def test_reads_of_originals_are_logged_for_everyone_and_of_copies_for_the_office
     record = submit_record(session, user)
     attachment = receive_bytes(session, local_store, user, photo_bytes(SMALL_PHOTO), record.id).attachment
     for who, what in ((user, "thumb"), (user, "original"), (reviewer, "preview"), (reviewer, "original")):
-        service.log_access(session, user=who, device_id=None, attachment=attachment, what=what)
+        originals.log_access(session, user=who, device_id=None, attachment=attachment, what=what)
     logged = [(e.actor_id, e.kind, e.data["what"]) for e in custody.history(session, "blob", attachment.blob_sha256)
               if e.kind in ("evidence.viewed", "evidence.downloaded")]
     assert logged == [(user.id, "evidence.downloaded", "original"), (reviewer.id, "evidence.viewed", "preview"),
@@ -301,11 +303,11 @@ def test_re_hashing_the_originals_names_the_first_damaged_one(session, make_user
     user = make_user(Role.squad_member)
     shas = [receive_bytes(session, blob_store, user, photo_bytes(name), uuid.uuid4()).blob.sha256
             for name in (SMALL_PHOTO, GPS_PHOTO)]
-    intact = service.verify_originals(session, blob_store)
+    intact = originals.verify_originals(session, blob_store)
     assert intact.checked == 2 and intact.first_problem is None
     damaged = sorted(shas)[1]
     _flip_a_byte(blob_store, damaged)
-    report = service.verify_originals(session, blob_store)
+    report = originals.verify_originals(session, blob_store)
     assert report.first_problem.sha256 == damaged and "now hash to" in report.first_problem.reason
 
 
@@ -313,4 +315,4 @@ def test_a_missing_original_is_reported(session, make_user, local_store):
     user = make_user(Role.squad_member)
     sha = receive_bytes(session, local_store, user, photo_bytes(SMALL_PHOTO), uuid.uuid4()).blob.sha256
     (local_store.root / "originals" / sha[:2] / sha[2:4] / sha).unlink()
-    assert service.verify_originals(session, local_store).first_problem.reason == "the stored original is missing"
+    assert originals.verify_originals(session, local_store).first_problem.reason == "the stored original is missing"

@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 
 from evidence import uploads
+from field.attachments import receipt
+from field.attachments.links import check_record_for_evidence
 from field.core.evidence_errors import OffsetMismatch, TooLarge
-from evidence.storage import LocalBlobStore
+from evidence.local_store import LocalBlobStore
 from field.core.errors import InvalidInput, NotFound
 from field.core.models.platform import Role
 from field.core.models.base import utcnow
@@ -28,7 +30,7 @@ def local_store(tmp_path):
 def _create(session, user, length=100, **metadata):
     metadata = {"kind": "photo", "record_id": str(uuid.uuid4()), **metadata}
     upload = uploads.create_upload(session, user, device_id=None, length=length, metadata=metadata, limits=LIMITS,
-                                   expires_in=HOUR)
+                                   expires_in=HOUR, check_record=check_record_for_evidence)
     session.commit()
     return upload
 
@@ -235,7 +237,7 @@ def test_expired_and_refused_uploads_are_gone_to_tus_but_say_why_as_json(session
     user = make_user(Role.squad_member)
     expired, refused = _create(session, user), _create(session, user)
     expired.expires_at = utcnow() - timedelta(seconds=1)
-    uploads.mark_failed(session, local_store, refused, "not a photo")
+    receipt.mark_failed(session, local_store, refused, "not a photo")
     session.commit()
     for upload in (expired, refused):
         with pytest.raises(uploads.UploadGone):

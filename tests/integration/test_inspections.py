@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from field.custody import chain as custody
 from field.core import calendar
-from field.filings import inspections
+from field.core.office import OFFICE_TZ
+from field.filings import coverage, filings, inspections, inspectors, measures
 from field.records import lifecycle as records
 from field.core.errors import Conflict, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from field.core.models.records import FieldRecord, ReviewState
@@ -44,32 +45,32 @@ NORTH_400M = (SITE[0], SITE[1] + 0.0036)
 
 def test_an_admin_assigns_an_inspector_to_a_unit_and_can_move_them(session, admin, make_user, make_unit, bureau):
     user = make_user(Role.inspector)
-    assert inspections.unit_of(session, user) is None
-    inspections.assign_unit(session, admin, user.id, bureau.id)
+    assert inspectors.unit_of(session, user) is None
+    inspectors.assign_unit(session, admin, user.id, bureau.id)
     section = make_unit("执法支队", UnitKind.section, parent_id=bureau.id)
-    inspections.assign_unit(session, admin, user.id, section.id)
-    assert inspections.unit_of(session, user).id == section.id
-    inspections.remove_assignment(session, admin, user.id)
-    assert inspections.unit_of(session, user) is None
+    inspectors.assign_unit(session, admin, user.id, section.id)
+    assert inspectors.unit_of(session, user).id == section.id
+    inspectors.remove_assignment(session, admin, user.id)
+    assert inspectors.unit_of(session, user) is None
 
 
 def test_only_inspectors_are_assigned_and_only_to_a_department_or_section_they_can_see(
         session, admin, make_user, make_unit, bureau, tree):
     with pytest.raises(InvalidInput) as err:
-        inspections.assign_unit(session, admin, make_user(Role.squad_member).id, bureau.id)
+        inspectors.assign_unit(session, admin, make_user(Role.squad_member).id, bureau.id)
     assert err.value.fields[0].field == "user_id"
     window = make_unit("综合窗口", UnitKind.window, parent_id=bureau.id)
     street_unit = make_unit("街道执法队", UnitKind.department, jurisdiction_id=tree["home_street"].id)
     street_inspector = make_user(Role.inspector, jurisdiction=tree["home_street"])
     for user, unit in ((make_user(Role.inspector), window), (street_inspector, bureau)):
         with pytest.raises(InvalidInput) as err:
-            inspections.assign_unit(session, admin, user.id, unit.id)
+            inspectors.assign_unit(session, admin, user.id, unit.id)
         assert err.value.fields[0].field == "unit_id"
-    assert inspections.assign_unit(session, admin, street_inspector.id, street_unit.id).unit_id == street_unit.id
+    assert inspectors.assign_unit(session, admin, street_inspector.id, street_unit.id).unit_id == street_unit.id
     with pytest.raises(NotFound):
-        inspections.assign_unit(session, admin, make_user(Role.inspector, jurisdiction=tree["other"]).id, bureau.id)
+        inspectors.assign_unit(session, admin, make_user(Role.inspector, jurisdiction=tree["other"]).id, bureau.id)
     with pytest.raises(NotAllowed):
-        inspections.assign_unit(session, make_user(Role.reviewer), make_user(Role.inspector).id, bureau.id)
+        inspectors.assign_unit(session, make_user(Role.reviewer), make_user(Role.inspector).id, bureau.id)
 
 
 def test_an_inspector_without_a_unit_files_nothing(session, make_user, enterprise):
@@ -83,7 +84,7 @@ def test_an_inspector_without_a_unit_files_nothing(session, make_user, enterpris
 def test_the_match_is_an_approved_filing_of_the_unit_naming_the_enterprise_whose_window_holds_the_day(
         session, approved_filing, enterprise, bureau, make_enterprise, make_unit):
     def match(on, enterprise_id=enterprise.id, unit_id=bureau.id):
-        return inspections.approved_filing_covering(session, enterprise_id=enterprise_id, unit_id=unit_id, on=on)
+        return coverage.approved_filing_covering(session, enterprise_id=enterprise_id, unit_id=unit_id, on=on)
 
     end = DAY + timedelta(days=4)
     assert match(DAY).id == approved_filing.id and match(end).id == approved_filing.id
@@ -96,7 +97,7 @@ def test_the_match_is_an_approved_filing_of_the_unit_naming_the_enterprise_whose
 def test_a_filing_waiting_or_rejected_covers_nothing_while_a_statutory_one_covers_until_rejected(
         session, inspector, enterprise, bureau, reviewer):
     def match():
-        return inspections.approved_filing_covering(session, enterprise_id=enterprise.id, unit_id=bureau.id, on=DAY)
+        return coverage.approved_filing_covering(session, enterprise_id=enterprise.id, unit_id=bureau.id, on=DAY)
 
     planned = file(session, inspector, filing_body([enterprise])).record
     assert match() is None
@@ -239,10 +240,10 @@ def test_an_amended_filing_is_checked_as_if_filed_on_the_day_of_the_amendment(
     records.review(session, reviewer, filing, ReviewState.needs_info, "请补充检查依据")
     amended = {**body, "legal_basis": "《食品安全法》第一百一十条、第一百一十四条"}
     with pytest.raises(InvalidInput) as err:
-        inspections.amend_filing(session, inspector, filing, amended, today=date(2025, 9, 30))
+        filings.amend_filing(session, inspector, filing, amended, today=date(2025, 9, 30))
     assert err.value.extra["earliest"] == "2025-10-14"  # 9, 10, Sat 11 (make-up), 13, 14 October
     later = {**amended, "planned_start": date(2025, 10, 14), "planned_end": date(2025, 10, 17)}
-    inspections.amend_filing(session, inspector, filing, later, today=date(2025, 9, 30), comment="已补充")
+    filings.amend_filing(session, inspector, filing, later, today=date(2025, 9, 30), comment="已补充")
     assert (filing.version, filing.review_state, filing.filed_on, filing.planned_start) == (
         2, ReviewState.submitted, date(2025, 9, 30), date(2025, 10, 14))
 
@@ -251,18 +252,18 @@ def test_an_amended_filing_is_checked_as_if_filed_on_the_day_of_the_amendment(
 
 
 def test_the_office_decides_a_measure_once_and_says_why_it_rejects(session, inspector, enterprise, reviewer):
-    approval = inspections.request_measure(session, inspector, enterprise_id=enterprise.id, measure="seizure",
+    approval = measures.request_measure(session, inspector, enterprise_id=enterprise.id, measure="seizure",
                                            reason="扣押涉嫌假冒商品")
     with pytest.raises(NotAllowed):
-        inspections.decide_measure(session, inspector, approval, "approved", None)
+        measures.decide_measure(session, inspector, approval, "approved", None)
     with pytest.raises(InvalidInput) as err:
-        inspections.decide_measure(session, reviewer, approval, "rejected", "  ")
+        measures.decide_measure(session, reviewer, approval, "rejected", "  ")
     assert err.value.fields[0].field == "note"
-    inspections.decide_measure(session, reviewer, approval, "rejected", "证据不足")
+    measures.decide_measure(session, reviewer, approval, "rejected", "证据不足")
     assert (approval.state, approval.decided_by_id, approval.decision_note) == (
         ApprovalState.rejected, reviewer.id, "证据不足")
     with pytest.raises(InvalidTransition):
-        inspections.decide_measure(session, reviewer, approval, "approved", None)
+        measures.decide_measure(session, reviewer, approval, "approved", None)
     assert [e.kind for e in custody.history(session, "compulsory_measure", approval.id)] == [
         "measure.requested", "measure.rejected"]
 
@@ -270,11 +271,11 @@ def test_the_office_decides_a_measure_once_and_says_why_it_rejects(session, insp
 def test_a_measure_requested_under_a_filing_must_be_for_one_of_its_enterprises(
         session, inspector, enterprise, make_enterprise, approved_filing):
     with pytest.raises(InvalidInput) as err:
-        inspections.request_measure(session, inspector, enterprise_id=make_enterprise("别家").id,
+        measures.request_measure(session, inspector, enterprise_id=make_enterprise("别家").id,
                                     measure="sealing", reason="查封", filing_id=approved_filing.id)
     assert err.value.fields[0].field == "enterprise_id"
     with pytest.raises(InvalidInput) as err:
-        inspections.request_measure(session, inspector, enterprise_id=enterprise.id, measure="sealing",
+        measures.request_measure(session, inspector, enterprise_id=enterprise.id, measure="sealing",
                                     reason="查封", filing_id=uuid.uuid4())
     assert err.value.fields[0].field == "filing_id"
 
@@ -396,14 +397,14 @@ def test_fines_per_enterprise_sum_exactly_in_sql(session, inspector, enterprise)
 
 def test_a_compulsory_measure_is_recorded_only_once_approved_and_only_once(
         session, inspector, enterprise, reviewer, make_enterprise):
-    approval = inspections.request_measure(session, inspector, enterprise_id=enterprise.id, measure="sealing",
+    approval = measures.request_measure(session, inspector, enterprise_id=enterprise.id, measure="sealing",
                                            reason="疑似存放不合格产品")
     body = inspection_body(enterprise, measure="compulsory_measure", compulsory_measure_id=approval.id)
     with pytest.raises(Conflict) as err:
         record(session, inspector, body)
     assert err.value.extra["measure"] == "sealing" and err.value.extra["measure_state"] == "requested"
     assert err.value.fields[0].field == "compulsory_measure_id" and "sealing" in err.value.detail
-    inspections.decide_measure(session, reviewer, approval, "approved", "同意")
+    measures.decide_measure(session, reviewer, approval, "approved", "同意")
     taken = record(session, inspector, body).record
     assert taken.compulsory_measure_id == approval.id
     assert session.get(CompulsoryMeasureApproval, approval.id).taken_in.id == taken.id
@@ -421,7 +422,7 @@ def test_a_compulsory_measure_is_recorded_only_once_approved_and_only_once(
 
 def test_the_day_of_the_inspection_is_the_offices_day_and_a_wrong_phone_clock_is_corrected(
         session, inspector, enterprise, approved_filing):
-    late_evening = datetime(2026, 5, 6, 23, 30, tzinfo=inspections.OFFICE_TZ)  # 15:30 UTC, still 6 May in China
+    late_evening = datetime(2026, 5, 6, 23, 30, tzinfo=OFFICE_TZ)  # 15:30 UTC, still 6 May in China
     assert record(session, inspector, inspection_body(enterprise, device_time=late_evening)).record.inspected_on \
         == date(2026, 5, 6)
     # A phone whose clock reset to 2019: it stamps 2019 and says so at sending; the server knows the offset.

@@ -4,10 +4,10 @@ from datetime import date, datetime
 
 import pytest
 
-from field.reports import leader_visits
+from field.reports import compliance
 from field.records import lifecycle as records
 from field.core.errors import NotAllowed
-from field.reports.leader_visits import Period, PeriodStatus
+from field.reports.compliance import Period, PeriodStatus
 from field.core.models.records import ReviewState
 from field.core.models.platform import Role
 from tests.reports_fixtures import (  # noqa: F401 (fixtures)
@@ -29,7 +29,7 @@ def _at(text):
 
 
 def _report(session, user, period, today, **kw):
-    return leader_visits.compliance_page(session, user, period, today=today, limit=100, **kw).items
+    return compliance.compliance_page(session, user, period, today=today, limit=100, **kw).items
 
 
 def test_a_weekly_obligation_counts_calendar_weeks_in_china_time(session, leader, point, set_point, reviewer):

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from field.cases import lifecycle as cases
+from field.cases import lifecycle as cases, notices
 from field.directory import squads
 from field.core.errors import InvalidInput
 from field.cases.models import ComplaintChannel
@@ -73,7 +73,7 @@ def decided_case(session, office, make_case, make_user, admin):
 def test_a_notice_naming_a_confidential_person_is_refused_however_the_name_is_written(
         session, office, decided_case, text):
     with pytest.raises(InvalidInput) as err:
-        cases.issue_notice(session, office["reviewer"], decided_case, text=text, issued_on=DAY, today=DAY)
+        notices.issue_notice(session, office["reviewer"], decided_case, text=text, issued_on=DAY, today=DAY)
     assert err.value.fields[0].field == "text"
     assert "张卫东" not in err.value.detail and "陈美玲" not in err.value.detail
 
@@ -85,5 +85,5 @@ def test_a_notice_naming_a_confidential_person_is_refused_however_the_name_is_wr
     "处理结果：罚款1234元，整改期限5678天内。",  # digit runs of the phone, far apart
 ])
 def test_a_notice_that_names_nobody_confidential_is_recorded(session, office, decided_case, text):
-    notice = cases.issue_notice(session, office["reviewer"], decided_case, text=text, issued_on=DAY, today=DAY)
+    notice = notices.issue_notice(session, office["reviewer"], decided_case, text=text, issued_on=DAY, today=DAY)
     assert notice.text == text

@@ -18,7 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from evidence import uploads
-from evidence.storage import LocalBlobStore
+from field.attachments.links import check_record_for_evidence
+from evidence.local_store import LocalBlobStore
 from field.accounts import users as accounts, jurisdictions
 from field.core import migrate
 from field.core.db import make_engine, make_session_factory
@@ -73,7 +74,7 @@ def test_a_patch_arriving_while_another_finishes_its_chunk_waits_and_then_takes_
                                     role=Role.squad_member, jurisdiction_id=province.id)
         upload = uploads.create_upload(s, user, device_id=None, length=100, limits=LIMITS,
                                        metadata={"kind": "photo", "record_id": str(uuid.uuid4())},
-                                       expires_in=timedelta(hours=1))
+                                       expires_in=timedelta(hours=1), check_record=check_record_for_evidence)
         s.commit()
         user_id, upload_id = user.id, upload.id
     caps = uploads.Caps(streams=4)

@@ -24,13 +24,8 @@ from pillow_heif.as_plugin import HeifImageFile
 
 from evidence import photo as photo_module
 from field.core.evidence_errors import CorruptMedia, EvidenceError, TooManyPixels, UnsupportedMedia
-from evidence.photo import (
-    SAME_PHOTO_MAX_DISTANCE,
-    PhotoResult,
-    hash_distance,
-    process_photo,
-    read_facts,
-)
+from evidence.photo import PhotoResult, process_photo, read_facts
+from field.core.media import SAME_PHOTO_MAX_DISTANCE, hash_distance
 from tests.evidence_fixtures import CorpusPhoto, corpus_params, corpus_photo
 
 #: A fixed "now", so that "in the future" does not depend on the day the tests run.

@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from evidence import sniff as s
-from evidence.photo import PILLOW_FORMATS
+from evidence.photo_open import PILLOW_FORMATS
 from evidence.sniff import SNIFF_BYTES, sniff
 from tests.evidence_fixtures import CorpusPhoto, corpus_params, corpus_photo
 

@@ -15,16 +15,10 @@ from urllib.parse import unquote
 import pytest
 
 from field.core.evidence_errors import BlobConflict, BlobNotFound, HashMismatch, OffsetMismatch, TooLarge
-from evidence.storage import (
-    CHUNK_SIZE,
-    BlobStore,
-    LocalBlobStore,
-    S3BlobStore,
-    StoredBlob,
-    content_disposition,
-    make_blob_store,
-    new_upload_id,
-)
+from evidence.local_store import LocalBlobStore
+from evidence.s3_store import S3BlobStore
+from evidence.storage import CHUNK_SIZE, BlobStore, content_disposition, make_blob_store, new_upload_id
+from field.core.storage import StoredBlob
 
 MB = 1 << 20
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from field.core.errors import InvalidInput
-from field.reports.leader_visits import Period, parse_period, period_of, periods_overlapping
+from field.reports.compliance import Period, parse_period, period_of, periods_overlapping
 from field.directory.models import VisitFrequency
 
 

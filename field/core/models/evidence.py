@@ -209,7 +209,7 @@ class Attachment(IdMixin, JurisdictionScoped, Base):
     ``record_id`` has no foreign key on purpose: evidence often arrives before its
     record (photos go up while the record waits for a signal); the two link up by
     id when the record comes. Only attachments by the record's own submitter count
-    for it (evidence/links.py).
+    for it (field/attachments/links.py).
     """
 
     __tablename__ = "attachments"

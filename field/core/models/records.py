@@ -13,9 +13,11 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry
+from geoalchemy2.shape import to_shape
 from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..locations import Location
 from .base import Base, IdMixin, JurisdictionScoped, TimestampMixin, utcnow
 from .platform import User
 
@@ -33,7 +35,7 @@ class FieldRecord(TimestampMixin, JurisdictionScoped, Base):
     __table_args__ = (
         # The review queue: waiting records, oldest first, read in index order whatever the table's
         # size (the scope and the filters are checked on the way). Partial: decided records, most
-        # of the table, are not in it. The predicate must match ``field.records.WAITING``.
+        # of the table, are not in it. The predicate must match ``field.records.lifecycle.WAITING``.
         Index("ix_field_records_waiting", "received_at", "id",
               postgresql_where=text("review_state IN ('submitted', 'in_review')"),
               sqlite_where=text("review_state IN ('submitted', 'in_review')")),
@@ -80,6 +82,18 @@ class FieldRecord(TimestampMixin, JurisdictionScoped, Base):
     declared_attachments: Mapped[list] = mapped_column(JSON, default=list)
 
     submitted_by: Mapped[User] = relationship(lazy="joined", foreign_keys=[submitted_by_id])
+
+
+class Positioned:
+    """A kind whose envelope point is its place: ``position`` is it as a stored ``Location`` (WGS-84, with
+    accuracy), for output in any CRS."""
+
+    @property
+    def position(self) -> Location | None:
+        if self.location is None:
+            return None
+        point = to_shape(self.location)
+        return Location(point.x, point.y, self.accuracy_m)
 
 
 class RecordVersion(Base):

@@ -1,0 +1,453 @@
+"""Evidence in an S3-compatible bucket (SeaweedFS, MinIO, AWS): write-once under the SHA-256, tus staging
+as one object per chunk, signed download URLs (the S3BlobStore of field/core/storage.py's protocol)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
+
+from field.core.evidence_errors import BlobConflict, BlobNotFound, OffsetMismatch, StorageUnavailable, TooLarge
+from field.core.storage import CHUNK_SIZE, OriginalHead, StoredBlob, stream_digest
+
+from .storage import (
+    DEFAULT_S3_CONNECT_TIMEOUT_S,
+    DEFAULT_S3_MAX_ATTEMPTS,
+    DEFAULT_S3_READ_TIMEOUT_S,
+    MAX_SIGNED_URL_SECONDS,
+    _check_derivative,
+    _check_expected,
+    _check_sha256,
+    _check_upload_id,
+    _copy_hashing,
+    _fan_out,
+    _read_chunks,
+    content_disposition,
+)
+
+
+class S3BlobStore:
+    """Evidence in an S3 bucket (SeaweedFS, MinIO, AWS), same layout as LocalBlobStore under ``prefix``.
+
+    Write-once: the upload is spooled to a local temporary file while hashing
+    (so memory stays flat and the key, which is the hash, is known before
+    anything is sent), then sent with one PutObject carrying ``If-None-Match: *``
+    and ``x-amz-checksum-sha256``. The store refuses the write if the key exists
+    (412: a concurrent writer of the same bytes won, which is fine) and verifies
+    the bytes against our hash (BadDigest on corruption in transit). Both
+    conditions are atomic on the server: no HEAD-then-PUT race. A store that
+    ignored If-None-Match could only overwrite an object with identical bytes,
+    since the key is their hash. One PutObject takes up to 5 GiB, far above any
+    evidence file; the temp-key-plus-copy alternative would cost a server-side
+    copy and leave orphans on crashes.
+
+    Staging keeps each tus chunk as its own object ``staging/<id>/<offset:020d>``
+    so any app host can continue an upload; a chunk is also written with
+    If-None-Match, so two hosts appending at the same offset cannot both win.
+    """
+
+    def __init__(
+        self,
+        endpoint_url: str | None,
+        bucket: str,
+        access_key: str,
+        secret_key: str,
+        region: str = "us-east-1",
+        prefix: str = "",
+        *,
+        spool_dir: str | None = None,
+        connect_timeout_s: float = DEFAULT_S3_CONNECT_TIMEOUT_S,
+        read_timeout_s: float = DEFAULT_S3_READ_TIMEOUT_S,
+        max_attempts: int = DEFAULT_S3_MAX_ATTEMPTS,
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self._spool_dir = spool_dir
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name=region,
+            config=Config(
+                signature_version="s3v4",
+                # Path-style works with every S3-compatible server; virtual-host
+                # style needs wildcard DNS that SeaweedFS/MinIO setups rarely have.
+                s3={"addressing_style": "path"},
+                # botocore's defaults (60 s to connect, 60 s of silence, 3 tries with backoff)
+                # would hold a request for minutes when the store is unreachable; a quick
+                # StorageUnavailable (503, Retry-After) lets the phone retry later instead.
+                connect_timeout=connect_timeout_s,
+                read_timeout=read_timeout_s,
+                retries={"max_attempts": max_attempts, "mode": "standard"},
+                # We send our own SHA-256 where it matters; botocore's default
+                # CRC trailers (aws-chunked) are not understood by every server.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"S3BlobStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist (development and tests; production buckets are provisioned)."""
+        with _s3_errors():
+            try:
+                self.client.head_bucket(Bucket=self.bucket)
+            except self._client_error as exc:
+                if _status(exc) != 404:
+                    raise
+                self.client.create_bucket(Bucket=self.bucket)
+
+    # originals
+
+    def put_original(
+        self, stream: BinaryIO, *, expected_sha256: str | None = None, max_bytes: int | None = None
+    ) -> StoredBlob:
+        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-put-") as spool:
+            sha256, size = _copy_hashing(stream, spool, max_bytes)
+            _check_expected(expected_sha256, sha256)
+            key = self._original_key(sha256)
+            stored = self._head_size(key)
+            if stored is not None:
+                return self._existing(sha256, stored, size)
+            spool.seek(0)
+            with _s3_errors():
+                try:
+                    self.client.put_object(
+                        Bucket=self.bucket,
+                        Key=key,
+                        Body=spool,
+                        ContentLength=size,
+                        ContentType="application/octet-stream",
+                        ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
+                        IfNoneMatch="*",
+                    )
+                except self._client_error as exc:
+                    if _status(exc) not in (409, 412):
+                        raise
+                    # 412: created meanwhile by another writer; 409: that write is
+                    # still in flight (AWS). Either way the bytes are, or will be, there.
+                    return self._existing(sha256, self._head_size(key), size)
+            return StoredBlob(sha256, size, created=True)
+
+    def open_original(self, sha256: str) -> BinaryIO:
+        return self._open(self._original_key(_check_sha256(sha256)), f"original {sha256}")
+
+    def exists(self, sha256: str) -> bool:
+        return self._head_size(self._original_key(_check_sha256(sha256))) is not None
+
+    def size(self, sha256: str) -> int:
+        stored = self._head_size(self._original_key(_check_sha256(sha256)))
+        if stored is None:
+            raise BlobNotFound(f"original {sha256}")
+        return stored
+
+    def head_original(self, sha256: str) -> OriginalHead:
+        with _s3_errors():
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=self._original_key(_check_sha256(sha256)),
+                                               ChecksumMode="ENABLED")
+            except self._client_error as exc:
+                if _status(exc) == 404:
+                    raise BlobNotFound(f"original {sha256}") from None
+                raise
+        checksum = head.get("ChecksumSHA256")
+        try:
+            stored = base64.b64decode(checksum).hex() if checksum else None
+        except ValueError:
+            stored = None
+        return OriginalHead(int(head["ContentLength"]), stored)
+
+    def repair_original(self, stream: BinaryIO, sha256: str) -> bool:
+        key = self._original_key(_check_sha256(sha256))
+        try:
+            with self.open_original(sha256) as stored:
+                if stream_digest(stored)[0] == sha256:
+                    return False
+        except BlobNotFound:
+            pass
+        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-fix-") as spool:
+            actual, size = _copy_hashing(stream, spool, None)
+            _check_expected(sha256, actual)
+            spool.seek(0)
+            with _s3_errors():
+                # No If-None-Match: this write replaces the damaged object, and the store checks
+                # the bytes against the checksum on the way in.
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=spool, ContentLength=size,
+                                       ContentType="application/octet-stream",
+                                       ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode())
+        return True
+
+    # derivatives
+
+    def put_derivative(self, sha256: str, name: str, data: bytes) -> None:
+        with _s3_errors():
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._derivative_key(sha256, name), Body=data, ContentType="image/jpeg"
+            )
+
+    def open_derivative(self, sha256: str, name: str) -> BinaryIO:
+        return self._open(self._derivative_key(sha256, name), f"{name} of {sha256}")
+
+    def derivative_exists(self, sha256: str, name: str) -> bool:
+        return self._head_size(self._derivative_key(sha256, name)) is not None
+
+    def signed_url(
+        self,
+        key: str,
+        *,
+        filename: str,
+        expires_s: int = 300,
+        derivative: str | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
+        if not 1 <= expires_s <= MAX_SIGNED_URL_SECONDS:
+            raise ValueError(f"expires_s must be within 1..{MAX_SIGNED_URL_SECONDS}")
+        object_key = (
+            self._derivative_key(key, derivative) if derivative else self._original_key(_check_sha256(key))
+        )
+        params = {
+            "Bucket": self.bucket,
+            "Key": object_key,
+            "ResponseContentDisposition": content_disposition(filename),
+        }
+        if content_type:
+            params["ResponseContentType"] = content_type
+        with _s3_errors():
+            return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
+
+    # staging
+
+    def stage_append(self, upload_id: str, offset: int, stream: BinaryIO, max_bytes: int | None = None) -> int:
+        staged = self.stage_size(upload_id)
+        if offset != staged:
+            raise OffsetMismatch(staged, offset)
+        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-chunk-") as spool:
+            received = 0
+            failure: BaseException | None = None
+            try:
+                for chunk in _read_chunks(stream):
+                    received += len(chunk)
+                    if max_bytes is not None and staged + received > max_bytes:
+                        raise TooLarge(max_bytes)  # nothing of this chunk is stored
+                    spool.write(chunk)
+            except TooLarge:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the client went away: keep what arrived, as tus wants
+                failure = exc
+            if received:
+                spool.seek(0)
+                self._put_chunk(upload_id, staged, spool, received)
+            if failure is not None:
+                raise failure
+            return staged + received
+
+    def stage_size(self, upload_id: str) -> int:
+        end = 0
+        for chunk_offset, chunk_size, _key in self._chunks(upload_id):
+            if chunk_offset != end:
+                break  # only the contiguous run from 0 counts; see stage_truncate
+            end += chunk_size
+        return end
+
+    def stage_open(self, upload_id: str) -> BinaryIO:
+        keys = []
+        end = 0
+        for chunk_offset, chunk_size, key in self._chunks(upload_id):
+            if chunk_offset != end:
+                break
+            keys.append(key)
+            end += chunk_size
+        return io.BufferedReader(_ChainedObjects(self, keys), buffer_size=CHUNK_SIZE)
+
+    def stage_discard(self, upload_id: str) -> None:
+        keys = [key for _offset, _size, key in self._chunks(upload_id)]
+        self._delete(keys)
+
+    def stage_truncate(self, upload_id: str, offset: int) -> None:
+        if offset < 0:
+            raise ValueError("offset must be >= 0")
+        staged = self.stage_size(upload_id)
+        if offset > staged:
+            raise OffsetMismatch(staged, offset)
+        doomed = []
+        for chunk_offset, chunk_size, key in self._chunks(upload_id):
+            if chunk_offset >= offset:
+                doomed.append(key)
+            elif chunk_offset + chunk_size > offset:
+                self._shorten_chunk(key, offset - chunk_offset)
+        self._delete(doomed)
+
+    def promote_staged(self, upload_id: str, expected_sha256: str | None = None) -> StoredBlob:
+        with self.stage_open(upload_id) as staged:
+            blob = self.put_original(staged, expected_sha256=expected_sha256)
+        self.stage_discard(upload_id)
+        return blob
+
+    # keys and requests
+
+    @property
+    def _client_error(self) -> type[Exception]:
+        return self.client.exceptions.ClientError
+
+    def _original_key(self, sha256: str) -> str:
+        return f"{self.prefix}originals/{_fan_out(sha256)}"
+
+    def _derivative_key(self, sha256: str, name: str) -> str:
+        return f"{self.prefix}derivatives/{_fan_out(_check_sha256(sha256))}/{_check_derivative(name)}.jpg"
+
+    def _staging_prefix(self, upload_id: str) -> str:
+        return f"{self.prefix}staging/{_check_upload_id(upload_id)}/"
+
+    def _existing(self, sha256: str, stored: int | None, size: int) -> StoredBlob:
+        if stored is not None and stored != size:
+            raise BlobConflict(sha256, stored, size)
+        return StoredBlob(sha256, size, created=False)
+
+    def _head_size(self, key: str) -> int | None:
+        with _s3_errors():
+            try:
+                return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+            except self._client_error as exc:
+                if _status(exc) == 404:
+                    return None
+                raise
+
+    def _open(self, key: str, what: str, byte_range: str | None = None) -> BinaryIO:
+        with _s3_errors():
+            try:
+                extra = {"Range": byte_range} if byte_range else {}
+                body = self.client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"]
+            except self._client_error as exc:
+                if _status(exc) == 404:
+                    raise BlobNotFound(what) from None
+                raise
+        return io.BufferedReader(_StreamingBodyReader(body), buffer_size=CHUNK_SIZE)
+
+    def _chunks(self, upload_id: str) -> list[tuple[int, int, str]]:
+        prefix = self._staging_prefix(upload_id)
+        found = []
+        with _s3_errors():
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(prefix):]
+                    if name.isdigit():
+                        found.append((int(name), int(item["Size"]), item["Key"]))
+        return sorted(found)
+
+    def _put_chunk(self, upload_id: str, offset: int, body: BinaryIO, size: int) -> None:
+        with _s3_errors():
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=f"{self._staging_prefix(upload_id)}{offset:020d}",
+                    Body=body,
+                    ContentLength=size,
+                    IfNoneMatch="*",
+                )
+            except self._client_error as exc:
+                if _status(exc) in (409, 412):
+                    raise OffsetMismatch(self.stage_size(upload_id), offset) from None
+                raise
+
+    def _shorten_chunk(self, key: str, keep: int) -> None:
+        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-chunk-") as spool:
+            with self._open(key, key, byte_range=f"bytes=0-{keep - 1}") as head:
+                _copy_hashing(head, spool, None)
+            spool.seek(0)
+            with _s3_errors():
+                # A staging chunk is ours to rewrite; only originals are write-once.
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=spool, ContentLength=keep)
+
+    def _delete(self, keys: list[str]) -> None:
+        with _s3_errors():
+            for start in range(0, len(keys), 1000):  # DeleteObjects takes 1000 keys at most
+                batch = keys[start : start + 1000]
+                self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+                )
+
+
+class _StreamingBodyReader(io.RawIOBase):
+    """botocore's StreamingBody as a raw stream, so callers get an ordinary buffered file."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        with _s3_errors():  # a connection lost mid-download
+            data = self._body.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
+class _ChainedObjects(io.RawIOBase):
+    """The concatenation of objects, each opened only when the previous one is exhausted."""
+
+    def __init__(self, store: S3BlobStore, keys: list[str]) -> None:
+        self._store = store
+        self._keys = list(keys)
+        self._current: BinaryIO | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while True:
+            if self._current is None:
+                if not self._keys:
+                    return 0
+                key = self._keys.pop(0)
+                self._current = self._store._open(key, key)
+            data = self._current.read(len(view))
+            if data:
+                view[: len(data)] = data
+                return len(data)
+            self._current.close()
+            self._current = None
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        super().close()
+
+
+def _status(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None) or {}
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if status is None:
+        code = response.get("Error", {}).get("Code")
+        status = {"NoSuchKey": 404, "NotFound": 404, "PreconditionFailed": 412}.get(code)
+    return status
+
+
+@contextmanager
+def _s3_errors() -> Iterator[None]:
+    """Connection failures and unexpected S3 answers become StorageUnavailable."""
+    # botocore wraps the transport's failures, mid-download ones included
+    # (ResponseStreamingError, ReadTimeoutError), in BotoCoreError.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise StorageUnavailable(f"Evidence storage failed: {exc}") from exc
