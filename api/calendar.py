@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.core import calendar
-from field import calendar_years
+from field.cases import calendar_years
 from field.core.models.calendar import CalendarOverride
 from field.core.models.platform import Role
 from field.core.pages import paginate

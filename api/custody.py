@@ -12,11 +12,11 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from evidence import checkpoints
 from evidence.storage import content_disposition
-from field.custody.models import CustodyCheckpoint
 from field.core.models.platform import Role
 from field.core.pages import paginate
+from field.custody import checkpoints
+from field.custody.models import CustodyCheckpoint
 from schemas.common import PageArgsSchema, page_of
 from schemas.custody import CheckpointSchema
 

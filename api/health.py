@@ -8,7 +8,7 @@ from flask import jsonify
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
-from field.calendar_years import calendar_warnings
+from field.cases.calendar_years import calendar_warnings
 
 from .clock import office_day
 from .db import db

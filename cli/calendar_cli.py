@@ -9,17 +9,16 @@ import click
 import marshmallow as ma
 from sqlalchemy import func, or_, select
 
-from field import calendar_years, deadlines
+from api.clock import office_day
+from cli import _session, main
 from field.accounts import jurisdictions
+from field.cases import calendar_years, deadlines
+from field.cases.models import Case
 from field.core.errors import DomainError, FieldProblem
 from field.core.models.calendar import CalendarYear
-from field.cases.models import Case
 from field.core.models.platform import Jurisdiction
 from field.core.workdays import LIBRARY_VERSION, LIBRARY_YEARS
 from schemas.calendar import YearCreateSchema
-
-from cli import _session, main
-from api.clock import office_day
 
 
 @main.group("calendar")

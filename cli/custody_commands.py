@@ -23,7 +23,7 @@ def _snapshot(session) -> None:
 
 
 def _signer():
-    from evidence.notes import SigningKeyMissing, load_signer
+    from field.custody.notes import SigningKeyMissing, load_signer
 
     config = current_app.config
     try:
@@ -40,7 +40,7 @@ def _breaks(breaks, where: str = "") -> None:
 
 def _public_key(public_key_path: str | None):
     """The key checkpoints are checked with: --public-key, else the public half of CUSTODY_SIGNING_KEY."""
-    from evidence.notes import NoteError, load_public_key
+    from field.custody.notes import NoteError, load_public_key
 
     if public_key_path:
         try:
@@ -56,8 +56,8 @@ def _public_key(public_key_path: str | None):
 
 def _check_files(session, paths, public_key) -> bool:
     """Check the log against each checkpoint file; True when it extends them all."""
-    from evidence import checkpoints
-    from evidence.notes import NoteError, open_signed_by
+    from field.custody import checkpoints
+    from field.custody.notes import NoteError, open_signed_by
 
     intact = True
     for path in paths:
@@ -78,8 +78,8 @@ def _check_files(session, paths, public_key) -> bool:
 
 def _check_stored(session) -> bool:
     """The newest checkpoint kept in the database: its signature when the key is at hand, and its heads."""
-    from evidence import checkpoints
-    from evidence.notes import NoteError, SigningKeyMissing, load_signer, split
+    from field.custody import checkpoints
+    from field.custody.notes import NoteError, SigningKeyMissing, load_signer, split
 
     row = checkpoints.newest_stored(session)
     if row is None:
@@ -162,7 +162,7 @@ def verify(all_originals, checkpoint_files, public_key_path):
               help="the file to write [default: CUSTODY_CHECKPOINT_DIR/custody-checkpoint-<time>-<id>.txt]")
 def checkpoint(out):
     """Sign the head of every custody chain and write it out (run it from cron, and on demand)."""
-    from evidence import checkpoints
+    from field.custody import checkpoints
 
     signer = _signer()
     with _session() as session:
@@ -187,7 +187,7 @@ def checkpoint(out):
 @click.option("--generate", is_flag=True, help="make the key file CUSTODY_SIGNING_KEY names (never replaces one)")
 def custody_key(generate):
     """Show the checkpoint signing key's public half (PEM, key id, verifier key); --generate makes the key."""
-    from evidence.notes import generate_key_file
+    from field.custody.notes import generate_key_file
 
     setting = (current_app.config["CUSTODY_SIGNING_KEY"] or "").strip()
     if generate:
@@ -208,7 +208,7 @@ def custody_key(generate):
 
 def ensure_demo_key() -> None:
     """For the embedded default (``make run`` → seed-demo): make the signing key file if it is missing."""
-    from evidence.notes import generate_key_file
+    from field.custody.notes import generate_key_file
 
     setting = (current_app.config["CUSTODY_SIGNING_KEY"] or "").strip()
     if setting and not setting.startswith("-----BEGIN") and not Path(setting).exists():

@@ -6,11 +6,9 @@ from __future__ import annotations
 import base64
 import io
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from field.core.evidence_errors import BlobConflict, BlobNotFound, OffsetMismatch, StorageUnavailable, TooLarge
+from field.core.evidence_errors import BlobConflict, BlobNotFound, OffsetMismatch, TooLarge
 from field.core.storage import CHUNK_SIZE, OriginalHead, StoredBlob, stream_digest
 
 from .storage import (
@@ -27,6 +25,7 @@ from .storage import (
     _read_chunks,
     content_disposition,
 )
+from .s3_io import _ChainedObjects, _s3_errors, _status, _StreamingBodyReader
 
 
 class S3BlobStore:
@@ -374,80 +373,3 @@ class S3BlobStore:
                 self.client.delete_objects(
                     Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
                 )
-
-
-class _StreamingBodyReader(io.RawIOBase):
-    """botocore's StreamingBody as a raw stream, so callers get an ordinary buffered file."""
-
-    def __init__(self, body: Any) -> None:
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        with _s3_errors():  # a connection lost mid-download
-            data = self._body.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._body.close()
-        super().close()
-
-
-class _ChainedObjects(io.RawIOBase):
-    """The concatenation of objects, each opened only when the previous one is exhausted."""
-
-    def __init__(self, store: S3BlobStore, keys: list[str]) -> None:
-        self._store = store
-        self._keys = list(keys)
-        self._current: BinaryIO | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        while True:
-            if self._current is None:
-                if not self._keys:
-                    return 0
-                key = self._keys.pop(0)
-                self._current = self._store._open(key, key)
-            data = self._current.read(len(view))
-            if data:
-                view[: len(data)] = data
-                return len(data)
-            self._current.close()
-            self._current = None
-
-    def close(self) -> None:
-        if self._current is not None:
-            self._current.close()
-            self._current = None
-        super().close()
-
-
-def _status(exc: Exception) -> int | None:
-    response = getattr(exc, "response", None) or {}
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    if status is None:
-        code = response.get("Error", {}).get("Code")
-        status = {"NoSuchKey": 404, "NotFound": 404, "PreconditionFailed": 412}.get(code)
-    return status
-
-
-@contextmanager
-def _s3_errors() -> Iterator[None]:
-    """Connection failures and unexpected S3 answers become StorageUnavailable."""
-    # botocore wraps the transport's failures, mid-download ones included
-    # (ResponseStreamingError, ReadTimeoutError), in BotoCoreError.
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        yield
-    except (BotoCoreError, ClientError) as exc:
-        raise StorageUnavailable(f"Evidence storage failed: {exc}") from exc

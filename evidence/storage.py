@@ -12,14 +12,14 @@ import hashlib
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from field.core.evidence_errors import HashMismatch, TooLarge
-from field.core.storage import CHUNK_SIZE, DERIVATIVE_NAMES, BlobStore
-from field.core.storage import read_chunks as _read_chunks  # re-exported for the stores
+from field.core.storage import CHUNK_SIZE, DERIVATIVE_NAMES, BlobStore  # noqa: F401 (CHUNK_SIZE: api reads it here)
+from field.core.storage import read_chunks as _read_chunks
 
 
 #: S3 client bounds when the configuration gives none (see S3_* in api/config.py).

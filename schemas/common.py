@@ -12,7 +12,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from webargs.fields import DelimitedList
 
-from field import text
+from field.core import text
 from field.core.crs import CRS_NAMES
 from field.core.errors import InvalidInput
 from field.core.locations import MAX_ACCURACY_M, Area, GivenLocation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from evidence.checkpoints import heads_of
+from field.custody.checkpoints import heads_of
 
 
 class CheckpointHeadSchema(ma.Schema):

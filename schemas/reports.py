@@ -8,7 +8,7 @@ from field.reports.models import ProblemArea, RatingTarget, ReportType
 from field.core.models.records import ReviewState
 from field.directory.models import VisitFrequency
 
-from .common import LocationField, StrictSchema, Text
+from .common import LocationField, Text
 from .directory import EnterpriseRefSchema, UserRefSchema
 from .records import RecordBodySchema, RecordEnvelopeSchema
 

@@ -296,8 +296,8 @@ def _checkpoint(app) -> str:
     """A signed checkpoint of the custody log, as `fieldwatch checkpoint` makes it (no endpoint makes one)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from evidence import checkpoints
-    from evidence.notes import Signer
+    from field.custody import checkpoints
+    from field.custody.notes import Signer
 
     with app.extensions["SESSION_FACTORY"]() as s:
         row = checkpoints.make_checkpoint(s, Signer.from_private_key("district.example/custody",

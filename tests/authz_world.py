@@ -146,8 +146,8 @@ class _Builder:
         of its own, so the "foreign" one is an id that does not exist."""
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-        from evidence import checkpoints
-        from evidence.notes import Signer
+        from field.custody import checkpoints
+        from field.custody.notes import Signer
 
         signer = Signer.from_private_key("authz.example/custody", Ed25519PrivateKey.generate())
         self.w.ids[("checkpoint_id", "own")] = checkpoints.make_checkpoint(self.s, signer).id

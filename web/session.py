@@ -17,8 +17,8 @@ from api.db import db
 from field.accounts import users as accounts
 from field.accounts.users import IssuedToken
 from field.core.errors import AuthenticationFailed, NotAllowed
-from field.core.models.platform import OFFICE_ROLES, DeviceToken, User
 from field.core.models.base import utcnow
+from field.core.models.platform import OFFICE_ROLES, DeviceToken, User
 
 COOKIE = "fw_console"
 #: What the session row is called in the user's device list (and an admin's).

@@ -13,7 +13,7 @@ from typing import Iterable
 from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session
 
-from field import deadlines
+from . import deadlines
 from field.core.calendar import calendar_for
 from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed
 from field.core.models.base import utcnow

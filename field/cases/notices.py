@@ -14,7 +14,7 @@ from field.core.errors import Conflict, InvalidInput
 from field.core.models.base import utcnow
 from field.core.models.platform import Jurisdiction, User
 from field.core.office import office_today
-from field import confidential
+from . import confidential
 from field.directory.models import MonitorIdentity
 
 from .models import Case, CaseState, ComplainantContact, PublicNotice

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from field.core.errors import FieldProblem
+from .errors import FieldProblem
 
 
 class EvidenceError(Exception):

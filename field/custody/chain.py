@@ -21,7 +21,7 @@ from sqlalchemy.types import NullType
 
 from field.core.models.platform import Jurisdiction
 from field.core.models.base import utcnow
-from field.custody.models import CustodyChain, CustodyEntry
+from .models import CustodyChain, CustodyEntry
 
 GENESIS = "0" * 64
 

@@ -9,7 +9,7 @@ import math
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from field import text
+from field.core import text
 from field.core.errors import InvalidInput
 from field.core.locations import GivenLocation, Location
 from field.core.models.platform import Jurisdiction

@@ -69,7 +69,7 @@ from typing import Any, Iterator
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from field.calendar_years import calendar_warnings
+from field.cases.calendar_years import calendar_warnings
 from field.core.errors import InvalidInput, NotFound
 from field.reports.compliance import Period, assess
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, User

@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from field import text
+from field.core import text
 from field.core.errors import InvalidInput
 from field.core.models.platform import Jurisdiction
 from field.core.scope import subtree

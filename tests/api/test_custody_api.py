@@ -6,9 +6,9 @@ import uuid
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence import checkpoints
+from field.custody import checkpoints
 from field.custody import chain as custody
-from evidence.notes import Signer, open_signed_by
+from field.custody.notes import Signer, open_signed_by
 from field.core.models.platform import Role
 
 

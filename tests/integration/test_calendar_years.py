@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from field.core import calendar
-from field import calendar_years
+from field.cases import calendar_years
 from field.cases import lifecycle as cases
 from field.cases import view as case_view
 from field.figures import figures
-from field.calendar_years import ScheduleInvalid
+from field.cases.calendar_years import ScheduleInvalid
 from field.core.errors import Conflict, InvalidInput, NotAllowed
 from field.core.models.calendar import CalendarYear
 from field.cases.models import CaseKind, CaseState

@@ -303,7 +303,7 @@ def test_a_third_party_checks_with_the_public_key_alone(cli, tmp_path, monkeypat
     import os
     from pathlib import Path
 
-    from evidence.notes import load_public_key
+    from field.custody.notes import load_public_key
 
     append(cli.engine, "500107", 2)
     assert cli("checkpoint", "--out", tmp_path / "c.txt").exit_code == 0

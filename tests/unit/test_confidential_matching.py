@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from field.confidential import fold, mentions_any, national_number, needles
+from field.cases.confidential import fold, mentions_any, national_number, needles
 
 NAME, MOBILE, LANDLINE = "张卫东", "13812345678", "023-6878 1234"
 

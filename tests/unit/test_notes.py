@@ -7,7 +7,7 @@ import base64
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence.notes import NoteError, Signer, Verifier, open_signed_by, split
+from field.custody.notes import NoteError, Signer, Verifier, open_signed_by, split
 
 # golang.org/x/mod/sumdb/note, package documentation: a signer key (base64 of 0x01 || the Ed25519
 # seed), its verifier key, and the note it signs. Ed25519 is deterministic (RFC 8032): signing the

@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from field import text
-from field.text import BIDI_EMBEDDINGS, BIDI_MARKS, ZERO_WIDTH, TextRefused
+from field.core import text
+from field.core.text import BIDI_EMBEDDINGS, BIDI_MARKS, ZERO_WIDTH, TextRefused
 
 INVISIBLE = sorted(BIDI_EMBEDDINGS | BIDI_MARKS | ZERO_WIDTH) + ["\u00ad", "\u180e", "\u2061", "\U000e0041"]
 CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\n\t\r"] + ["\x7f", "\x85", "\x9b"]

@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from api.auth import login_limits
 from api.db import commit, db
 from api.evidence import send_derivative, send_original
-from field.records import lifecycle as records
-from field import review_sheet
 from field.core.errors import AuthenticationFailed, InvalidInput, InvalidTransition
+from field.records import lifecycle as records
+from field.visits import review_sheet
 from schemas.records import QueueArgsSchema, ReviewDecisionSchema
 
 from .. import session

@@ -33,15 +33,15 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from field.custody import chain as custody
-
-from . import deadlines
 from field.core.calendar import ancestor_ids, declared_on_chain
 from field.core.errors import Conflict, DomainError, FieldProblem, InvalidInput, NotAllowed
 from field.core.models.calendar import CalendarYear, CalendarYearDay
 from field.core.models.platform import Jurisdiction, Role, User
 from field.core.scope import subtree
 from field.core.workdays import LIBRARY_VERSION, LIBRARY_YEARS, validate_schedule
+from field.custody import chain as custody
+
+from . import deadlines
 
 #: What a day of a year without a schedule is, said the same way everywhere.
 PROVISIONAL_RULE = ("A year that neither chinese-calendar nor a declaration covers is counted on weekends alone "

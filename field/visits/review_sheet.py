@@ -17,19 +17,18 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from field.attachments import links
-
-from field.records import lifecycle as records
-from field.directory import squads, units
-from field.visits import taxonomy
 from field.accounts.jurisdictions import jurisdictions_query
+from field.attachments import links
 from field.core.models.evidence import Attachment, Blob
-from field.core.models.records import FieldRecord, ReviewState
-from field.visits.models import FindingCategory
 from field.core.models.platform import Jurisdiction, User
-from field.directory.models import Enterprise, Person, Squad, Unit
-from field.visits.models import VisitTask
+from field.core.models.records import FieldRecord, ReviewState
 from field.core.pages import paginate
+from field.directory import squads, units
+from field.directory.models import Enterprise, Person, Squad, Unit
+from field.records import lifecycle as records
+
+from . import taxonomy
+from .models import FindingCategory, VisitTask
 
 #: The decisions a reviewer takes on the record page (taking into review happens by deciding).
 DECISIONS = (ReviewState.accepted, ReviewState.needs_info, ReviewState.rejected)

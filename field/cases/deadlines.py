@@ -27,13 +27,13 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from field.custody import chain as custody
-
 from field.core.calendar import calendar_for
 from field.core.models.platform import Jurisdiction, User
-from field.cases.models import Case
 from field.core.scope import subtree
 from field.core.workdays import WorkCalendar
+from field.custody import chain as custody
+
+from .models import Case
 
 #: The custody entry of a recomputation (the case timeline shows it).
 RECOMPUTED = "case.deadline_recomputed"

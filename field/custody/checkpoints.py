@@ -35,11 +35,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from field.core.errors import NotFound
-from field.custody.models import CustodyChain, CustodyCheckpoint, CustodyEntry
-from field.core.models.platform import Jurisdiction
 from field.core.models.base import utcnow
+from field.core.models.platform import Jurisdiction
 
-from field.custody import chain as custody
+from . import chain as custody
+from .models import CustodyChain, CustodyCheckpoint, CustodyEntry
 from .notes import NoteError, Signer, Verifier, split
 
 #: The second line's keyword: names the format, so that no other signed text of the same key
