@@ -27,7 +27,7 @@ class StrictSchema(ma.Schema):
 
 
 class _PolicyText(ma.fields.String):
-    """A string loaded through the text policy (field/text.py), its length counted after it.
+    """A string loaded through the text policy (field/core/text.py), its length counted after it.
 
     ``blank``: whether the value may be empty once trimmed (an optional note); a name may not.
     The kind shows in the OpenAPI document as ``x-text`` (tests/api/test_text_policy_api.py walks it).
@@ -56,7 +56,7 @@ class _PolicyText(ma.fields.String):
 
 
 class Line(_PolicyText):
-    """A name, code, title, label or phone number: one line of visible text (field.text.line)."""
+    """A name, code, title, label or phone number: one line of visible text (field.core.text.line)."""
 
     kind = "line"
 
@@ -65,7 +65,7 @@ class Line(_PolicyText):
 
 
 class Text(_PolicyText):
-    """Free text (a comment, description, note, reason): newlines and tabs allowed (field.text.multiline)."""
+    """Free text (a comment, description, note, reason): newlines and tabs allowed (field.core.text.multiline)."""
 
     kind = "text"
 

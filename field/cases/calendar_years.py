@@ -5,14 +5,14 @@ Design (docs/calendar.md has the long form)
 
 - ``declare_year``: an admin (or the server's command line, naming a jurisdiction) enters
   a year's holidays and make-up working days as the State Council published them, as one
-  document. It is checked as a whole (``field.workdays.validate_schedule``: every problem
+  document. It is checked as a whole (``field.core.workdays.validate_schedule``: every problem
   named by its field, ``holidays.3``), refused for a year the installed chinese-calendar
   has (422 on ``year``) or one already declared where it would apply (409), stored with
   its days, logged in the custody chain (``calendar.year_declared``), and every
   provisional case value of the subtree is recomputed in the same transaction
-  (field/deadlines.py).
+  (field/cases/deadlines.py).
 - A declaration applies to its jurisdiction and everything below it; a lower one wins
-  for its subtree (field/calendar.py). The schedule is national, so the office declares
+  for its subtree (field/core/calendar.py). The schedule is national, so the office declares
   at the top jurisdiction it administers.
 - ``calendar_warnings``: this year, and from 1 November the next one, when neither the
   library nor a declaration covers every jurisdiction where someone works (within a

@@ -4,7 +4,7 @@ Design
 ======
 
 - A case's ``deadline`` is ``opened_on`` plus ``time_limit_days`` working days on its
-  jurisdiction's calendar (``field.calendar.calendar_for``); its handling time, when it
+  jurisdiction's calendar (``field.core.calendar.calendar_for``); its handling time, when it
   ends, the working days from ``opened_on`` to ``ended_on``. Either may run into a year
   that neither the chinese-calendar release nor a declaration covers: it is then counted
   on weekends alone and stored with ``deadline_provisional`` / ``handling_days_provisional``.

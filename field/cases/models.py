@@ -199,7 +199,7 @@ class Case(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     #: The latest delay notice's new date, or ``deadline`` when later: what overdue is measured against.
     effective_deadline: Mapped[date] = mapped_column(Date)
     #: ``deadline`` was counted over a year without a declared schedule (weekends alone); it is
-    #: recomputed when that year is declared (field/deadlines.py).
+    #: recomputed when that year is declared (field/cases/deadlines.py).
     deadline_provisional: Mapped[bool] = mapped_column(default=False)
 
     #: Set when the case closes or is dismissed; NULL while it runs.

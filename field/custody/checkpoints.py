@@ -1,10 +1,10 @@
 """Checkpoints of the custody log: the signed head of every chain, to be kept outside the database.
 
-The hash chains (evidence/custody.py) show an entry edited, removed or reordered anywhere
+The hash chains (field/custody/chain.py) show an entry edited, removed or reordered anywhere
 below the head, but not the last entries removed with the chain head wound back: whoever can
 rewrite the tables can leave a shorter log that verifies. A checkpoint closes that hole as
 RFC 9162's signed tree heads do for Certificate Transparency: the head (seq, hash) of every
-chain at one moment, signed with an Ed25519 key as a C2SP signed note (evidence/notes.py),
+chain at one moment, signed with an Ed25519 key as a C2SP signed note (field/custody/notes.py),
 written to a file, printed, handed to a third party. Every later log must *extend* it: each
 chain still has, at that seq, the entry of that hash, and still verifies from its first entry
 to its head. A log wound back behind a checkpoint, or rewritten below one, cannot.

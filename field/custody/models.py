@@ -49,7 +49,7 @@ class CustodyCheckpoint(Base):
     """A signed checkpoint: the head (seq, hash) of every chain at one moment, as a C2SP signed note.
 
     The copy that matters is the one kept outside the database (printed, handed over, filed):
-    whoever can rewrite the database can rewrite this table too. evidence/checkpoints.py.
+    whoever can rewrite the database can rewrite this table too. field/custody/checkpoints.py.
     """
 
     __tablename__ = "custody_checkpoints"

@@ -47,7 +47,7 @@ class RowError(Exception):
 
 
 def _visible_cells(record: dict) -> dict:
-    """Every cell through the text policy (field/text.py): one line of visible text, NFC."""
+    """Every cell through the text policy (field/core/text.py): one line of visible text, NFC."""
     cells = {}
     for column, value in record.items():
         if isinstance(value, str):

@@ -3,7 +3,7 @@
 The queue itself is ``records.review_queue`` (the API's rule, scope and filters); this
 module only says, for each waiting record, what the office decides on: who or what it is
 about, a line of text, the submitter as the office may know them (a monitor's account
-shows their pseudonymous code, field/squads.py), the flags and the photos. Rows are made
+shows their pseudonymous code, field/directory/squads.py), the flags and the photos. Rows are made
 in a fixed number of queries per page whatever the kinds on it.
 """
 
@@ -192,7 +192,7 @@ def _thumbs(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Thum
         select(Attachment.record_id, Blob.sha256, Blob.media_kind, Blob.derivatives_state)
         .join(Blob, Blob.sha256 == Attachment.blob_sha256)
         .join(FieldRecord, FieldRecord.id == Attachment.record_id)
-        # Only the submitter's own attachments count for a record (evidence/access.py).
+        # Only the submitter's own attachments count for a record (field/attachments/access.py).
         .where(Attachment.record_id.in_(ids), Attachment.uploader_id == FieldRecord.submitted_by_id)
         .order_by(Attachment.attached_at, Attachment.id))
     out: dict[uuid.UUID, list[Thumb]] = {}

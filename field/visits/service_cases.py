@@ -83,7 +83,7 @@ def read_cases(raw: bytes) -> list[tuple[int, dict[str, str]]]:
 
 
 def _visible_cells(record: dict[str, str]) -> dict[str, str]:
-    """Every cell through the text policy (field/text.py): one line of visible text, NFC."""
+    """Every cell through the text policy (field/core/text.py): one line of visible text, NFC."""
     cells = {}
     for column, value in record.items():
         try:

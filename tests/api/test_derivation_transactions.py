@@ -1,6 +1,6 @@
 """Deriving a photo's viewing copies holds no database transaction while it reads and decodes the original.
 
-On SQLite every transaction takes the write lock (BEGIN IMMEDIATE, field/db.py): a decode of
+On SQLite every transaction takes the write lock (BEGIN IMMEDIATE, field/core/db.py): a decode of
 seconds inside one stopped every other request, and parallel first views of previews waited
 out the 15 s a viewer waits for a lease and answered 503 (the flake of
 test_uploads_live.py::test_derivatives_of_photos_with_gps_or_a_serial_carry_neither on

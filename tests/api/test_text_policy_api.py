@@ -1,4 +1,4 @@
-"""The text policy at every door: each text field of each request body refuses what field/text.py refuses.
+"""The text policy at every door: each text field of each request body refuses what field/core/text.py refuses.
 
 The table of (operation, field) is the published document itself: every string property of every
 request body is either marked ``x-text: line|text`` (loaded through the policy) or listed in

@@ -1,4 +1,4 @@
-"""Folding text to find a confidential name or phone number in it (field/confidential.py), without a database."""
+"""Folding text to find a confidential name or phone number in it (field/cases/confidential.py), without a database."""
 
 from __future__ import annotations
 

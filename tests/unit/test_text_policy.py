@@ -1,4 +1,4 @@
-"""The input policy for names, codes, titles and free text (field/text.py), without a database."""
+"""The input policy for names, codes, titles and free text (field/core/text.py), without a database."""
 
 from __future__ import annotations
 

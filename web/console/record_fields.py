@@ -75,7 +75,7 @@ def _scalar(value) -> str:
 
 
 def fields_of(session, sheet) -> list[Shown]:
-    """The kind's fields of ``sheet.record`` (a ``field.review_sheet.RecordSheet``), ids shown by name."""
+    """The kind's fields of ``sheet.record`` (a ``field.visits.review_sheet.RecordSheet``), ids shown by name."""
     record = sheet.record
     schema = KIND_SCHEMAS.get(record.kind)
     if schema is not None:
