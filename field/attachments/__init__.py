@@ -1,1 +1,1 @@
-"""Evidence attached to records: links, plausibility, access, receipt, derivatives."""
+"""Evidence attached to records: links, plausibility, access, receipt, derivatives, damaged originals."""

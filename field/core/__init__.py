@@ -1,1 +1,2 @@
-"""Below every feature package: database, errors, scope, paging, geometry, calendars, sync."""
+"""Below every feature package: database, errors, scope, paging, geometry, calendars, the office clock, the
+text policy, sync."""

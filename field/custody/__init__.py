@@ -1,1 +1,1 @@
-"""The custody log: hash-chained, one chain per jurisdiction."""
+"""The custody log: hash-chained, one chain per jurisdiction, its heads signed in checkpoints."""
