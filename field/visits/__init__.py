@@ -1,1 +1,1 @@
-"""Undercover work: finding categories, visit tasks, visits, findings, callbacks; and the console's review sheet."""
+"""Undercover work: finding categories, visit tasks, visits, findings, callbacks; the console's review sheet."""
