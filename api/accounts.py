@@ -13,7 +13,7 @@ from field.accounts import users as accounts
 from schemas.accounts import DeviceSchema, LoginSchema, TokenSchema, UserSchema
 
 from .auth import authenticated, current_device, current_user, login_limits
-from .db import commit, db
+from .db import db
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Log in from a device; the caller's account")
 
@@ -32,7 +32,6 @@ def login(body):
     """
     ttl = timedelta(days=current_app.config["TOKEN_TTL_DAYS"])
     issued = accounts.login(db(), body["username"], body["password"], body["device_name"], ttl)
-    commit()
     issued.device.current = True
     return {"token": issued.token, "expires_at": issued.device.expires_at,
             "device": issued.device, "user": issued.device.user}
@@ -44,7 +43,6 @@ def login(body):
 def logout():
     """Revoke the token of this request"""
     accounts.revoke_token(db(), current_device(), "logout")
-    commit()
 
 
 @blp.route("/me")
@@ -77,4 +75,3 @@ class MyDeviceById(MethodView):
         """Revoke one of the caller's devices (a lost phone)"""
         device = accounts.get_device(db(), current_user(), device_id)
         accounts.revoke_token(db(), device, "revoked")
-        commit()

@@ -31,7 +31,7 @@ from schemas.visits import (
 )
 
 from .auth import authenticated, current_device, current_user
-from .db import commit, db
+from .db import db
 from .idempotency import discloses_identity
 from .located import located
 from .submissions import receipt, status_of
@@ -67,7 +67,6 @@ def _undercover_only():
 def _shown(page):
     """The page's cases with their outcomes; showing their applicants' contacts is logged first."""
     callbacks.show_cases(db(), current_user(), page.items, device_id=current_device().id)
-    commit()
     return page
 
 
@@ -108,7 +107,6 @@ class Batches(MethodView):
         if (request.content_length or 0) > service_cases.MAX_CSV_BYTES:
             abort(413, message=f"CSV files are limited to {service_cases.MAX_CSV_BYTES} bytes.")
         batch, created = callbacks.import_batch(db(), current_user(), request.get_data(cache=True), **args)
-        commit()
         return batch, 201 if created else 200
 
 
@@ -153,7 +151,6 @@ class BatchSamples(MethodView):
         """
         batch = callbacks.get_batch(db(), current_user(), batch_id)
         sample = callbacks.draw_sample(db(), current_user(), batch, **body)
-        commit()
         sample.case_nos = callbacks.drawn_case_nos(db(), sample)
         return sample
 
@@ -228,7 +225,6 @@ class Callbacks(MethodView):
         every record: 201 first, 200 for repeats, 409 for the same id with another body.
         """
         result = callbacks.record_callback(db(), receipt(), body)
-        commit()
         return result.record, status_of(result)
 
 
@@ -250,7 +246,6 @@ class CallbackById(MethodView):
         """Amend a callback the office asked more information about (its submitter)"""
         callback = callbacks.get_callback(db(), current_user(), callback_id)
         callbacks.amend_callback(db(), current_user(), callback, body)
-        commit()
         return callback
 
 
@@ -271,5 +266,4 @@ class CallbackFindings(MethodView):
         """
         callback = callbacks.get_callback(db(), current_user(), callback_id)
         result = findings.record_finding_from_callback(db(), receipt(), callback, body)
-        commit()
         return result.record, status_of(result)

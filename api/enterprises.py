@@ -24,7 +24,7 @@ from schemas.directory import (
 from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
-from .db import commit, db, streamed
+from .db import db, streamed
 from .located import located
 
 blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises",
@@ -55,7 +55,6 @@ class Enterprises(MethodView):
     def post(self, body):
         """Add an enterprise; the credit code is checked (GB 32100-2015) and must be new"""
         enterprise = enterprises.create_enterprise(db(), current_user(), **body)
-        commit()
         return enterprise
 
 
@@ -116,7 +115,6 @@ class EnterpriseById(MethodView):
         """Change an enterprise"""
         enterprise = enterprises.get_enterprise(db(), current_user(), enterprise_id)
         enterprises.update_enterprise(db(), current_user(), enterprise, body)
-        commit()
         return enterprise
 
     @blp.response(204)
@@ -127,4 +125,3 @@ class EnterpriseById(MethodView):
         """Delete an enterprise that is not a monitoring point"""
         enterprise = enterprises.get_enterprise(db(), current_user(), enterprise_id)
         enterprises.delete_enterprise(db(), current_user(), enterprise)
-        commit()

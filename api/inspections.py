@@ -35,7 +35,7 @@ from schemas.inspections import (
 
 from .auth import authenticated, current_user
 from .clock import office_day
-from .db import commit, db
+from .db import db
 from .located import located
 from .submissions import receipt, status_of
 
@@ -71,7 +71,6 @@ class InspectorUnitById(MethodView):
     def put(self, body, user_id: uuid.UUID):
         """Assign an inspector to a unit (a department or section); filings and records go to it"""
         row = inspectors.assign_unit(db(), current_user(), user_id, body["unit_id"])
-        commit()
         return row
 
     @blp.response(204)
@@ -80,7 +79,6 @@ class InspectorUnitById(MethodView):
     def delete(self, user_id: uuid.UUID):
         """Take an inspector off their unit; they can file nothing until assigned again"""
         inspectors.remove_assignment(db(), current_user(), user_id)
-        commit()
 
 
 @blp.route("/me/inspector-unit")
@@ -122,7 +120,6 @@ class Filings(MethodView):
         """
         filing_id = body.pop("id")
         result = filings.file_inspection(db(), receipt(), filing_id, body, today=office_day())
-        commit()
         return result.record, status_of(result)
 
 
@@ -149,7 +146,6 @@ class FilingById(MethodView):
         filing = filings.get_filing(db(), current_user(), filing_id)
         note = body.pop("amendment_note")
         filings.amend_filing(db(), current_user(), filing, body, today=office_day(), comment=note)
-        commit()
         return filing
 
 
@@ -177,7 +173,6 @@ class Measures(MethodView):
         Send an Idempotency-Key header to make a retry safe.
         """
         approval = measures.request_measure(db(), current_user(), **body)
-        commit()
         return approval
 
 
@@ -200,7 +195,6 @@ def decide_measure(body, measure_id: uuid.UUID):
     """Approve or reject a requested compulsory measure (once; a rejection needs a note)"""
     approval = measures.get_measure(db(), current_user(), measure_id)
     measures.decide_measure(db(), current_user(), approval, body["state"], body["note"])
-    commit()
     return approval
 
 
@@ -237,7 +231,6 @@ class Inspections(MethodView):
         """
         record_id = body.pop("id")
         result = inspections.record_inspection(db(), receipt(), record_id, body, far_threshold_m=_far_m())
-        commit()
         return result.record, status_of(result)
 
 
@@ -265,7 +258,6 @@ class InspectionById(MethodView):
         record = inspections.get_inspection(db(), current_user(), inspection_id)
         note = body.pop("amendment_note")
         inspections.amend_inspection(db(), current_user(), record, body, far_threshold_m=_far_m(), comment=note)
-        commit()
         return record
 
 

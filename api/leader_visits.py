@@ -23,7 +23,7 @@ from schemas.reports import (
 )
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 from .located import located
 from .submissions import receipt, status_of
 
@@ -62,7 +62,6 @@ class LeaderVisits(MethodView):
         """
         visit_id = body.pop("id")
         result = leader_visits.log_visit(db(), receipt(), visit_id, far_m=_far_m(), **body)
-        commit()
         return result.record, status_of(result)
 
 
@@ -87,7 +86,6 @@ class LeaderVisitById(MethodView):
         visit = leader_visits.get_visit(db(), current_user(), leader_visit_id)
         note = body.pop("amendment_note")
         leader_visits.amend_visit(db(), current_user(), visit, note=note, far_m=_far_m(), **body)
-        commit()
         return visit
 
 

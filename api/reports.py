@@ -15,7 +15,7 @@ from schemas.common import PageArgsSchema, page_of
 from schemas.reports import ReportAmendSchema, ReportCreateSchema, ReportQuerySchema, ReportSchema
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 from .located import located
 from .submissions import receipt, status_of
 
@@ -53,7 +53,6 @@ class Reports(MethodView):
         """
         report_id = body.pop("id")
         result = reports.submit_report(db(), receipt(), report_id, **body)
-        commit()
         return result.record, status_of(result)
 
 
@@ -82,5 +81,4 @@ class ReportById(MethodView):
         report = reports.get_report(db(), current_user(), report_id)
         note = body.pop("amendment_note")
         reports.amend_report(db(), current_user(), report, note=note, **body)
-        commit()
         return report

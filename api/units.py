@@ -14,7 +14,7 @@ from schemas.directory import UnitCreateSchema, UnitQuerySchema, UnitSchema, Uni
 from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 from .located import located
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units",
@@ -42,7 +42,6 @@ class Units(MethodView):
     def post(self, body):
         """Add a unit; a section or window names its parent"""
         unit = units.create_unit(db(), current_user(), **body)
-        commit()
         return unit
 
 
@@ -66,7 +65,6 @@ class UnitById(MethodView):
         """Change a unit; a new jurisdiction moves its sections and staff with it"""
         unit = units.get_unit(db(), current_user(), unit_id)
         units.update_unit(db(), current_user(), unit, body)
-        commit()
         return unit
 
     @blp.response(204)
@@ -77,4 +75,3 @@ class UnitById(MethodView):
         """Delete a unit with nothing below it (records that name it keep pointing at it)"""
         unit = units.get_unit(db(), current_user(), unit_id)
         units.delete_unit(db(), current_user(), unit)
-        commit()

@@ -38,7 +38,7 @@ from schemas.visits import (
 )
 
 from .auth import authenticated, current_device, current_user
-from .db import commit, db
+from .db import db
 from .idempotency import discloses_identity
 from .located import located
 from .submissions import receipt, status_of
@@ -84,7 +84,6 @@ class Categories(MethodView):
     def post(self, body):
         """Add a category for the admin's jurisdiction (it applies below it too; admins)"""
         row = taxonomy.create_category(db(), current_user(), **body)
-        commit()
         return row
 
 
@@ -106,7 +105,6 @@ class CategoryById(MethodView):
         """Relabel, regroup or (de)activate an office's own category (admins; the seeded ones are fixed)"""
         row = taxonomy.get_category(db(), current_user(), category_id)
         taxonomy.update_category(db(), current_user(), row, body)
-        commit()
         return row
 
 
@@ -141,7 +139,6 @@ class Tasks(MethodView):
         ``callback``, ``sample_id`` (a callback sample, assigned once).
         """
         task = visits.create_task(db(), current_user(), **body)
-        commit()
         return task
 
 
@@ -166,7 +163,6 @@ class TaskById(MethodView):
         """Change a task's theme, instructions, window or state (office staff)"""
         task = visits.get_task(db(), current_user(), task_id)
         visits.update_task(db(), current_user(), task, body)
-        commit()
         return task
 
 
@@ -186,7 +182,6 @@ class TaskCases(MethodView):
         page = paginate(db(), callbacks.task_cases_query(task), [ServiceCase.case_no, ServiceCase.id],
                         cursor=cursor, limit=limit)
         callbacks.show_cases(db(), current_user(), page.items, device_id=current_device().id)
-        commit()
         return page
 
 
@@ -222,7 +217,6 @@ class Visits(MethodView):
         by member codes; the sender is always among them.
         """
         result = visits.record_visit(db(), receipt(), body)
-        commit()
         return result.record, status_of(result)
 
 
@@ -250,7 +244,6 @@ class VisitById(MethodView):
         """
         visit = visits.get_visit(db(), current_user(), visit_id)
         visits.amend_visit(db(), current_user(), visit, body)
-        commit()
         return visit
 
 
@@ -288,7 +281,6 @@ class Findings(MethodView):
         same id with another body.
         """
         result = findings.record_finding(db(), receipt(), body)
-        commit()
         return result.record, status_of(result)
 
 
@@ -312,5 +304,4 @@ class FindingById(MethodView):
         """Amend a finding the office asked more information about (its submitter)"""
         finding = findings.get_finding(db(), current_user(), finding_id)
         findings.amend_finding(db(), current_user(), finding, body)
-        commit()
         return finding

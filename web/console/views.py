@@ -1,4 +1,4 @@
-"""The console's pages: each parses, calls one domain function, commits (POST) and renders or redirects."""
+"""The console's pages: each parses, calls one domain function and renders or redirects (the wrapper commits: api/db.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api.auth import login_limits
-from api.db import commit, db
+from api.db import db
 from api.evidence import send_derivative, send_original
 from field.core.errors import AuthenticationFailed, InvalidInput, InvalidTransition
 from field.records import lifecycle as records
@@ -49,7 +49,6 @@ def sign_in():
         return render_template("console/sign_in.html", next=back, username=username, failed=True), 401
     except session.NotOfficeStaff as refused:
         return render_template("console/not_for_you.html", role=refused.role.value), 403
-    commit()
     response = redirect(back, code=303)
     session.set_cookie(response, issued)
     return response
@@ -58,7 +57,6 @@ def sign_in():
 @blp.post("/sign-out")
 def sign_out():
     session.sign_out()
-    commit()
     response = redirect(url_for(".sign_in_form", signed_out=1), code=303)
     session.clear_cookie(response)
     return response
@@ -129,7 +127,6 @@ def review(record_id: uuid.UUID):
         else:
             error, status = refused.detail, 422
         return _record_page(record_id, error=error, comment=comment, status=status)
-    commit()
     return redirect(url_for(".record", record_id=record_id, decided=body["state"].value), code=303)
 
 
