@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from flask import Flask, Response, current_app, g, stream_with_context
 from flask.signals import request_started
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,8 @@ log = logging.getLogger("fieldwatch.db")
 
 #: app.extensions key: the answer hooks, ``hook(response, work_stands)``, run before the commit.
 _ANSWER_HOOKS = "UOW_ANSWER_HOOKS"
+#: session.info: the session's transaction has written (a flush, or an INSERT, UPDATE or DELETE).
+_WROTE = "uow_wrote"
 #: g: the request's work stands although it ends in an error (``keep_work``).
 _KEEP = "uow_keep_work"
 
@@ -85,12 +88,31 @@ class UnitOfWorkFlask(Flask):
 
 
 def _finish(response: Response, *, work_stands: bool) -> None:
-    """The answer hooks, then the one commit (nothing to do if the request never used the database)."""
+    """The answer hooks, then the one commit: of a request that wrote, for one that only read
+    ends its transaction with a rollback, as before (nothing to do if it never used the database)."""
     if "db_session" not in g:
         return
     for hook in current_app.extensions.get(_ANSWER_HOOKS, ()):
         hook(response, work_stands)
-    g.db_session.commit()
+    session = g.db_session
+    if session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted:
+        session.commit()
+    else:
+        session.rollback()
+
+
+def _flushed(session: Session, _context) -> None:
+    session.info[_WROTE] = True
+
+
+def _ended(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the session's transaction, committed or rolled back; not a savepoint
+        session.info.pop(_WROTE, None)
+
+
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
 
 
 def on_answer(app: Flask, hook: Callable[[Response, bool], None]) -> None:
@@ -128,6 +150,12 @@ def init_db(app: Flask) -> None:
                              connect_timeout_s=app.config["DATABASE_CONNECT_TIMEOUT_S"])
         app.extensions["ENGINE"] = engine
         app.extensions["SESSION_FACTORY"] = make_session_factory(engine)
+    # On the request sessions' factory, not on every Session: whether there is anything to commit.
+    factory = app.extensions["SESSION_FACTORY"]
+    if not event.contains(factory, "after_flush", _flushed):
+        event.listen(factory, "after_flush", _flushed)
+        event.listen(factory, "do_orm_execute", _executed)
+        event.listen(factory, "after_transaction_end", _ended)
 
     @app.teardown_appcontext
     def _close(exc):
