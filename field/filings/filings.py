@@ -19,6 +19,7 @@ from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
 from field.records.lifecycle import canonical_body
 
+from . import coverage
 from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filings
 from .measures import _log_measure
 from .models import (
@@ -132,6 +133,7 @@ def file_inspection(session: Session, receipt: Receipt, filing_id: uuid.UUID, bo
     if result.created:
         for approval in result.record.measures:
             _log_measure(session, approval, "measure.requested", user)
+        coverage.rejudge(session, result.record)  # a statutory-exempt filing covers at once
     return result
 
 
@@ -144,6 +146,7 @@ def amend_filing(session: Session, user: User, filing: InspectionFiling, body: d
             setattr(filing, key, value)
 
     records.amend(session, user, filing, canonical_body(body), apply, comment)
+    coverage.rejudge(session, filing)  # the window, the enterprises or the kind may have changed
     return filing
 
 
