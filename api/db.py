@@ -150,12 +150,6 @@ def init_db(app: Flask) -> None:
                              connect_timeout_s=app.config["DATABASE_CONNECT_TIMEOUT_S"])
         app.extensions["ENGINE"] = engine
         app.extensions["SESSION_FACTORY"] = make_session_factory(engine)
-    # On the request sessions' factory, not on every Session: whether there is anything to commit.
-    factory = app.extensions["SESSION_FACTORY"]
-    if not event.contains(factory, "after_flush", _flushed):
-        event.listen(factory, "after_flush", _flushed)
-        event.listen(factory, "do_orm_execute", _executed)
-        event.listen(factory, "after_transaction_end", _ended)
 
     @app.teardown_appcontext
     def _close(exc):
@@ -168,7 +162,12 @@ def init_db(app: Flask) -> None:
 
 def db() -> Session:
     if "db_session" not in g:
-        g.db_session = current_app.extensions["SESSION_FACTORY"]()
+        session = current_app.extensions["SESSION_FACTORY"]()
+        # On this session, not on every Session: whether the request has anything to commit.
+        event.listen(session, "after_flush", _flushed)
+        event.listen(session, "do_orm_execute", _executed)
+        event.listen(session, "after_transaction_end", _ended)
+        g.db_session = session
     return g.db_session
 
 
