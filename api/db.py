@@ -73,18 +73,26 @@ class UnitOfWorkFlask(Flask):
             try:
                 g.db_session.commit()
             except SQLAlchemyError as failed:  # the kept work could not be stored: answer that instead
-                g.db_session.rollback()
+                _rollback(g.db_session)
                 exc, work_stands = failed, False
         elif "db_session" in g:
-            g.db_session.rollback()
+            _rollback(g.db_session)
         response = self.make_response(self.handle_user_exception(exc))
         try:
             _finish(response, work_stands=work_stands)
         except SQLAlchemyError:
             # The answer stands without its record: a repeat runs again (the key is not kept).
-            g.db_session.rollback()
+            _rollback(g.db_session)
             log.exception("the answer to a refused request could not be stored")
         return response
+
+
+def _rollback(session: Session) -> None:
+    """Roll back; a connection lost meanwhile is the error being answered already, not a new one."""
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        log.warning("rollback failed (the connection is gone)", exc_info=True)
 
 
 def _finish(response: Response, *, work_stands: bool) -> None:
