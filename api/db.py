@@ -80,7 +80,7 @@ class UnitOfWorkFlask(Flask):
         response = self.make_response(self.handle_user_exception(exc))
         try:
             _finish(response, work_stands=work_stands)
-        except SQLAlchemyError:
+        except Exception:  # noqa: BLE001  (the refusal is answered whatever its record's fate)
             # The answer stands without its record: a repeat runs again (the key is not kept).
             _rollback(g.db_session)
             log.exception("the answer to a refused request could not be stored")
