@@ -40,7 +40,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from .common import OUT_DIR, PG_SERVER, fresh_pg_database
+from .common import DB_PREFIX, OUT_DIR, PG_SERVER, fresh_pg_database
 
 #: Bump when what is seeded changes: older seeded databases are then seeded again.
 SEED_VERSION = 2
@@ -409,7 +409,7 @@ def seeded(backend: str, size: int, *, pg_server: str = PG_SERVER, workdir: Path
     """A database of ``backend`` holding ``size`` findings: reused when seeded alike before, else seeded now."""
     from field.core import migrate
 
-    name = f"fieldwatch_bench_seed_{label(size)}"
+    name = f"{DB_PREFIX}_seed_{label(size)}"
     if backend == "postgis":
         url = f"{pg_server.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
         exists = _pg_exists(pg_server, name)
