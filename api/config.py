@@ -70,6 +70,9 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "DEMO_ADMIN_PASSWORD": ("", str, "password of the demo admin made by `make run` (random if empty)"),
     "CONSOLE_SESSION_HOURS": (12, int, "lifetime of a console sign-in (its server-side session row)"),
     "CONSOLE_IDLE_MINUTES": (120, int, "a console session unused this long ends (checked to within 5 minutes)"),
+    "ENROLLMENT_MINUTES": (10, int, "an admin's device-enrollment QR code is valid this long (1 to 30 minutes)"),
+    "PUBLIC_URL": ("", str, "the server's address phones reach, put in enrollment QR codes (e.g. "
+                            "https://fw.example.gov.cn/); empty: the address the admin's browser used"),
     "OFFICE_TIME_ZONE": ("Asia/Shanghai", str, "time zone of the dates shown on web pages (the API answers in UTC)"),
 }
 

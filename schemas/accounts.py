@@ -16,6 +16,12 @@ class LoginSchema(StrictSchema):
     device_name = Line(100, required=True, metadata={"example": "Huawei P60 of Li Wei"})
 
 
+class EnrollSchema(StrictSchema):
+    code = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 200),
+                            metadata={"description": "The ``code`` of the enrollment QR code (docs/console.md)"})
+    device_name = Line(100, required=True, metadata={"example": "Huawei P60 of Li Wei"})
+
+
 class JurisdictionRefSchema(ma.Schema):
     id = ma.fields.UUID()
     code = ma.fields.String()

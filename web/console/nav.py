@@ -13,9 +13,15 @@ class NavItem:
     label: object
     #: Endpoints that light this item up (the page's own, and those below it).
     active_for: tuple[str, ...]
+    #: Roles that see the item (None: every office role).
+    roles: frozenset[str] | None = None
+
+    def shown_to(self, user) -> bool:
+        return self.roles is None or (user is not None and user.role.value in self.roles)
 
 
 NAV: list[NavItem] = [
     NavItem("console.queue", _l("Review queue"), ("console.queue", "console.record")),
-    # Later stages: cases, map, figures, directory, calendar — listed when their pages exist.
+    NavItem("console.people", _l("People"), ("console.people", "console.person", "console.enroll"),
+            frozenset({"admin"})),
 ]
