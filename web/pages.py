@@ -31,6 +31,10 @@ def content_security_policy(config) -> str:
     if config["EVIDENCE_STORAGE"] == "s3" and config["S3_ENDPOINT_URL"]:
         parts = urlsplit(config["S3_ENDPOINT_URL"])
         images.append(f"{parts.scheme}://{parts.netloc}")
+    if config.get("MAP_TILE_URL"):
+        from .console.maps import tile_origin
+
+        images.append(tile_origin(config["MAP_TILE_URL"]))
     return "; ".join([
         "default-src 'none'", "script-src 'self'", "style-src 'self'", f"img-src {' '.join(images)}",
         "connect-src 'self'", "font-src 'self'", "form-action 'self'", "base-uri 'none'",

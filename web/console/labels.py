@@ -63,3 +63,11 @@ def label(table: dict, value) -> str:
         return ""
     found = table.get(value)
     return str(found) if found is not None else str(value).replace("_", " ")
+#: Custody log entries about an original (field/custody/chain.py), as the trail shows them.
+CUSTODY = {
+    "evidence.received": _l("received"), "evidence.verified": _l("hash verified"),
+    "evidence.attached": _l("attached to a record"), "evidence.derived": _l("viewing copies made"),
+    "evidence.viewed": _l("viewed"), "evidence.downloaded": _l("original downloaded"),
+    "evidence.exported": _l("exported in a case file"), "evidence.damaged": _l("found damaged"),
+    "evidence.repaired": _l("repaired from a good copy"),
+}
