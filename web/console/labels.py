@@ -117,3 +117,5 @@ TIMELINE = {
     "case.complainant_unmasked": _l("complainant's identity read"),
     "case.deadline_recomputed": _l("deadline recomputed"),
 }
+FIGURES = {"sampled": _l("service cases sampled"), "called": _l("called back"), "reached": _l("reached"),
+           "satisfied": _l("satisfied"), "dissatisfied": _l("dissatisfied")}
