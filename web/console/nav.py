@@ -23,6 +23,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("console.queue", _l("Review queue"), ("console.queue", "console.record")),
     NavItem("console.case_board_page", _l("Cases"), ("console.case_board_page", "console.case_page")),
+    NavItem("console.map_page", _l("Map"), ("console.map_page",)),
     NavItem("console.figures_page", _l("Figures"), ("console.figures_page",)),
     NavItem("console.people", _l("People"), ("console.people", "console.person", "console.enroll"),
             frozenset({"admin"})),
