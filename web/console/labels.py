@@ -119,3 +119,5 @@ TIMELINE = {
 }
 FIGURES = {"sampled": _l("service cases sampled"), "called": _l("called back"), "reached": _l("reached"),
            "satisfied": _l("satisfied"), "dissatisfied": _l("dissatisfied")}
+DIRECTORY_TABS = {"units": _l("Units"), "enterprises": _l("Enterprises"), "points": _l("Monitoring points"),
+                  "squads": _l("Squads")}

@@ -25,6 +25,8 @@ NAV: list[NavItem] = [
     NavItem("console.case_board_page", _l("Cases"), ("console.case_board_page", "console.case_page")),
     NavItem("console.map_page", _l("Map"), ("console.map_page",)),
     NavItem("console.figures_page", _l("Figures"), ("console.figures_page",)),
+    NavItem("console.directory_page", _l("Directory"), ("console.directory_page",)),
+    NavItem("console.calendar_page", _l("Calendar"), ("console.calendar_page",)),
     NavItem("console.people", _l("People"), ("console.people", "console.person", "console.enroll"),
             frozenset({"admin"})),
 ]
