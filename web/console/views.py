@@ -19,7 +19,7 @@ from schemas.records import QueueArgsSchema, ReviewDecisionSchema
 from .. import session
 from ..pages import local_path
 from . import blp, maps
-from .record_fields import fields_of
+from .record_fields import fields_of, version_text
 
 PAGE_SIZE = 25
 _FILTERS = tuple(QueueArgsSchema().fields)
@@ -104,7 +104,7 @@ def _record_page(record_id: uuid.UUID, *, error: str | None = None, comment: str
                            versions=record_history.version_table(db(), sheet.record),
                            trails={item.sha256: record_history.evidence_trail(db(), user, item.sha256)
                                    for item in sheet.evidence if item.arrived},
-                           positions=_photo_positions(sheet)), status
+                           positions=_photo_positions(sheet), version_text=version_text), status
 
 
 def _photo_positions(sheet) -> dict[str, dict]:

@@ -27,7 +27,8 @@
   function init(el) {
     var spec = JSON.parse(el.getAttribute("data-map"));
     var base = spec.basemap || {};
-    var map = L.map(el, {scrollWheelZoom: !!spec.wheel});
+    // maxZoom on the map itself: without a tile layer (no basemap) clustering needs one.
+    var map = L.map(el, {scrollWheelZoom: !!spec.wheel, maxZoom: 18, minZoom: 3});
     if (base.tiles) {
       L.tileLayer(base.tiles, {subdomains: base.subdomains || "abc", attribution: base.attribution || "",
                                maxZoom: 18}).addTo(map);
