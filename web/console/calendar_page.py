@@ -14,7 +14,7 @@ from api.db import commit, db
 from field.cases import calendar_years
 from field.cases.lifecycle import cases_query
 from field.cases.models import OPEN_STATES, Case
-from field.core.errors import DomainError
+from field.core.errors import DomainError, NotAllowed
 from field.core.models.platform import Role
 from schemas.calendar import YearCreateSchema
 
@@ -44,6 +44,8 @@ def calendar_page():
 @blp.post("/calendar/years")
 def declare_year():
     user, _device = session.current()
+    if user.role is not Role.admin:  # before reading the form: the role decides, not the input
+        raise NotAllowed("Only an admin changes the calendar.")
     form = request.form
     raw = {"year": form.get("year", ""), "holidays": _DAY.findall(form.get("holidays", "")),
            "makeup_workdays": _DAY.findall(form.get("makeup_workdays", "")),
