@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from api.clock import office_day
 from api.db import commit, db, streamed
 from api.evidence import blob_store
-from evidence.storage import content_disposition
+from api.cases import content_disposition  # evidence.storage's, through the API (web may not import evidence)
 from field.cases import board as case_board
 from field.cases import evidence_zip, notices, parties, view as case_view
 from field.cases import lifecycle as cases

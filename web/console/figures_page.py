@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from api.clock import office_day
 from api.db import db
-from evidence.storage import content_disposition
+from api.cases import content_disposition  # evidence.storage's, through the API (web may not import evidence)
 from field.core.spreadsheets import spreadsheet_cell
 from field.figures import figures
 from schemas.figures import FiguresArgsSchema
