@@ -17,8 +17,8 @@ class LoginSchema(StrictSchema):
 
 
 class EnrollSchema(StrictSchema):
-    code = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 200),
-                            metadata={"description": "The ``code`` of the enrollment QR code (docs/console.md)"})
+    code = Line(200, required=True, load_only=True,
+                metadata={"description": "The ``code`` of the enrollment QR code (docs/console.md)"})
     device_name = Line(100, required=True, metadata={"example": "Huawei P60 of Li Wei"})
 
 

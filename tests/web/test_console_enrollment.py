@@ -29,9 +29,10 @@ def _qr_payload(html: str) -> dict:
     found = _QR_IMG.search(html)
     assert found, "the page shows the enrollment QR code"
     image = Image.open(io.BytesIO(base64.b64decode(found.group(1))))
-    codes = zxingcpp.read_barcodes(image)
-    assert len(codes) == 1 and codes[0].format == zxingcpp.BarcodeFormat.QRCode
-    return json.loads(codes[0].text)
+    # zxing-cpp may report one symbol twice (found by two of its detectors): one code is one text.
+    texts = {c.text for c in zxingcpp.read_barcodes(image) if c.format == zxingcpp.BarcodeFormat.QRCode}
+    assert len(texts) == 1, texts
+    return json.loads(texts.pop())
 
 
 def _make_code(signed_in, person) -> tuple[dict, str]:
