@@ -273,7 +273,10 @@ def seed_demo(sample: bool):
     if sample:
         from .sample_day import lay_down
 
-        laid = lay_down(current_app, password)
+        try:
+            laid = lay_down(current_app, password)
+        finally:
+            current_app.extensions["ENGINE"].dispose()  # the API requests' pooled connections, closed now
         click.echo("  Sample field day laid down; the same password for these accounts:")
         for username, name in laid["users"].items():
             click.echo(f"    {username}  ({name})")
