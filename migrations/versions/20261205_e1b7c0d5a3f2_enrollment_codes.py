@@ -1,7 +1,7 @@
 """enrollment codes: one-time QR codes an admin makes for a phone
 
 Revision ID: e1b7c0d5a3f2
-Revises: 7d2e9b4c1a60
+Revises: a18e5c0d2b71
 Create Date: 2026-12-05 04:00:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'e1b7c0d5a3f2'
-down_revision = '7d2e9b4c1a60'
+down_revision = 'a18e5c0d2b71'
 branch_labels = None
 depends_on = None
 
