@@ -5,12 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
 WAIT_S = 10
+
+
+def _arrived(driver: WebDriver) -> bool:
+    """A new document is loaded (the old one's mark is gone); any answer given mid-navigation means not yet."""
+    try:
+        return driver.execute_script(
+            "return window.__fieldwatchLeaving === undefined && document.readyState === 'complete'"
+        )
+    except WebDriverException:
+        return False
+
+
+def _gone(element) -> bool:
+    """The element has left the document (chromedriver may say so with an unknown error, see below)."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
 
 
 class Page:
@@ -22,10 +46,16 @@ class Page:
         WebDriverWait(driver, WAIT_S).until(ready.presence_of_element_located(self.marker))
 
     def navigate(self, action) -> None:
-        """Run ``action`` (a click) and wait until the browser has left this page."""
-        old = self.find("main")
+        """Run ``action`` (a click) and wait until the browser has left this page and loaded the next.
+
+        The old document is marked by a window property rather than watched through an element
+        reference: while a document is being replaced, chromedriver may answer a question about an
+        old element with "Node with given id does not belong to the document" (an unknown error,
+        not a stale reference), which made ``staleness_of`` fail at random.
+        """
+        self.driver.execute_script("window.__fieldwatchLeaving = true")
         action()
-        WebDriverWait(self.driver, WAIT_S).until(ready.staleness_of(old))
+        WebDriverWait(self.driver, WAIT_S).until(_arrived)
 
     def find(self, selector: str):
         return self.driver.find_element(By.CSS_SELECTOR, selector)
@@ -135,7 +165,7 @@ class QueuePage(Page):
         end = self.find('[data-test="queue-end"]')
         self.find('[data-test="more"]').click()
         # htmx swaps the end of the table (the link's tbody) for the next rows and a new end.
-        WebDriverWait(self.driver, WAIT_S).until(ready.staleness_of(end))
+        WebDriverWait(self.driver, WAIT_S).until(lambda _: _gone(end))
         WebDriverWait(self.driver, WAIT_S).until(
             ready.presence_of_element_located((By.CSS_SELECTOR, '[data-test="queue-end"]')))
         return len(self.find_all('[data-test="queue-row"]'))
