@@ -146,9 +146,9 @@ def verify(session: Session, actor: User, item: Rectification, *, accepted: bool
 def appeal(session: Session, actor: User, item: Rectification, *, reason: str) -> Rectification:
     """The unit says the rating is mistaken or malicious (误评、恶意差评)."""
     policy.require(actor, "rectification.appeal", "rectification")
-    _expect(item, "appealed", S.open, S.answered)
     if item.appeal_reason is not None:
         raise Conflict("This rating was appealed once already; the office's decision stands.")
+    _expect(item, "appealed", S.open, S.answered)
     item.appeal_reason, item.appealed_at = _text(reason, "reason"), utcnow()
     item.state = S.appealed
     _log(session, item, "appealed", actor, reason=item.appeal_reason)

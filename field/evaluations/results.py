@@ -96,7 +96,7 @@ def _answers(session: Session, campaign: Campaign):
     unit_kinds = [RatingTarget.unit.value, RatingTarget.section.value, RatingTarget.window.value]
     liaisons = (select(Target.id, ContactReport.score, cast(literal(1.0), Float),
                        _month(session, FieldRecord.created_at), cast(FieldRecord.id, String))
-                .select_from(ContactReport).join(FieldRecord, FieldRecord.id == ContactReport.id)
+                .select_from(ContactReport)
                 .join(Target, and_(Target.campaign_id == campaign.id, or_(
                     and_(Target.person_id.is_(None), ContactReport.rating_target.in_(unit_kinds),
                          FieldRecord.unit_id == Target.unit_id),
