@@ -200,13 +200,17 @@ class ReasonInSchema(StrictSchema):
 
 
 class RaterSchema(ma.Schema):
+    """Who gave a bad rating: a disclosure (x-discloses-identity), for the office's callback only."""
+
     kind = ma.fields.String()
     code = ma.fields.String()
     submitted_at = ma.fields.AwareDateTime()
-    enterprise = ma.fields.Dict(allow_none=True)
-    user = ma.fields.Dict(allow_none=True)
-    name = ma.fields.String(allow_none=True)
-    phone = ma.fields.String(allow_none=True)
+    enterprise = ma.fields.Dict(allow_none=True, metadata={"x-identity": "rater",
+                                                           "description": "id, name, contact_name, contact_phone"})
+    user = ma.fields.Dict(allow_none=True, metadata={"x-identity": "rater",
+                                                     "description": "the liaison: id, username, display_name"})
+    name = ma.fields.String(allow_none=True, metadata={"x-identity": "rater"})
+    phone = ma.fields.String(allow_none=True, metadata={"x-identity": "rater"})
     address_flagged = ma.fields.Boolean()
 
 
