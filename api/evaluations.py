@@ -410,7 +410,7 @@ class RectificationRater(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @authenticated()
     def post(self, body, rectification_id: uuid.UUID):
-        """Who gave the bad rating, for the callback (回访): office staff only, each time logged in custody"""
+        """Who gave the bad rating, for the callback (回访): admins only, each time logged in custody"""
         item = rectifications.get_rectification(db(), current_user(), rectification_id)
         rater = rectifications.disclose_rater(db(), current_user(), item, reason=body["reason"],
                                               device_id=current_device().id)

@@ -357,8 +357,8 @@ POLICY: dict[str, dict[Role, str]] = {
     "POST /api/v1/rectifications/{rectification_id}/appeal-decision": row("A.A4", "A.A4", "3.44", "4.44", "4.44",
                                                                            "4.44"),
     "POST /api/v1/rectifications/{rectification_id}/case": row("A.A4", "A.A4", "3.44", "4.44", "4.44", "4.44"),
-    # who gave a bad rating: the office, for the callback (logged); never the rated unit
-    "POST /api/v1/rectifications/{rectification_id}/rater": row("A.A4", "A.A4", "3.44", "4.44", "4.44", "4.44"),
+    # who gave a bad rating: an admin, for the callback (logged); never the rated unit
+    "POST /api/v1/rectifications/{rectification_id}/rater": row("A.A4", "3.34", "3.44", "4.44", "4.44", "4.44"),
 
     # -- evidence: readable through a record the caller may see (sha256: the photo of record_id's record)
     "POST /api/v1/evidence": everyone("A"),

@@ -31,8 +31,9 @@ POLICY: dict[str, tuple[frozenset[Role], frozenset[Role]]] = {
     "rectification.verify": (OFFICE, UNIT),
     "rectification.decide": (OFFICE, UNIT),
     "rectification.escalate": (OFFICE, UNIT),
-    #: The rater behind a bad rating, for the callback (回访): the office, logged in custody.
-    "rater.disclose": (OFFICE, UNIT),
+    #: The rater behind a bad rating, for the callback (回访): an admin of the office, logged in custody,
+    #: like every other disclosure of an identity (a monitor's, a complainant's).
+    "rater.disclose": (frozenset({Role.admin}), frozenset({Role.reviewer}) | UNIT),
 }
 
 
@@ -46,5 +47,5 @@ def require(user: User, action: str, what: str = "evaluation") -> None:
     if user.role in allowed:
         return
     if user.role in seeing:
-        raise NotAllowed("Only the office may do this.")
+        raise NotAllowed("Only the office may do this." if user.role not in OFFICE else "Only an admin may do this.")
     raise NotFound(what)

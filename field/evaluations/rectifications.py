@@ -17,7 +17,7 @@ Who: the unit is its inspectors (field/filings/inspectors.py ``unit_of``): an in
 rated unit or of a unit above it (the department of a section or window) sees, answers and
 appeals the unit's items. What they read never names the rater: the item carries the bad
 grades and the comments only, no ballot, invitation, enterprise or address. The rater is
-disclosed to the office alone, for the callback (``disclose_rater``), and the disclosure is
+disclosed to an admin of the office alone, for the callback (``disclose_rater``), and the disclosure is
 logged in custody. Every step is logged in custody (``evaluation.rectification.*``).
 """
 
@@ -192,7 +192,7 @@ def escalate(session: Session, actor: User, item: Rectification, *, kind: CaseKi
 
 def disclose_rater(session: Session, actor: User, item: Rectification, *, reason: str,
                    device_id: uuid.UUID | None = None) -> dict:
-    """Who gave the bad rating, for the callback (回访): office staff only, each time logged in custody."""
+    """Who gave the bad rating, for the callback (回访): an admin only, each time logged in custody."""
     policy.require(actor, "rater.disclose", "rectification")
     reason = _text(reason, "reason")
     ballot = session.get(Ballot, item.ballot_id)

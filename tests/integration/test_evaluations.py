@@ -253,7 +253,9 @@ def test_a_bad_rating_walks_answer_verification_and_reply_and_an_appeal_is_decid
     _, ballot, shown = ballots.ballot_of_code(session, session.get(
         __import__("field.evaluations.models", fromlist=["Invitation"]).Invitation, cast.ballot.invitation_id).code)
     assert shown.state is RectificationState.verified and shown.reply == "您反映的问题已整改，感谢监督。"
-    rater = rectifications.disclose_rater(session, reviewer, item, reason="差评回访")
+    with pytest.raises(NotAllowed):
+        rectifications.disclose_rater(session, reviewer, item, reason="差评回访")
+    rater = rectifications.disclose_rater(session, admin, item, reason="差评回访")
     assert (rater["kind"], rater["name"], rater["phone"]) == ("citizen", "张三", "13800000000")
 
     # An appeal: decided by the office, logged, the ballot stops counting.
