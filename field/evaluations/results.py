@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator
 
 from sqlalchemy import Float, Numeric, String, and_, case, cast, func, literal, or_, select, union_all
@@ -219,6 +219,50 @@ def compute(session: Session, campaign: Campaign, *, compare: bool = True) -> di
 def results(session: Session, actor, campaign_id: uuid.UUID) -> dict[str, Any]:
     policy.require(actor, "results.read", "campaign")
     return compute(session, get_campaign(session, actor, campaign_id))
+
+
+def _totals(result: dict[str, Any]) -> dict[str, Any]:
+    answers = sum(t["answers"] for t in result["targets"])
+    satisfied = sum(t["distribution"]["5"] + t["distribution"]["4"] for t in result["targets"])
+    # A Decimal: the figures' comparison keeps it exact (and answers it as a string).
+    rate = None if not answers else (Decimal(satisfied * 100) / answers).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return {"ballots": result["ballots"], "answers": answers, "satisfaction_rate": rate}
+
+
+def campaigns_in(session: Session, jurisdictions, start, end, today) -> list[dict[str, Any]]:
+    """For the office's figures: each campaign of ``jurisdictions`` (a subquery of ids) whose window meets
+    start … end — its totals beside its previous campaign's, the names at the top and the bottom, the most and
+    least satisfied, the windows due a talk in its last month, and its bad ratings (opened, verified, overdue)."""
+    from .models import Rectification, RectificationState
+
+    found = session.execute(select(Campaign).where(
+        Campaign.jurisdiction_id.in_(jurisdictions), Campaign.opens_on <= end, Campaign.closes_on >= start)
+        .order_by(Campaign.opens_on, Campaign.id)).unique().scalars().all()
+    out = []
+    for campaign in found:
+        result = compute(session, campaign, compare=False)
+        before = _totals(compute(session, session.get(Campaign, campaign.previous_id), compare=False)) \
+            if campaign.previous_id else {"ballots": None, "answers": None, "satisfaction_rate": None}
+        label = {t["target_id"]: t["label"] for t in result["targets"]}
+        states = dict(session.execute(select(Rectification.state, func.count()).where(
+            Rectification.campaign_id == campaign.id).group_by(Rectification.state)).all())
+        overdue = session.execute(select(func.count()).select_from(Rectification).where(
+            Rectification.campaign_id == campaign.id,
+            Rectification.state.in_((RectificationState.open, RectificationState.answered)),
+            Rectification.due_on < today)).scalar_one()
+        last_month = result["months"][-1] if result["months"] else None
+        out.append({
+            "campaign_id": campaign.id, "title": campaign.title, "kind": campaign.kind.value,
+            "opens_on": campaign.opens_on, "closes_on": campaign.closes_on, "previous_id": campaign.previous_id,
+            "current": _totals(result), "previous": before,
+            "top": [label[t] for t in result["top"]], "bottom": [label[t] for t in result["bottom"]],
+            "most_satisfied": [label[t] for t in result["most_satisfied"]],
+            "least_satisfied": [label[t] for t in result["least_satisfied"]],
+            "talk": [label[t] for t in last_month["talk"]] if last_month else [],
+            "bad_ratings": {"opened": sum(states.values()), "verified": states.get(RectificationState.verified, 0),
+                            "withdrawn": states.get(RectificationState.withdrawn, 0), "overdue": overdue},
+        })
+    return out
 
 
 def rows(result: dict[str, Any]) -> Iterator[tuple]:

@@ -343,3 +343,32 @@ def test_ballots_from_one_address_are_flagged_then_refused(session, admin, make_
     with pytest.raises(ballots.TooManyBallots):
         vote(admin, campaign, target, _answers(5, 5), address="203.0.113.9")
     assert not vote(admin, campaign, target, _answers(5, 5), address="203.0.113.10").ballot.flagged
+
+
+def test_the_office_figures_name_each_campaign_of_the_period_beside_the_one_before(
+        session, admin, make_unit, make_campaign, vote):
+    from field.figures import figures
+
+    bureau, other = make_unit("区市场监督管理局", UnitKind.department), make_unit("区税务局", UnitKind.department)
+    first = make_campaign(admin, CampaignKind.thousand, [bureau, other], title="2025年千人评")
+    for grades in ((5, 5), (4, 4), (2, 2)):
+        vote(admin, first, first.targets[0], _answers(*grades))
+    today = office_today()
+    first.opens_on, first.closes_on = today - timedelta(days=400), today - timedelta(days=30)
+    session.commit()
+    second = make_campaign(admin, CampaignKind.thousand, [bureau, other], title="2026年千人评",
+                           opens_on=today - timedelta(days=10))
+    vote(admin, second, second.targets[0], _answers(5, 5))
+    vote(admin, second, second.targets[1], _answers(1, 3))
+    result = figures.figures(session, admin, start=today - timedelta(days=5), end=today, today=today)
+    shown, = result["evaluations"]
+    assert shown["campaign_id"] == second.id and shown["previous_id"] == first.id
+    assert shown["ballots"] == {"current": 2, "previous": 3, "change": -1, "change_pct": -33.3}
+    # answers in the top two grades: 2 of 4 now, 4 of 6 before
+    assert shown["satisfaction_rate"] == {"current": "50.00", "previous": "66.67", "change": "-16.67",
+                                          "change_pct": -25.0}
+    assert shown["most_satisfied"] == ["区市场监督管理局"] and shown["least_satisfied"] == ["区税务局"]
+    assert shown["top"] == ["区市场监督管理局", "区税务局"] and shown["bad_ratings"]["opened"] == 1
+    rows = list(figures.rows(result))
+    assert ("evaluations", second.id, "2026年千人评", "ballots", 2, 3, -1, -33.3, "") in rows
+    assert ("evaluations", second.id, "2026年千人评", "least_satisfied", "区税务局", "", "", "", "") in rows
