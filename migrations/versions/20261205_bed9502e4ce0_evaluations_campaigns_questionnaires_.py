@@ -1,7 +1,7 @@
 """evaluations: campaigns, questionnaires, invitations, ballots, rectifications
 
 Revision ID: bed9502e4ce0
-Revises: a18e5c0d2b71
+Revises: e1b7c0d5a3f2
 Create Date: 2026-12-05 03:45:44.811496
 """
 
@@ -13,7 +13,7 @@ import geoalchemy2
 
 
 revision = 'bed9502e4ce0'
-down_revision = 'a18e5c0d2b71'
+down_revision = 'e1b7c0d5a3f2'
 branch_labels = None
 depends_on = None
 
