@@ -15,6 +15,7 @@ from evidence import pipeline as evidence_pipeline
 from evidence import upload_caps
 from evidence import uploads as evidence_uploads
 from field.core import errors as domain
+from field.evaluations import ballots as evaluation_ballots
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
     evidence_uploads.UploadGone: "gone",
     evidence_uploads.UploadLocked: "locked",
     upload_caps.TooManyUploads: "rate-limited",
+    evaluation_ballots.TooManyBallots: "rate-limited",
     evidence_uploads.ChecksumMismatch: "checksum-mismatch",
     evidence_uploads.UnsupportedChecksum: "bad-request",
     evidence_pipeline.NoDerivative: "not-found",

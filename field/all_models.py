@@ -9,6 +9,7 @@ import field.core.models.evidence  # noqa: F401
 import field.core.models.records  # noqa: F401
 import field.custody.models  # noqa: F401
 import field.directory.models  # noqa: F401
+import field.evaluations.models  # noqa: F401
 import field.filings.models  # noqa: F401
 import field.reports.models  # noqa: F401
 import field.visits.models  # noqa: F401

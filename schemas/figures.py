@@ -123,6 +123,27 @@ class FiguresWarningSchema(ma.Schema):
     jurisdictions = ma.fields.List(ma.fields.String())
 
 
+class EvaluationFiguresSchema(ma.Schema):
+    """A campaign whose window meets the period (field/evaluations/results.py campaigns_in); compared with the
+    campaign before it, not with the previous period."""
+
+    campaign_id = ma.fields.UUID()
+    title = ma.fields.String()
+    kind = ma.fields.String()
+    opens_on = ma.fields.Date()
+    closes_on = ma.fields.Date()
+    previous_id = ma.fields.UUID(allow_none=True)
+    ballots = _compared()
+    satisfaction_rate = _compared()
+    top = ma.fields.List(ma.fields.String())
+    bottom = ma.fields.List(ma.fields.String())
+    most_satisfied = ma.fields.List(ma.fields.String())
+    least_satisfied = ma.fields.List(ma.fields.String())
+    talk = ma.fields.List(ma.fields.String(), metadata={"description": "Last two months running at the bottom"})
+    bad_ratings = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={
+        "description": "opened, verified, withdrawn (appeal upheld), overdue (as of today)"})
+
+
 class FiguresSchema(ma.Schema):
     warnings = ma.fields.List(ma.fields.Nested(FiguresWarningSchema), metadata={
         "description": "From 1 November: next year's working-day schedule not declared (docs/calendar.md)"})
@@ -135,3 +156,4 @@ class FiguresSchema(ma.Schema):
     inspections = ma.fields.Nested(InspectionFiguresSchema)
     monitoring_points = ma.fields.List(ma.fields.Nested(PointFiguresSchema))
     callbacks = ma.fields.Nested(CallbackFiguresSchema)
+    evaluations = ma.fields.List(ma.fields.Nested(EvaluationFiguresSchema))

@@ -1,6 +1,7 @@
 """A committed district with one of everything, made through the API, for the fuzz and the canary scan.
 
-Monitors' real names and phones and a complainant's name and contact carry ``District.marker``
+Monitors' real names and phones, a complainant's name and contact and an evaluation's real-name rater
+carry ``District.marker``
 (``CANARY-<hex>``) and ``District.phones``; the uploaded photo carries ``District.photo_marker``
 in its EXIF Artist and UserComment and in an XMP packet (the original keeps it, as evidence
 must; its viewing copies must not). A scan of every response can so prove that none leaks.
@@ -266,6 +267,8 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
         "grade": "demerit", "decided_on": str(today), "authority": "区监委"})
     call("POST", f"/api/v1/cases/{case['id']}/notices", reviewer_h, json={
         "text": "对区市场监督管理局三号窗口工作人员离岗问题予以通报。", "issued_on": str(today)})
+    rater_phone = "13755554444"
+    _evaluations(app, call, reviewer_h, inspector_h, ids, bureau, window, marker, rater_phone, today)
     ids["kind"] = "efficiency_complaint"
     ids["sha256"] = uploaded["sha256"]
     ids["name"] = "thumb"
@@ -279,8 +282,34 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
                          session_factory=session_factory)
     role_of = {h["Authorization"]: role for role, h in headers.items()}
     answers = [(role_of[auth], method, url, status, data) for auth, method, url, status, data in call.log]
-    return District(app, marker, (phone, complainant_phone), photo_marker, headers, users, ids, uploaded["sha256"],
+    return District(app, marker, (phone, complainant_phone, rater_phone), photo_marker, headers, users, ids, uploaded["sha256"],
                     photo, answers)
+
+
+def _evaluations(app, call, reviewer_h, inspector_h, ids, bureau, window, marker, rater_phone, today) -> None:
+    """A campaign over the bureau and its window, a real-name citizen's bad rating of the window (through the public
+    ballot, which takes no account), the bureau's inspector's answer to it."""
+    questionnaire = call("POST", "/api/v1/questionnaires", reviewer_h, json={"title": "企业评议问卷", "questions": [
+        {"name": "overall", "type": "grade5", "required": True, "label": {"zh": "总体满意度", "en": "Overall"}},
+        {"name": "comment", "type": "text", "label": {"zh": "意见建议"}}]})
+    ids["questionnaire_id"] = questionnaire["id"]
+    campaign = call("POST", "/api/v1/evaluation-campaigns", reviewer_h, json={
+        "kind": "thousand", "title": f"{today.year}年千人评", "opens_on": str(today - timedelta(days=30)),
+        "closes_on": str(today + timedelta(days=30)), "questionnaire_id": questionnaire["id"],
+        "targets": [{"unit_id": bureau["id"]}, {"unit_id": window["id"]}]})
+    ids["campaign_id"] = campaign["id"]
+    call("POST", f"/api/v1/evaluation-campaigns/{campaign['id']}/open", reviewer_h)
+    invitation = call("POST", f"/api/v1/evaluation-campaigns/{campaign['id']}/invitations", reviewer_h, json={
+        "target_id": campaign["targets"][1]["id"],
+        "rater": {"kind": "citizen", "name": f"评议人{marker}", "phone": rater_phone}})["items"][0]
+    ids["invitation_id"] = invitation["id"]
+    cast = app.test_client().post("/api/v1/ballots", json={"code": invitation["code"], "answers": {
+        "overall": 1, "comment": "窗口让我跑了三趟"}})
+    if cast.status_code != 201:
+        raise RuntimeError(f"building the district: the ballot answered {cast.status_code}: {cast.get_data()[:300]}")
+    item = call("GET", "/api/v1/rectifications", reviewer_h)["items"][0]
+    ids["rectification_id"] = item["id"]
+    call("POST", f"/api/v1/rectifications/{item['id']}/answer", inspector_h, json={"text": "已整改并当面致歉。"})
 
 
 def _enterprise(call, admin_h):

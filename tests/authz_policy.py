@@ -101,6 +101,9 @@ LISTED = {
     "GET /api/v1/cases": "case_id",
     "GET /api/v1/cases/export.csv": "case_number",  # the spreadsheet shows the case's number, not its id
     "GET /api/v1/cases/export.geojson": "case_id",
+    "GET /api/v1/questionnaires": "questionnaire_id",
+    "GET /api/v1/evaluation-campaigns": "campaign_id",
+    "GET /api/v1/rectifications": "rectification_id",
 }
 
 #: Operations without an id in the path whose body names an object of a relation (POST /persons names
@@ -108,6 +111,7 @@ LISTED = {
 BODY_NAMES_OBJECT = {
     "POST /api/v1/persons", "POST /api/v1/monitoring-points", "POST /api/v1/visit-tasks", "POST /api/v1/visits",
     "POST /api/v1/callbacks", "POST /api/v1/reports", "POST /api/v1/leader-visits", "POST /api/v1/cases",
+    "POST /api/v1/evaluation-campaigns",
 }
 
 #: Covert things: path parameter → relation → the roles inside the circle. Everyone else must get,
@@ -126,6 +130,11 @@ COVERT = {
     "sample_id": {"own": {Role.admin, Role.reviewer}, "sibling": {Role.admin, Role.reviewer}},
     "category_id": {"own": {Role.admin, Role.reviewer, Role.squad_member}},
     "case_id": {"own": {Role.admin, Role.reviewer}, "peer": {Role.admin, Role.reviewer}},
+    # evaluations: the office's; a bad rating is also its unit's inspectors' (own: the inspector's unit)
+    "questionnaire_id": {"own": {Role.admin, Role.reviewer}},
+    "campaign_id": {"own": {Role.admin, Role.reviewer}},
+    "invitation_id": {"own": {Role.admin, Role.reviewer}},
+    "rectification_id": {"own": {Role.admin, Role.reviewer, Role.inspector}, "sibling": {Role.admin, Role.reviewer}},
 }
 
 #                                                      admin    reviewer inspector squad    liaison  leader
@@ -322,6 +331,35 @@ POLICY: dict[str, dict[Role, str]] = {
     "GET /api/v1/case-kinds": office("A", "4"),
     "PUT /api/v1/case-kinds/{kind}": row("A", "3", "4", "4", "4", "4"),
     "DELETE /api/v1/case-kinds/{kind}": row("A", "3", "4", "4", "4", "4"),
+
+    # -- evaluations: the office runs them; the public votes with a code; a unit's inspectors answer its bad
+    #    ratings (own: a rating of the inspector's unit, sibling: of another unit) and never learn who gave them
+    "GET /api/v1/questionnaires": office("L+..-", "4"),
+    "POST /api/v1/questionnaires": office("A", "4"),
+    "POST /api/v1/questionnaires/import": office("A", "4"),
+    "GET /api/v1/questionnaires/{questionnaire_id}": office("A..4", "4..4"),
+    "PUT /api/v1/questionnaires/{questionnaire_id}": office("A..4", "4..4"),
+    "GET /api/v1/evaluation-campaigns": office("L+..-", "4"),
+    # the body names the units rated
+    "POST /api/v1/evaluation-campaigns": office("A.AI", "4.44"),
+    "GET /api/v1/evaluation-campaigns/{campaign_id}": office("A..4", "4..4"),
+    "POST /api/v1/evaluation-campaigns/{campaign_id}/open": office("A..4", "4..4"),
+    "GET /api/v1/evaluation-campaigns/{campaign_id}/invitations": office("A..4", "4..4"),
+    "POST /api/v1/evaluation-campaigns/{campaign_id}/invitations": office("A..4", "4..4"),
+    "GET /api/v1/evaluation-campaigns/{campaign_id}/results": office("A..4", "4..4"),
+    "GET /api/v1/evaluation-invitations/{invitation_id}/qr.svg": office("A..4", "4..4"),
+    "POST /api/v1/ballots": everyone("A"),
+    "GET /api/v1/rectifications": row("L+.+-", "L+.+-", "L+.--", "4", "4", "4"),
+    "GET /api/v1/rectifications/{rectification_id}": row("A.A4", "A.A4", "A.44", "4.44", "4.44", "4.44"),
+    "POST /api/v1/rectifications/{rectification_id}/answer": row("A.A4", "A.A4", "A.44", "4.44", "4.44", "4.44"),
+    "POST /api/v1/rectifications/{rectification_id}/appeal": row("A.A4", "A.A4", "A.44", "4.44", "4.44", "4.44"),
+    "POST /api/v1/rectifications/{rectification_id}/verification": row("A.A4", "A.A4", "3.44", "4.44", "4.44",
+                                                                         "4.44"),
+    "POST /api/v1/rectifications/{rectification_id}/appeal-decision": row("A.A4", "A.A4", "3.44", "4.44", "4.44",
+                                                                           "4.44"),
+    "POST /api/v1/rectifications/{rectification_id}/case": row("A.A4", "A.A4", "3.44", "4.44", "4.44", "4.44"),
+    # who gave a bad rating: an admin, for the callback (logged); never the rated unit
+    "POST /api/v1/rectifications/{rectification_id}/rater": row("A.A4", "3.34", "3.44", "4.44", "4.44", "4.44"),
 
     # -- evidence: readable through a record the caller may see (sha256: the photo of record_id's record)
     "POST /api/v1/evidence": everyone("A"),

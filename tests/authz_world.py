@@ -149,7 +149,52 @@ class _Builder:
         s.commit()
         self.checkpoint()
         s.commit()
+        self.evaluations()
+        s.commit()
         return w
+
+    def evaluations(self) -> None:
+        """A campaign per district over its unit A (and the home one's unit B), each with bad ratings whose items
+        stand open and overdue (the base ones), answered (for the verification) and appealed (for the decision);
+        and an unused counter code (the public ballot)."""
+        from field.evaluations import ballots, campaigns, questionnaires, rectifications
+        from field.evaluations.campaigns import RaterInput
+        from field.evaluations.models import RaterKind
+
+        s, w = self.s, self.w
+        today = office_today()
+        questions = [{"name": "overall", "type": "grade5", "required": True, "label": {"zh": "总体满意度"}}]
+        for side in ("home", "foreign"):
+            d = w.extra[side]
+            rel = "own" if side == "home" else "foreign"
+            q = questionnaires.create_questionnaire(s, d["reviewer"], title="问卷", questions=questions)
+            named = [d["unit_a"]] + ([d["unit_b"]] if side == "home" else [])
+            campaign = campaigns.create_campaign(
+                s, d["reviewer"], kind="thousand", title="千人评", opens_on=today - timedelta(days=30),
+                closes_on=today + timedelta(days=30), questionnaire_id=q.id,
+                targets=[{"unit_id": u.id} for u in named])
+            campaigns.open_campaign(s, d["reviewer"], campaign)
+            w.ids[("questionnaire_id", rel)], w.ids[("campaign_id", rel)] = q.id, campaign.id
+            for target, trel in zip(campaign.targets, (rel, "sibling")):
+                made = {}
+                for stage in ("", "@answered", "@appealed"):
+                    invitation, = campaigns.issue_invitations(s, d["reviewer"], campaign, target_id=target.id,
+                                                              rater=RaterInput(RaterKind.citizen, name="评议人"))
+                    item = ballots.cast(s, invitation.code, {"overall": 1}).rectification
+                    item.due_on = today - timedelta(days=1)  # overdue: it may become a case
+                    if stage == "@answered":
+                        rectifications.answer(s, d["reviewer"], item, text="已整改")
+                    elif stage == "@appealed":
+                        rectifications.appeal(s, d["reviewer"], item, reason="误评")
+                    w.ids[(f"rectification_id{stage}", trel)] = item.id
+                    made[stage] = invitation
+                if trel in ("own", "foreign"):
+                    w.ids[("invitation_id", trel)] = made[""].id
+                    w.extra[f"eval_target_{trel}"] = target.id
+            if side == "home":
+                spare, = campaigns.issue_invitations(s, d["reviewer"], campaign, target_id=campaign.targets[0].id,
+                                                     rater=RaterInput(RaterKind.counter))
+                w.extra["ballot_code"] = spare.code
 
     def checkpoint(self) -> None:
         """A signed checkpoint of the custody log. Checkpoints are deployment-wide: no district has one
@@ -431,6 +476,9 @@ FIXED_PARAMS = {"kind": "efficiency_complaint", "name": "thumb", "slug": "not-fo
 #: Paths whose parameters name a pair: a squad and one of its members.
 PAIRED = {"/api/v1/squads/{squad_id}/members/{user_id}": "members",
           "/api/v1/squads/{squad_id}/members/{user_id}/unmask": "members"}
+#: Paths that take an object in another state than the parameter's usual one (a rectification answered, appealed).
+STAGED = {"/api/v1/rectifications/{rectification_id}/verification": "@answered",
+          "/api/v1/rectifications/{rectification_id}/appeal-decision": "@appealed"}
 
 
 def object_id(w: World, path: str, param: str, rel: str, role: Role):
@@ -439,6 +487,8 @@ def object_id(w: World, path: str, param: str, rel: str, role: Role):
         return FIXED_PARAMS[param]
     if path in PAIRED:
         return w.ids.get((f"{param}@{PAIRED[path]}", rel))
+    if path in STAGED:
+        return w.ids.get((f"{param}{STAGED[path]}", rel))
     return w.id(param, rel, role)
 
 DEVICE_TIME = "2026-05-12T10:30:00+08:00"
@@ -519,6 +569,10 @@ def _report_point(w: World, rel: str) -> str:
 
 def _case_sha(w: World, rel: str) -> str:
     return w.extra.get(f"sha_{rel}") or "0" * 64
+
+
+def _questionnaire() -> dict:
+    return {"title": "问卷", "questions": [{"name": "overall", "type": "grade5", "label": {"zh": "总体满意度"}}]}
 
 
 def _new_id() -> str:
@@ -624,6 +678,26 @@ REQUESTS = {
     ("POST", "/api/v1/cases/{case_id}/complainant"): lambda w, role, rel: {"json": {"reason": "核实"}},
     ("GET", "/api/v1/figures"): lambda w, role, rel: {"query_string": {"from": "2026-05-01", "to": "2026-05-31"}},
     ("PUT", "/api/v1/case-kinds/{kind}"): lambda w, role, rel: {"json": {"working_days": 20}},
+    ("POST", "/api/v1/questionnaires"): lambda w, role, rel: {"json": _questionnaire()},
+    ("PUT", "/api/v1/questionnaires/{questionnaire_id}"): lambda w, role, rel: {"json": _questionnaire()},
+    ("POST", "/api/v1/questionnaires/import"): lambda w, role, rel: {
+        "data": "type,name,label::zh\ngrade5,overall,总体满意度\n".encode(), "content_type": "text/csv"},
+    ("POST", "/api/v1/evaluation-campaigns"): lambda w, role, rel: {"json": {
+        "kind": "thousand", "title": "新评议", "opens_on": "2026-01-01", "closes_on": "2099-12-31",
+        "questionnaire_id": str(w.ids[("questionnaire_id", "own")]), "targets": [{"unit_id": _rel_id(
+            w, "unit_id", rel, role) if rel != "missing" else str(uuid.uuid4())}]}},
+    ("POST", "/api/v1/evaluation-campaigns/{campaign_id}/invitations"): lambda w, role, rel: {"json": {
+        "target_id": str(w.extra[f"eval_target_{'foreign' if rel == 'foreign' else 'own'}"]),
+        "rater": {"kind": "counter"}, "count": 2}},
+    ("POST", "/api/v1/ballots"): lambda w, role, rel: {"json": {"code": w.extra["ballot_code"],
+                                                                "answers": {"overall": 4}}},
+    ("POST", "/api/v1/rectifications/{rectification_id}/answer"): lambda w, role, rel: {"json": {"text": "已整改"}},
+    ("POST", "/api/v1/rectifications/{rectification_id}/verification"): lambda w, role, rel: {"json": {
+        "accepted": True, "reply": "已整改，感谢监督"}},
+    ("POST", "/api/v1/rectifications/{rectification_id}/appeal"): lambda w, role, rel: {"json": {"reason": "误评"}},
+    ("POST", "/api/v1/rectifications/{rectification_id}/appeal-decision"): lambda w, role, rel: {"json": {
+        "upheld": False, "note": "申诉不成立"}},
+    ("POST", "/api/v1/rectifications/{rectification_id}/rater"): lambda w, role, rel: {"json": {"reason": "回访"}},
     ("POST", "/api/v1/evidence"): lambda w, role, rel: _photo_form(uuid.uuid4()),
     ("POST", "/api/v1/uploads"): lambda w, role, rel: {"data": b"", "headers": _tus(
         Upload_Length=100, Upload_Metadata=f"kind {_b64('photo')},record_id {_b64(_new_id())}")},

@@ -49,7 +49,11 @@ Definitions (a record counts unless it was rejected in review):
   made in the period about the point, and for points with a leader the compliance over the
   period (periods due, visited, missed);
 - callbacks: ``sampled`` = service cases drawn into samples made in the period;
-  ``called``, ``reached``, ``satisfied``, ``dissatisfied`` = callbacks made in the period.
+  ``called``, ``reached``, ``satisfied``, ``dissatisfied`` = callbacks made in the period;
+- evaluations: each campaign whose window meets the period, compared with the campaign before
+  it (not the previous period): ``ballots``, ``satisfaction_rate`` (a decimal string), the
+  names at the top and bottom, most and least satisfied, due a talk, and its bad ratings
+  (field/evaluations/results.py ``campaigns_in``).
 
 Each compared number is ``{"current", "previous", "change", "change_pct"}``; ``change_pct``
 is None when the previous value is 0. Sums of money are strings (exact ``Decimal``).
@@ -78,6 +82,7 @@ from field.cases.models import Case, CaseState, CaseSubject, Complaint, Disposit
 from field.directory.models import Enterprise, MonitoringPoint, PersonRank, Unit
 from field.filings.models import InspectionMeasure, InspectionRecord
 from field.reports.models import ContactReport, ReportType
+from field.evaluations import results as evaluation_results
 from field.visits.models import Callback, CallbackSample, Finding, SampleCase
 from field.directory.monitoring import visible_points
 from field.core.office import OFFICE_TZ, office_today
@@ -361,6 +366,9 @@ def figures(session: Session, user: User, *, start: date, end: date, jurisdictio
         "inspections": _inspections(session, within, span),
         "monitoring_points": _points(session, user, within, span, today),
         "callbacks": _callbacks(session, within, span),
+        "evaluations": [{**c, **{k: compare(c["current"][k], c["previous"][k])
+                                 for k in ("ballots", "satisfaction_rate")}}
+                        for c in evaluation_results.campaigns_in(session, within, span.start, span.end, today)],
     }
 
 
@@ -404,6 +412,13 @@ def rows(result: dict[str, Any]) -> Iterator[tuple]:
                        p["leader_visits"][figure], "", "", "", "")
     for key, c in result["callbacks"].items():
         yield cmp("callbacks", None, None, key, c)
+    for e in result["evaluations"]:
+        for figure in ("ballots", "satisfaction_rate"):
+            yield cmp("evaluations", e["campaign_id"], e["title"], figure, e[figure])
+        for figure in ("top", "bottom", "most_satisfied", "least_satisfied", "talk"):
+            yield ("evaluations", e["campaign_id"], e["title"], figure, "、".join(e[figure]), "", "", "", "")
+        for figure, n in e["bad_ratings"].items():
+            yield ("evaluations", e["campaign_id"], e["title"], f"bad_ratings_{figure}", n, "", "", "", "")
 
 
 __all__ = ["PENALTY_MEASURES", "Span", "compare", "figures", "rows", "CSV_HEADER"]

@@ -165,6 +165,21 @@ def test_the_scanner_finds_the_identities_where_an_admin_unmasks_them(district):
         assert resp.status_code in (403, 404) and scanner.find(resp.data) == []
 
 
+def test_the_scanner_finds_a_real_name_rater_where_the_office_asks_for_the_callback_and_nowhere_else(district):
+    """The bad rating's rater is disclosed to an admin only (logged), never to the rated unit's inspector."""
+    client, scanner = district.app.test_client(), _scanner(district)
+    url = f"/api/v1/rectifications/{district.ids['rectification_id']}/rater"
+    shown = client.post(url, headers=district.headers[Role.admin], json={"reason": "差评回访"})
+    assert shown.status_code == 200
+    assert len(scanner.find(shown.data)) == 2, scanner.find(shown.data)  # the marked name and the phone
+    for role in (Role.reviewer, Role.inspector, Role.liaison, Role.squad_member, Role.leader):
+        resp = client.post(url, headers=district.headers[role], json={"reason": "x"})
+        assert resp.status_code in (403, 404) and scanner.find(resp.data) == []
+    item = client.get(f"/api/v1/rectifications/{district.ids['rectification_id']}",
+                      headers=district.headers[Role.inspector])
+    assert item.status_code == 200 and item.get_json()["state"] == "answered"  # the unit read it, nameless
+
+
 @pytest.mark.parametrize("write", [
     lambda m: m.upper(),
     lambda m: "".join(f"%{b:02X}" for b in m.encode()),
@@ -193,7 +208,7 @@ def test_no_answer_to_the_writes_that_built_the_district_shows_an_identity_outsi
 
 
 #: The only tables that may hold a monitor's or a complainant's identity.
-IDENTITY_TABLES = {"monitor_identities", "case_complainant_contacts"}
+IDENTITY_TABLES = {"monitor_identities", "case_complainant_contacts", "evaluation_rater_contacts"}
 
 
 def test_no_stored_row_outside_the_identity_tables_holds_an_identity_idempotency_answers_and_custody_included(

@@ -39,11 +39,12 @@ def foreign(session, make_user, tree, login, client):
     upload_id = _foreign_upload(session, other_user)
     undercover_ids = foreign_undercover(session, other_admin, squad, unit)
     case_ids = _foreign_case(session, other_admin, person)
+    evaluation_ids = _foreign_evaluation(session, other_admin, unit)
     session.commit()
     return {"unit_id": unit.id, "person_id": person.id, "enterprise_id": enterprise.id, "point_id": point.id,
             "squad_id": squad.id, "override_id": override.id, "user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
             "record_id": record.id, "upload_id": upload_id, "report_id": report_id, "leader_visit_id": leader_visit_id, **inspection_ids,
-            **undercover_ids, **case_ids,
+            **undercover_ids, **case_ids, **evaluation_ids,
             # Custody checkpoints are deployment-wide: no district has its own, so none is foreign.
             "checkpoint_id": uuid.uuid4()}
 
@@ -57,6 +58,29 @@ def _foreign_case(session, other_admin, person):
         complaint=cases.ComplaintInput("phone", utcnow(), "电话投诉"), opened_on=date(2026, 9, 24),
         today=date(2026, 9, 24))
     return {"case_id": case.id, "subject_id": case.subjects[0].id}
+
+
+def _foreign_evaluation(session, other_admin, unit):
+    """A campaign of the other district over its unit, a code, and the bad rating it gave."""
+    from datetime import timedelta
+
+    from field.core.office import office_today
+    from field.evaluations import ballots, campaigns, questionnaires
+    from field.evaluations.campaigns import RaterInput
+    from field.evaluations.models import RaterKind
+
+    q = questionnaires.create_questionnaire(session, other_admin, title="问卷", questions=[
+        {"name": "overall", "type": "grade5", "required": True, "label": {"zh": "总体满意度"}}])
+    today = office_today()
+    campaign = campaigns.create_campaign(session, other_admin, kind="thousand", title="渝中千人评",
+                                         opens_on=today - timedelta(days=5), closes_on=today + timedelta(days=5),
+                                         questionnaire_id=q.id, targets=[{"unit_id": unit.id}])
+    campaigns.open_campaign(session, other_admin, campaign)
+    invitation, = campaigns.issue_invitations(session, other_admin, campaign, target_id=campaign.targets[0].id,
+                                              rater=RaterInput(RaterKind.counter))
+    item = ballots.cast(session, invitation.code, {"overall": 1}).rectification
+    return {"questionnaire_id": q.id, "campaign_id": campaign.id, "invitation_id": invitation.id,
+            "rectification_id": item.id}
 
 
 def _foreign_upload(session, owner):
@@ -145,6 +169,15 @@ VALID_BODIES = {
         "complainant": {"reason": "核实"},
     }.items()},
     ("PATCH", "/api/v1/cases/<uuid:case_id>"): {"title": "x"},
+    ("PUT", "/api/v1/questionnaires/<uuid:questionnaire_id>"): {"title": "问卷", "questions": [
+        {"name": "overall", "type": "grade5", "label": {"zh": "总体满意度"}}]},
+    ("POST", "/api/v1/evaluation-campaigns/<uuid:campaign_id>/invitations"): {
+        "target_id": str(uuid.uuid4()), "rater": {"kind": "counter"}},
+    ("POST", "/api/v1/rectifications/<uuid:rectification_id>/answer"): {"text": "已整改"},
+    ("POST", "/api/v1/rectifications/<uuid:rectification_id>/verification"): {"accepted": True, "reply": "已整改"},
+    ("POST", "/api/v1/rectifications/<uuid:rectification_id>/appeal"): {"reason": "误评"},
+    ("POST", "/api/v1/rectifications/<uuid:rectification_id>/appeal-decision"): {"upheld": False, "note": "不成立"},
+    ("POST", "/api/v1/rectifications/<uuid:rectification_id>/rater"): {"reason": "回访"},
 }
 
 

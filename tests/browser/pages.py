@@ -376,3 +376,52 @@ class PersonPage(Page):
                    if r.find_element(By.TAG_NAME, "td").text == device_name)
         self.navigate(lambda: row.find_element(By.CSS_SELECTOR, '[data-test="revoke"]').click())
         return PersonPage(self.driver, self.base)
+
+
+class BallotPage(Page):
+    """The rater's questionnaire at /e/<code> (web/public/templates/public/ballot.html), and its receipt."""
+
+    marker = (By.CSS_SELECTOR, "main.mobile")
+
+    @classmethod
+    def open(cls, driver: WebDriver, base: str, code: str) -> BallotPage:
+        driver.get(f"{base}/e/{code}")
+        return cls(driver, base)
+
+    def grade(self, question: str, grade: int) -> None:
+        self.find(f'fieldset[data-name="{question}"] input[value="{grade}"]').click()
+
+    def checked(self, question: str) -> str | None:
+        found = self.find_all(f'fieldset[data-name="{question}"] input:checked')
+        return found[0].get_attribute("value") if found else None
+
+    def write(self, question: str, text: str) -> None:
+        self.find(f'fieldset[data-name="{question}"] textarea').send_keys(text)
+
+    def written(self, question: str) -> str:
+        return self.find(f'fieldset[data-name="{question}"] textarea').get_attribute("value")
+
+    def submit(self) -> None:
+        self.find("form.ballot button[type=submit]").click()
+
+    def status(self) -> str:
+        return self.find("#ballot-status").text
+
+    def wait_for_status(self, words: str) -> str:
+        WebDriverWait(self.driver, WAIT_S).until(lambda d: words in self.status())
+        return self.status()
+
+    def form_shown(self) -> bool:
+        found = self.find_all("form.ballot")
+        return bool(found) and found[0].is_displayed()
+
+    def wait_for_receipt(self, seconds: float = 30) -> str:
+        WebDriverWait(self.driver, seconds).until(
+            lambda d: self.find("#receipt").is_displayed() and self.find("#receipt .receipt-no").text.strip())
+        return self.find("#receipt .receipt-no").text.strip()
+
+    def receipt_text(self) -> str:
+        return self.find("#receipt").text
+
+    def reply(self) -> str:
+        return self.find("#receipt .reply-text").text

@@ -21,3 +21,6 @@ def landing():
 @blp.errorhandler(Exception)
 def _error(exc):
     return pages.error_page(exc, layout="public/layout.html")
+
+
+from . import evaluations  # noqa: E402,F401  (the rater's page registers its routes on this blueprint)
