@@ -42,7 +42,7 @@ from schemas.evaluations import (
 
 from .auth import authenticated, current_device, current_user
 from .clock import office_day
-from .db import commit, db
+from .db import db
 from .idempotency import discloses_identity
 
 blp = Blueprint("evaluations", __name__, url_prefix="/api/v1",
@@ -80,7 +80,6 @@ class Questionnaires(MethodView):
         kind) of a grade5 question in the weighted score. At least one grade5 question.
         """
         row = questionnaires.create_questionnaire(db(), current_user(), **body)
-        commit()
         return row, 201
 
 
@@ -107,7 +106,6 @@ class QuestionnaireImport(MethodView):
         questions = questionnaires.questions_from_sheet(request.get_data(cache=True), request.mimetype)
         title = (request.args.get("title") or "").strip() or "问卷"
         row = questionnaires.create_questionnaire(db(), current_user(), title=title[:200], questions=questions)
-        commit()
         return row, 201
 
 
@@ -129,7 +127,6 @@ class QuestionnaireById(MethodView):
         """Change a questionnaire: in place until a campaign opens with it, then as its next version (201)"""
         current = questionnaires.get_questionnaire(db(), current_user(), questionnaire_id)
         row, new = questionnaires.revise_questionnaire(db(), current_user(), current, **body)
-        commit()
         return row, 201 if new else 200
 
 
@@ -160,7 +157,6 @@ class Campaigns(MethodView):
         for a bad rating (default 5). Ballots are taken once it is opened, within its window.
         """
         row = campaigns.create_campaign(db(), current_user(), **body)
-        commit()
         return row, 201
 
 
@@ -183,7 +179,6 @@ class CampaignOpen(MethodView):
         """Open a campaign for ballots; its questionnaire version is locked from now on (office staff)"""
         campaign = campaigns.get_campaign(db(), current_user(), campaign_id)
         campaigns.open_campaign(db(), current_user(), campaign)
-        commit()
         return campaign
 
 
@@ -214,7 +209,6 @@ class CampaignInvitations(MethodView):
         campaign = campaigns.get_campaign(db(), current_user(), campaign_id)
         made = campaigns.issue_invitations(db(), current_user(), campaign, target_id=body["target_id"],
                                            rater=RaterInput(**body["rater"]), count=body["count"])
-        commit()
         return {"items": made}, 201
 
 
@@ -291,7 +285,6 @@ class Ballots(MethodView):
         key = request.headers.get("Idempotency-Key")
         cast = ballots.cast(db(), body["code"], body["answers"], client_key=key[:200] if key else None,
                             address=request.remote_addr)
-        commit()
         return receipt_of(cast), 201 if cast.created else 200
 
 
@@ -332,7 +325,6 @@ class RectificationById(MethodView):
 def _step(rectification_id: uuid.UUID, verb, **kwargs):
     item = rectifications.get_rectification(db(), current_user(), rectification_id)
     verb(db(), current_user(), item, **kwargs)
-    commit()
     return _shown(item)
 
 
@@ -397,7 +389,6 @@ class RectificationCase(MethodView):
         """Turn an overdue item into an accountability case naming the unit (office staff, once)"""
         item = rectifications.get_rectification(db(), current_user(), rectification_id)
         rectifications.escalate(db(), current_user(), item, today=office_day())
-        commit()
         return _shown(item), 201
 
 
@@ -414,5 +405,4 @@ class RectificationRater(MethodView):
         item = rectifications.get_rectification(db(), current_user(), rectification_id)
         rater = rectifications.disclose_rater(db(), current_user(), item, reason=body["reason"],
                                               device_id=current_device().id)
-        commit()
         return rater

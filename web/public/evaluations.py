@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_babel import get_locale
 
-from api.db import commit, db
+from api.db import db
 from field.core.errors import Conflict, InvalidInput
 from field.evaluations import ballots
 from field.evaluations.campaigns import is_open
@@ -76,5 +76,4 @@ def ballot_post(code: str):
         db().rollback()
         return _page(code, error=refused.detail, values=answers, status=422 if isinstance(refused, InvalidInput)
                      else 409)
-    commit()
     return redirect(url_for(".ballot_page", code=invitation.code), code=303)
