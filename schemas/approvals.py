@@ -1,4 +1,4 @@
-"""Schemas of approval e-supervision: matters, push and import of events, cases, alerts, figures (docs/service.md §2)."""
+"""Schemas of approval e-supervision: matters, events pushed or imported, cases, alerts, figures (docs/service.md §2)."""
 
 from __future__ import annotations
 
