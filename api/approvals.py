@@ -49,7 +49,7 @@ def _yellow_share() -> float:
 # -- the approval systems' doors ----------------------------------------------------------------
 
 
-@blp.route("/approvals/events")
+@blp.route("/approvals/events", methods=["POST"])
 @blp.arguments(sch.ApprovalPushSchema)
 @blp.response(200, sch.ApprovalIngestedSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -67,7 +67,7 @@ def push(body):
     return result
 
 
-@blp.route("/approvals/import")
+@blp.route("/approvals/import", methods=["POST"])
 @blp.arguments(sch.ApprovalImportArgsSchema, location="query")
 @blp.doc(requestBody=_CSV_BODY)
 @blp.response(200, sch.ApprovalIngestedSchema)
@@ -179,14 +179,10 @@ def export_cases(query):
 @authenticated()
 def get_case(approval_case_id: uuid.UUID):
     """One case with its matter, steps, suspensions, notices and alerts"""
-    view = approval_cases.case_view(db(), current_user(), approval_case_id)
-    out = sch.ApprovalCaseSchema().dump(view.case)
-    out.update(matter=sch.ApprovalMatterSchema().dump(view.matter) if view.matter else None,
-               steps=view.steps, suspensions=view.suspensions, notices=view.notices, alerts=view.alerts)
-    return out
+    return approval_cases.case_view(db(), current_user(), approval_case_id)
 
 
-@blp.route("/approval-cases/<uuid:approval_case_id>/notices")
+@blp.route("/approval-cases/<uuid:approval_case_id>/notices", methods=["POST"])
 @blp.arguments(sch.ApprovalNoticeCreateSchema)
 @blp.response(201, sch.ApprovalNoticeSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -202,7 +198,7 @@ def add_notice(body, approval_case_id: uuid.UUID):
     return notice
 
 
-@blp.route("/approval-notices/<uuid:notice_id>/complaint")
+@blp.route("/approval-notices/<uuid:notice_id>/complaint", methods=["POST"])
 @blp.arguments(sch.ApprovalNoticeAttachSchema)
 @blp.response(200, sch.ApprovalNoticeSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -231,7 +227,7 @@ def list_alerts(query, cursor, limit):
                     descending=True)
 
 
-@blp.route("/approval-alerts/scan")
+@blp.route("/approval-alerts/scan", methods=["POST"])
 @blp.response(200, sch.ApprovalScanSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @authenticated()
@@ -242,7 +238,7 @@ def scan():
     return {"cases_folded": folded, "alerts_raised": raised}
 
 
-@blp.route("/approval-alerts/<uuid:alert_id>/case")
+@blp.route("/approval-alerts/<uuid:alert_id>/case", methods=["POST"])
 @blp.arguments(sch.ApprovalAlertCaseSchema)
 @blp.response(201, sch.ApprovalOpenedSchema)
 @blp.alt_response(403, response="FORBIDDEN")

@@ -101,6 +101,10 @@ LISTED = {
     "GET /api/v1/cases": "case_id",
     "GET /api/v1/cases/export.csv": "case_number",  # the spreadsheet shows the case's number, not its id
     "GET /api/v1/cases/export.geojson": "case_id",
+    "GET /api/v1/approval-matters": "matter_id",
+    "GET /api/v1/approval-cases": "approval_case_id",
+    "GET /api/v1/approval-cases/export.csv": "approval_case_number",  # the spreadsheet shows the source's number
+    "GET /api/v1/approval-alerts": "alert_id",
 }
 
 #: Operations without an id in the path whose body names an object of a relation (POST /persons names
@@ -336,6 +340,25 @@ POLICY: dict[str, dict[Role, str]] = {
 
     # -- the office's figures ------------------------------------------------------------------------
     "GET /api/v1/figures": office("A", "4"),
+
+    # -- approvals e-supervision (field/approvals/policy.py): the approval system pushes with an admin
+    # account; matters are read by all in scope; cases by the office, and a key project's service
+    # secretary (the leader) sees its cases (own: linked to the leader's project, sibling: not linked).
+    "POST /api/v1/approvals/events": admin_only("A", "3"),
+    "POST /api/v1/approvals/import": admin_only("A", "3"),
+    "GET /api/v1/approval-matters": everyone("L+..-"),
+    "POST /api/v1/approval-matters": admin_only("A", "3"),
+    "GET /api/v1/approval-matters/{matter_id}": everyone("A..4"),
+    "PATCH /api/v1/approval-matters/{matter_id}": admin_only("A..4", "3..3"),
+    "GET /api/v1/approval-cases": row("L+.+-", "L+.+-", "L-.--", "L-.--", "L-.--", "L+.--"),
+    "GET /api/v1/approval-cases/export.csv": row("L+.+-", "L+.+-", "L-.--", "L-.--", "L-.--", "L+.--"),
+    "GET /api/v1/approval-cases/{approval_case_id}": row("A.A4", "A.A4", "4.44", "4.44", "4.44", "A.44"),
+    "POST /api/v1/approval-cases/{approval_case_id}/notices": office("A.A4", "3.33"),
+    "POST /api/v1/approval-notices/{notice_id}/complaint": office("A..4", "3..3"),
+    "GET /api/v1/approval-alerts": office("L+..-", "3"),
+    "POST /api/v1/approval-alerts/scan": office("A", "3"),
+    "POST /api/v1/approval-alerts/{alert_id}/case": office("A..4", "3..3"),
+    "GET /api/v1/approval-figures": office("A", "3"),
 }
 
 

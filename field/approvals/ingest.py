@@ -252,7 +252,11 @@ def refold(session: Session, jurisdiction: Jurisdiction, case_ids: Sequence[uuid
                 index_elements=[_alerts.c.approval_case_id, _alerts.c.level]), alert_rows)
             raised += _alert_count(session, chunk) - before
         written += len(case_rows)
-    session.expire_all()
+    # The rows were written with Core: loaded cases of the session would show what they were.
+    folded = set(case_ids)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, ApprovalCase) and obj.id in folded:
+            session.expire(obj)
     return written, raised
 
 
