@@ -266,6 +266,30 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
         "grade": "demerit", "decided_on": str(today), "authority": "区监委"})
     call("POST", f"/api/v1/cases/{case['id']}/notices", reviewer_h, json={
         "text": "对区市场监督管理局三号窗口工作人员离岗问题予以通报。", "issued_on": str(today)})
+    # approvals: a matter, a case refused past its limit (red and no-notice alerts), its notice, attached to
+    # the complaint's case
+    matter = call("POST", "/api/v1/approval-matters", admin_h, json={
+        "code": "QX-001", "name": "建设工程规划许可", "unit_id": window["id"], "legal_limit_days": 20,
+        "promised_limit_days": 2})
+    ids["matter_id"] = matter["id"]
+    accepted, done = now - timedelta(days=20), now - timedelta(days=1)
+    call("POST", "/api/v1/approvals/events", admin_h, json={"source_system": "qx", "events": [
+        {"case_number": "QX-2026-0001", "seq": 1, "type": "accepted", "at": accepted.isoformat(),
+         "matter_code": "QX-001", "applicant": "重庆某某建设有限公司"},
+        {"case_number": "QX-2026-0001", "seq": 2, "type": "step_started", "at": accepted.isoformat(),
+         "step": "review", "step_name": "规划审查", "unit_id": window["id"], "parallel_group": 1},
+        {"case_number": "QX-2026-0001", "seq": 3, "type": "suspended", "at": (accepted + timedelta(days=1)).isoformat(),
+         "reason": "补正材料"},
+        {"case_number": "QX-2026-0001", "seq": 4, "type": "resumed", "at": (accepted + timedelta(days=3)).isoformat()},
+        {"case_number": "QX-2026-0001", "seq": 5, "type": "completed", "at": done.isoformat(), "outcome": "refused"}]})
+    approval = call("GET", "/api/v1/approval-cases", reviewer_h)["items"][0]
+    ids["approval_case_id"] = approval["id"]
+    notice = call("POST", f"/api/v1/approval-cases/{approval['id']}/notices", reviewer_h, json={
+        "kind": "refusal", "reason": "规划图纸与现场不符", "handler_name": "王经办", "issued_on": str(today)})
+    ids["notice_id"] = notice["id"]
+    call("POST", f"/api/v1/approval-notices/{notice['id']}/complaint", reviewer_h, json={"case_id": case["id"]})
+    ids["alert_id"] = call("GET", "/api/v1/approval-alerts", reviewer_h, query_string={"level": "red"}
+                           )["items"][0]["id"]
     ids["kind"] = "efficiency_complaint"
     ids["sha256"] = uploaded["sha256"]
     ids["name"] = "thumb"

@@ -44,3 +44,26 @@ class Case:
 def as_json(events: list[dict]) -> list[dict]:
     return [{k: (v.isoformat() if isinstance(v, datetime) else str(v) if k.endswith("_id") else v)
              for k, v in e.items() if v is not None} for e in events]
+
+
+def district_approvals(session, admin, unit, *, number: str = "F-1") -> dict:
+    """A matter and an overdue, refused case of ``admin``'s district, with its notice and red alert: their ids."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from field.approvals import cases as approval_cases, ingest, matters
+    from field.approvals.models import AlertLevel, ApprovalAlert, ApprovalCase
+
+    matter = matters.create_matter(session, admin, code="QX-001", name="建设工程规划许可", unit_id=unit.id,
+                                   legal_limit_days=20, promised_limit_days=5)
+    ingest.push(session, admin, "qx", Case(number).accepted(at(4, 28, 9), "QX-001")
+                .completed(at(5, 13), outcome="refused").events)
+    case = session.execute(select(ApprovalCase).where(ApprovalCase.source_number == number,
+                                                      ApprovalCase.jurisdiction_id == admin.jurisdiction_id)
+                           ).scalar_one()
+    notice = approval_cases.record_notice(session, admin, case, kind="refusal", reason="材料不全",
+                                          handler_name="王经办", issued_on=date(2026, 5, 13))
+    alert = session.execute(select(ApprovalAlert).where(ApprovalAlert.approval_case_id == case.id,
+                                                        ApprovalAlert.level == AlertLevel.red)).scalar_one()
+    return {"matter_id": matter.id, "approval_case_id": case.id, "notice_id": notice.id, "alert_id": alert.id}

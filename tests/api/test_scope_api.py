@@ -14,6 +14,7 @@ from field.core.models.records import FieldRecord
 from field.core.models.platform import Role
 from field.directory.models import UnitKind
 from field.core.models.base import utcnow
+from tests.approvals_fixtures import district_approvals
 from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import FOREIGN_BODIES, foreign_undercover
 
@@ -39,11 +40,12 @@ def foreign(session, make_user, tree, login, client):
     upload_id = _foreign_upload(session, other_user)
     undercover_ids = foreign_undercover(session, other_admin, squad, unit)
     case_ids = _foreign_case(session, other_admin, person)
+    approval_ids = district_approvals(session, other_admin, unit)
     session.commit()
     return {"unit_id": unit.id, "person_id": person.id, "enterprise_id": enterprise.id, "point_id": point.id,
             "squad_id": squad.id, "override_id": override.id, "user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
             "record_id": record.id, "upload_id": upload_id, "report_id": report_id, "leader_visit_id": leader_visit_id, **inspection_ids,
-            **undercover_ids, **case_ids,
+            **undercover_ids, **case_ids, **approval_ids,
             # Custody checkpoints are deployment-wide: no district has its own, so none is foreign.
             "checkpoint_id": uuid.uuid4()}
 
@@ -145,6 +147,11 @@ VALID_BODIES = {
         "complainant": {"reason": "核实"},
     }.items()},
     ("PATCH", "/api/v1/cases/<uuid:case_id>"): {"title": "x"},
+    ("PATCH", "/api/v1/approval-matters/<uuid:matter_id>"): {"promised_limit_days": 3},
+    ("POST", "/api/v1/approval-cases/<uuid:approval_case_id>/notices"): {
+        "kind": "refusal", "reason": "材料不全", "handler_name": "王经办", "issued_on": "2026-05-13"},
+    ("POST", "/api/v1/approval-notices/<uuid:notice_id>/complaint"): {"case_id": str(uuid.uuid4())},
+    ("POST", "/api/v1/approval-alerts/<uuid:alert_id>/case"): {},
 }
 
 
