@@ -97,6 +97,51 @@ def fold(events: list[tuple[int, str, datetime, dict]]) -> Folded:
     return out
 
 
+class DayCounts:
+    """A calendar's working days counted once from ``origin`` on: a count between two days is a subtraction.
+
+    The push folds hundreds of cases spanning the same months; asking the calendar day by day for
+    each would ask it the same questions again and again. Days before ``origin`` go to the calendar.
+    """
+
+    def __init__(self, cal: WorkCalendar, origin: date):
+        self.cal, self.origin = cal, origin.toordinal()
+        self.cum = [0]  # cum[k]: working days in [origin, origin + k)
+
+    def _cover(self, ordinal: int) -> None:
+        need = ordinal - self.origin + 2
+        cum, is_working = self.cum, self.cal.is_working_day
+        while len(cum) < need:
+            cum.append(cum[-1] + is_working(date.fromordinal(self.origin + len(cum) - 1)))
+
+    def is_working_day(self, day: date) -> bool:
+        o = day.toordinal()
+        if o < self.origin:
+            return self.cal.is_working_day(day)
+        self._cover(o)
+        i = o - self.origin
+        return self.cum[i + 1] > self.cum[i]
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Working days in (a, b], as WorkCalendar.working_days_between."""
+        if b < a:
+            return -self.working_days_between(b, a)
+        if a.toordinal() + 1 < self.origin:
+            return self.cal.working_days_between(a, b)
+        self._cover(b.toordinal())
+        return self.cum[b.toordinal() - self.origin + 1] - self.cum[a.toordinal() - self.origin + 1]
+
+    def add_working_days(self, start: date, n: int) -> date:
+        day, left = start.toordinal(), n
+        while left > 0:
+            day += 1
+            left -= self.is_working_day(date.fromordinal(day))
+        return date.fromordinal(day) if n > 0 else self.cal.add_working_days(start, n)
+
+    def provisional_years(self, a: date, b: date) -> frozenset[int]:
+        return self.cal.provisional_years(a, b)
+
+
 @dataclass(frozen=True)
 class Reckoning:
     working_days: int
@@ -108,7 +153,7 @@ class Reckoning:
     share: float
 
 
-def _suspended_days(cal: WorkCalendar, accepted: date, end: date,
+def _suspended_days(cal: WorkCalendar | DayCounts, accepted: date, end: date,
                     suspensions: list[tuple[date, date]]) -> set[date]:
     """Working days in (accepted, end] that fall in some suspension (its start day excluded, its end included)."""
     days: set[date] = set()
@@ -122,7 +167,7 @@ def _suspended_days(cal: WorkCalendar, accepted: date, end: date,
     return days
 
 
-def reckon(folded: Folded, cal: WorkCalendar, limit_days: int, today: date) -> Reckoning | None:
+def reckon(folded: Folded, cal: WorkCalendar | DayCounts, limit_days: int, today: date) -> Reckoning | None:
     """Working days used, excluding suspended ones: (accepted day, completion day or today].
 
     The accepting day is not counted (开始的当日不计入), the completing day is. A suspension counts

@@ -193,7 +193,7 @@ def refold(session: Session, jurisdiction: Jurisdiction, case_ids: Sequence[uuid
     if not case_ids:
         return 0, 0
     today = today or office_today()
-    cal = calendar_for(session, jurisdiction)
+    work_calendar = calendar_for(session, jurisdiction)
     matters = {m.code: m for m in session.execute(select(ApprovalMatter).where(
         ApprovalMatter.jurisdiction_id == jurisdiction.id)).scalars()}
     now, written, raised = utcnow(), 0, 0
@@ -204,6 +204,8 @@ def refold(session: Session, jurisdiction: Jurisdiction, case_ids: Sequence[uuid
                 _events.c.case_id.in_(chunk))):
             events[c].append((seq, kind, at, body))
         noticed = set(session.execute(select(_notices.c.case_id).where(_notices.c.case_id.in_(chunk))).scalars())
+        firsts = [e[2] for evs in events.values() for e in evs if e[1] == "accepted"]
+        cal = folding.DayCounts(work_calendar, office_date(min(firsts)) if firsts else today)
         case_rows, step_rows, suspension_rows, alert_rows = [], [], [], []
         for case_id, evs in events.items():
             f = folding.fold(evs)
