@@ -56,19 +56,19 @@ class ApprovalEventSchema(StrictSchema):
         "description": "The event's number within its case: the same (case, seq) again is a replay"})
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(EVENT_TYPES))
     at = ma.fields.AwareDateTime(required=True, metadata={"example": _AT})
-    matter_code = Line(64, load_default=None, metadata={"description": "accepted: the matter"})
-    applicant = Line(200, load_default=None, metadata={"description": "accepted: who applied (an enterprise)"})
-    key_project_id = ma.fields.UUID(load_default=None, metadata={"description": "accepted: 领办/代办 key project"})
-    step = Line(64, load_default=None, metadata={"description": "step_*: the step's key in the source system"})
-    step_name = Line(200, load_default=None)
-    unit_id = ma.fields.UUID(load_default=None, metadata={"description": "step_*: the unit doing the step"})
-    parallel_group = ma.fields.Integer(strict=True, load_default=None, validate=ma.validate.Range(0, 1000), metadata={
+    matter_code = Line(64, metadata={"description": "accepted: the matter"})
+    applicant = Line(200, metadata={"description": "accepted: who applied (an enterprise)"})
+    key_project_id = ma.fields.UUID(metadata={"description": "accepted: 领办/代办 key project"})
+    step = Line(64, metadata={"description": "step_*: the step's key in the source system"})
+    step_name = Line(200)
+    unit_id = ma.fields.UUID(metadata={"description": "step_*: the unit doing the step"})
+    parallel_group = ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 1000), metadata={
         "description": "step_*: steps of one group run in parallel; groups follow one another"})
-    outcome = ma.fields.String(load_default=None, validate=ma.validate.OneOf(OUTCOMES))
-    reason = Text(2000, load_default=None, metadata={"description": "suspended (补正) or notice: why"})
-    notice_kind = ma.fields.Enum(NoticeKind, by_value=True, load_default=None)
-    handler_name = Line(100, load_default=None, metadata={"description": "notice: the handler who signed it"})
-    issued_on = ma.fields.Date(load_default=None)
+    outcome = ma.fields.String(validate=ma.validate.OneOf(OUTCOMES))
+    reason = Text(2000, metadata={"description": "suspended (补正) or notice: why"})
+    notice_kind = ma.fields.Enum(NoticeKind, by_value=True)
+    handler_name = Line(100, metadata={"description": "notice: the handler who signed it"})
+    issued_on = ma.fields.Date()
 
     @ma.post_load
     def _plain(self, data, **kwargs):

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -249,10 +249,9 @@ def refold(session: Session, jurisdiction: Jurisdiction, case_ids: Sequence[uuid
         if suspension_rows:
             session.execute(_suspensions.insert(), suspension_rows)
         if alert_rows:
-            before = _alert_count(session, chunk)
-            session.execute(_insert(session, _alerts).on_conflict_do_nothing(
-                index_elements=[_alerts.c.approval_case_id, _alerts.c.level]), alert_rows)
-            raised += _alert_count(session, chunk) - before
+            raised += len(session.execute(_insert(session, _alerts).on_conflict_do_nothing(
+                index_elements=[_alerts.c.approval_case_id, _alerts.c.level]).returning(_alerts.c.id),
+                alert_rows).all())
         written += len(case_rows)
     # The rows were written with Core: loaded cases of the session would show what they were.
     folded = set(case_ids)
@@ -261,7 +260,3 @@ def refold(session: Session, jurisdiction: Jurisdiction, case_ids: Sequence[uuid
             session.expire(obj)
     return written, raised
 
-
-def _alert_count(session: Session, chunk) -> int:
-    return session.execute(select(func.count()).select_from(_alerts).where(
-        _alerts.c.approval_case_id.in_(chunk))).scalar_one()
