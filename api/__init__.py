@@ -92,7 +92,7 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     api = FieldwatchApi(app, spec_kwargs={"extra_plugins": [BodyGuardDoc()]})
     api.register_field(GeoJSONGeometry, "object", None)
     from . import (
-        accounts, approvals, calendar, callbacks, cases, custody, directory, enterprises, evidence, exports, figures, health,
+        accounts, approvals, calendar, commitments, callbacks, cases, custody, directory, enterprises, evidence, exports, figures, health,
         inspections, jurisdictions, leader_visits, monitoring_points, persons, reports, reviews, squads, sync,
         units, uploads, users, visits,
     )
@@ -100,7 +100,7 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     for module in (health, accounts, users, jurisdictions, calendar, reviews,
                    units, persons, enterprises, monitoring_points, squads, directory, sync,
                    exports, inspections, visits, callbacks, reports, leader_visits, cases, evidence, uploads, figures,
-                   custody, approvals):
+                   custody, approvals, commitments):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
     # The console and the public pages (docs/console.md): the one place that imports web/.

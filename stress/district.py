@@ -290,6 +290,15 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
     call("POST", f"/api/v1/approval-notices/{notice['id']}/complaint", reviewer_h, json={"case_id": case["id"]})
     ids["alert_id"] = call("GET", "/api/v1/approval-alerts", reviewer_h, query_string={"level": "red"}
                            )["items"][0]["id"]
+    # a unit head's commitment letter, published, its item checked as not kept with the photo as evidence
+    letter = call("POST", "/api/v1/commitment-letters", reviewer_h, json={
+        "person_id": person["id"], "year": today.year, "title": "年度服务承诺书",
+        "items": [{"promise": "窗口办件一次办结", "target": "一次办结率 ≥ 95%", "due_on": f"{today.year}-12-31"}]})
+    ids["letter_id"], ids["item_id"] = letter["id"], letter["items"][0]["id"]
+    call("POST", f"/api/v1/commitment-letters/{letter['id']}/publication", reviewer_h, json={
+        "published_on": str(today), "channel": "television"})
+    call("POST", f"/api/v1/commitment-items/{letter['items'][0]['id']}/checks", reviewer_h, json={
+        "verdict": "not_kept", "note": "抽查未兑现", "checked_on": str(today), "evidence": [uploaded["sha256"]]})
     ids["kind"] = "efficiency_complaint"
     ids["sha256"] = uploaded["sha256"]
     ids["name"] = "thumb"

@@ -67,3 +67,17 @@ def district_approvals(session, admin, unit, *, number: str = "F-1") -> dict:
     alert = session.execute(select(ApprovalAlert).where(ApprovalAlert.approval_case_id == case.id,
                                                         ApprovalAlert.level == AlertLevel.red)).scalar_one()
     return {"matter_id": matter.id, "approval_case_id": case.id, "notice_id": notice.id, "alert_id": alert.id}
+
+
+def district_commitment(session, admin, person) -> dict:
+    """A published letter of ``person`` for 2026 with one item checked as not kept: their ids."""
+    from datetime import date
+
+    from field.commitments import letters
+
+    letter = letters.create_letter(session, admin, person_id=person.id, year=2026, title="2026年度服务承诺书",
+                                   items=[{"promise": "企业开办一个工作日内办结", "due_on": date(2026, 12, 31)}])
+    letters.publish(session, admin, letter, published_on=date(2026, 2, 20), channel="television")
+    letters.record_check(session, admin, letter.items[0], verdict="not_kept", note="抽查未兑现",
+                         checked_on=date(2026, 5, 1))
+    return {"letter_id": letter.id, "item_id": letter.items[0].id}

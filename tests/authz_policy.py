@@ -105,6 +105,7 @@ LISTED = {
     "GET /api/v1/approval-cases": "approval_case_id",
     "GET /api/v1/approval-cases/export.csv": "approval_case_number",  # the spreadsheet shows the source's number
     "GET /api/v1/approval-alerts": "alert_id",
+    "GET /api/v1/commitment-letters": "letter_id",
 }
 
 #: Operations without an id in the path whose body names an object of a relation (POST /persons names
@@ -359,6 +360,18 @@ POLICY: dict[str, dict[Role, str]] = {
     "POST /api/v1/approval-alerts/scan": office("A", "3"),
     "POST /api/v1/approval-alerts/{alert_id}/case": office("A..4", "3..3"),
     "GET /api/v1/approval-figures": office("A", "3"),
+
+    # -- unit heads' commitments: the office's (a role gate first; the world's letter is published,
+    # so adding an item or publishing again is refused for its state, its item checked as not kept)
+    "GET /api/v1/commitment-letters": office("L+..-", "3"),
+    "POST /api/v1/commitment-letters": office("A", "3"),
+    "GET /api/v1/commitment-letters/{letter_id}": office("A..4", "3..3"),
+    "POST /api/v1/commitment-letters/{letter_id}/items": office("C..4", "3..3"),
+    "POST /api/v1/commitment-letters/{letter_id}/publication": office("C..4", "3..3"),
+    "PUT /api/v1/commitment-letters/{letter_id}/report": office("A..4", "3..3"),
+    "POST /api/v1/commitment-items/{item_id}/checks": office("A..4", "3..3"),
+    "POST /api/v1/commitment-items/{item_id}/case": office("A..4", "3..3"),
+    "GET /api/v1/commitment-figures": office("A", "3"),
 }
 
 

@@ -362,7 +362,7 @@ class _Builder:
         from field.approvals import cases as approval_cases, ingest, matters
         from field.approvals.models import AlertLevel, ApprovalAlert, ApprovalCase
         from field.service.models import KeyProject, ServiceAssignment
-        from tests.approvals_fixtures import Case, at as approval_at
+        from tests.approvals_fixtures import Case, at as approval_at, district_commitment
 
         s, w = self.s, self.w
         for side in ("home", "foreign"):
@@ -393,6 +393,8 @@ class _Builder:
             for r, case in cases.items():
                 w.ids[("approval_case_id", r)] = case.id
                 w.ids[("approval_case_number", r)] = case.source_number
+            for key, value in district_commitment(s, admin, d["person_a"]).items():
+                w.ids[(key, rel)] = value
 
     def finding_values(self, d: dict, **overrides) -> dict:
         values = {"id": uuid.uuid4(), "device_time": at(12), "category": "absent_from_post", "severity": "moderate",
@@ -668,6 +670,15 @@ REQUESTS = {
         "case_id": str(w.ids[("case_id", "own" if rel != "foreign" else "foreign")])}},
     ("GET", "/api/v1/approval-figures"): lambda w, role, rel: {"query_string": {"from": "2026-04-01",
                                                                                "to": "2026-06-30"}},
+    ("POST", "/api/v1/commitment-letters"): lambda w, role, rel: {"json": {
+        "person_id": _home(w, "person_a"), "year": 2027, "title": "2027年度服务承诺书"}},
+    ("POST", "/api/v1/commitment-letters/{letter_id}/items"): lambda w, role, rel: {"json": {"promise": "再承诺"}},
+    ("POST", "/api/v1/commitment-letters/{letter_id}/publication"): lambda w, role, rel: {"json": {
+        "published_on": "2026-02-21", "channel": "website"}},
+    ("PUT", "/api/v1/commitment-letters/{letter_id}/report"): lambda w, role, rel: {"json": {"text": "述职报告"}},
+    ("POST", "/api/v1/commitment-items/{item_id}/checks"): lambda w, role, rel: {"json": {
+        "verdict": "kept", "note": "复查已兑现", "checked_on": "2026-06-01"}},
+    ("GET", "/api/v1/commitment-figures"): lambda w, role, rel: {"query_string": {"year": 2026}},
     ("PUT", "/api/v1/case-kinds/{kind}"): lambda w, role, rel: {"json": {"working_days": 20}},
     ("POST", "/api/v1/evidence"): lambda w, role, rel: _photo_form(uuid.uuid4()),
     ("POST", "/api/v1/uploads"): lambda w, role, rel: {"data": b"", "headers": _tus(

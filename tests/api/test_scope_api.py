@@ -14,7 +14,7 @@ from field.core.models.records import FieldRecord
 from field.core.models.platform import Role
 from field.directory.models import UnitKind
 from field.core.models.base import utcnow
-from tests.approvals_fixtures import district_approvals
+from tests.approvals_fixtures import district_approvals, district_commitment
 from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import FOREIGN_BODIES, foreign_undercover
 
@@ -40,7 +40,7 @@ def foreign(session, make_user, tree, login, client):
     upload_id = _foreign_upload(session, other_user)
     undercover_ids = foreign_undercover(session, other_admin, squad, unit)
     case_ids = _foreign_case(session, other_admin, person)
-    approval_ids = district_approvals(session, other_admin, unit)
+    approval_ids = district_approvals(session, other_admin, unit) | district_commitment(session, other_admin, person)
     session.commit()
     return {"unit_id": unit.id, "person_id": person.id, "enterprise_id": enterprise.id, "point_id": point.id,
             "squad_id": squad.id, "override_id": override.id, "user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
@@ -152,6 +152,13 @@ VALID_BODIES = {
         "kind": "refusal", "reason": "材料不全", "handler_name": "王经办", "issued_on": "2026-05-13"},
     ("POST", "/api/v1/approval-notices/<uuid:notice_id>/complaint"): {"case_id": str(uuid.uuid4())},
     ("POST", "/api/v1/approval-alerts/<uuid:alert_id>/case"): {},
+    ("POST", "/api/v1/commitment-letters/<uuid:letter_id>/items"): {"promise": "承诺"},
+    ("POST", "/api/v1/commitment-letters/<uuid:letter_id>/publication"): {
+        "published_on": "2026-02-21", "channel": "website"},
+    ("PUT", "/api/v1/commitment-letters/<uuid:letter_id>/report"): {"text": "述职"},
+    ("POST", "/api/v1/commitment-items/<uuid:item_id>/checks"): {
+        "verdict": "kept", "note": "复查", "checked_on": "2026-06-01"},
+    ("POST", "/api/v1/commitment-items/<uuid:item_id>/case"): {},
 }
 
 
