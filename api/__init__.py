@@ -93,14 +93,14 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     api.register_field(GeoJSONGeometry, "object", None)
     from . import (
         accounts, approvals, calendar, commitments, callbacks, cases, custody, directory, enterprises, evidence, exports, figures, health,
-        inspections, jurisdictions, leader_visits, monitoring_points, persons, reports, reviews, squads, sync,
+        inspections, jurisdictions, leader_visits, monitoring_points, persons, reports, reviews, service, squads, sync,
         units, uploads, users, visits,
     )
 
     for module in (health, accounts, users, jurisdictions, calendar, reviews,
                    units, persons, enterprises, monitoring_points, squads, directory, sync,
                    exports, inspections, visits, callbacks, reports, leader_visits, cases, evidence, uploads, figures,
-                   custody, approvals, commitments):
+                   custody, approvals, commitments, service):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
     # The console and the public pages (docs/console.md): the one place that imports web/.

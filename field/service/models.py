@@ -7,9 +7,12 @@ import uuid
 from datetime import date
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Numeric, String
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from field.core.locations import Location
 from field.core.models.base import Base, IdMixin, JurisdictionScoped, TimestampMixin
 
 
@@ -48,6 +51,17 @@ class KeyProject(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     location = mapped_column(Geometry("POINT", srid=4326), nullable=True)
     footprint = mapped_column(Geometry("MULTIPOLYGON", srid=4326), nullable=True)
 
+    @property
+    def position(self) -> Location | None:
+        if self.location is None:
+            return None
+        point = to_shape(self.location)
+        return Location(point.x, point.y, None)
+
+    @property
+    def footprint_geojson(self) -> dict | None:
+        return None if self.footprint is None else mapping(to_shape(self.footprint))
+
 
 class ServiceAssignment(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     """An official serving a key project or an enterprise, in a role, for a campaign, over a period."""
@@ -65,3 +79,51 @@ class ServiceAssignment(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     campaign: Mapped[Campaign] = mapped_column(_enum(Campaign))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ProblemCategory(str, enum.Enum):
+    procedures = "procedures"  #: 手续办理
+    land = "land"              #: 用地与征拆
+    funding = "funding"        #: 融资
+    utilities = "utilities"    #: 水电气讯
+    other = "other"
+
+
+class ProblemSource(str, enum.Enum):
+    liaison = "liaison"        #: the enterprise's liaison
+    official = "official"      #: the serving official
+    complaint = "complaint"
+
+
+class ProblemState(str, enum.Enum):
+    open = "open"
+    solved = "solved"          #: with the enterprise's confirmation
+    unsolved = "unsolved"      #: closed without a solution (the enterprise said so)
+
+
+class ServiceProblem(IdMixin, TimestampMixin, JurisdictionScoped, Base):
+    """A problem a key project or enterprise raised, the units that must act, its time limit and outcome."""
+
+    __tablename__ = "service_problems"
+
+    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("key_projects.id"), index=True)
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    category: Mapped[ProblemCategory] = mapped_column(_enum(ProblemCategory))
+    source: Mapped[ProblemSource] = mapped_column(_enum(ProblemSource))
+    description: Mapped[str] = mapped_column(String(4000))
+    #: the units that must act: [unit id, ...]
+    unit_ids: Mapped[list] = mapped_column(JSON, default=list)
+    raised_on: Mapped[date] = mapped_column(Date)
+    limit_days: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[date] = mapped_column(Date)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    raised_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[ProblemState] = mapped_column(_enum(ProblemState), default=ProblemState.open)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    #: working days from raised to closed
+    days_to_close: Mapped[int | None] = mapped_column(Integer)
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    confirmation: Mapped[str | None] = mapped_column(String(2000))
+    #: progress notes: [{"on": "2026-05-06", "by": user id, "note": "..."}]
+    progress: Mapped[list] = mapped_column(JSON, default=list)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
