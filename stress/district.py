@@ -299,6 +299,18 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
         "published_on": str(today), "channel": "television"})
     call("POST", f"/api/v1/commitment-items/{letter['items'][0]['id']}/checks", reviewer_h, json={
         "verdict": "not_kept", "note": "抽查未兑现", "checked_on": str(today), "evidence": [uploaded["sha256"]]})
+    # a key project served by the leader as its secretary, with a problem raised by the leader
+    project = call("POST", "/api/v1/key-projects", admin_h, json={
+        "name": "西部物流园二期", "investment_10k": "150000", "stage": "landed", "enterprise_id": enterprise["id"],
+        "location": {"type": "Point", "coordinates": [106.52, 29.51]}})
+    ids["project_id"] = project["id"]
+    call("POST", "/api/v1/service-assignments", admin_h, json={
+        "official_id": str(users[Role.leader]), "role": "secretary", "campaign": "365",
+        "starts_on": str(today - timedelta(days=30)), "project_id": project["id"]})
+    problem = call("POST", f"/api/v1/key-projects/{project['id']}/problems", leader_h, json={
+        "category": "procedures", "source": "official", "description": "施工许可卡在消防审验",
+        "unit_ids": [window["id"]], "limit_days": 5})
+    ids["problem_id"] = problem["id"]
     ids["kind"] = "efficiency_complaint"
     ids["sha256"] = uploaded["sha256"]
     ids["name"] = "thumb"

@@ -81,3 +81,16 @@ def district_commitment(session, admin, person) -> dict:
     letters.record_check(session, admin, letter.items[0], verdict="not_kept", note="抽查未兑现",
                          checked_on=date(2026, 5, 1))
     return {"letter_id": letter.id, "item_id": letter.items[0].id}
+
+
+def district_project(session, admin, unit) -> dict:
+    """A key project of ``admin``'s district with an overdue problem: their ids."""
+    from datetime import date
+
+    from field.service import problems, projects
+
+    project = projects.create_project(session, admin, name="重点项目", investment_10k=150000)
+    problem = problems.raise_problem(session, admin, project, category="procedures", source="official",
+                                     description="施工许可卡在消防审验", unit_ids=[unit.id], limit_days=5,
+                                     raised_on=date(2026, 4, 28))
+    return {"project_id": project.id, "problem_id": problem.id}

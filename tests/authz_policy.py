@@ -106,6 +106,9 @@ LISTED = {
     "GET /api/v1/approval-cases/export.csv": "approval_case_number",  # the spreadsheet shows the source's number
     "GET /api/v1/approval-alerts": "alert_id",
     "GET /api/v1/commitment-letters": "letter_id",
+    "GET /api/v1/key-projects": "project_id",
+    "GET /api/v1/key-projects/export.geojson": "project_id",
+    "GET /api/v1/service-problems": "problem_id",
 }
 
 #: Operations without an id in the path whose body names an object of a relation (POST /persons names
@@ -372,6 +375,23 @@ POLICY: dict[str, dict[Role, str]] = {
     "POST /api/v1/commitment-items/{item_id}/checks": office("A..4", "3..3"),
     "POST /api/v1/commitment-items/{item_id}/case": office("A..4", "3..3"),
     "GET /api/v1/commitment-figures": office("A", "3"),
+
+    # -- key projects under service (field/service/policy.py): the office in scope; the leader serves the
+    # home project as its secretary and sees it and its problems; admins change projects and assignments
+    "GET /api/v1/key-projects": row("L+..-", "L+..-", "L-..-", "L-..-", "L-..-", "L+..-"),
+    "POST /api/v1/key-projects": admin_only("A", "3"),
+    "GET /api/v1/key-projects/export.geojson": row("L+..-", "L+..-", "L-..-", "L-..-", "L-..-", "L+..-"),
+    "GET /api/v1/key-projects/{project_id}": row("A..4", "A..4", "4..4", "4..4", "4..4", "A..4"),
+    "PATCH /api/v1/key-projects/{project_id}": admin_only("A..4", "3..3"),
+    "GET /api/v1/service-assignments": everyone("A"),
+    "POST /api/v1/service-assignments": admin_only("A", "3"),
+    "POST /api/v1/key-projects/{project_id}/problems": row("A..4", "A..4", "4..4", "4..4", "4..4", "A..4"),
+    "GET /api/v1/service-problems": row("L+..-", "L+..-", "L-..-", "L-..-", "L-..-", "L+..-"),
+    "GET /api/v1/service-problems/{problem_id}": row("A..4", "A..4", "4..4", "4..4", "4..4", "A..4"),
+    "POST /api/v1/service-problems/{problem_id}/progress": row("A..4", "A..4", "4..4", "4..4", "4..4", "A..4"),
+    "POST /api/v1/service-problems/{problem_id}/closure": office("A..4", "3..3"),
+    "POST /api/v1/service-problems/{problem_id}/case": office("A..4", "3..3"),
+    "GET /api/v1/service-figures": office("A", "3"),
 }
 
 

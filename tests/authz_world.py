@@ -361,6 +361,7 @@ class _Builder:
         case is of a key project whose service secretary is the leader (own), and another case is not (sibling)."""
         from field.approvals import cases as approval_cases, ingest, matters
         from field.approvals.models import AlertLevel, ApprovalAlert, ApprovalCase
+        from field.service import problems
         from field.service.models import KeyProject, ServiceAssignment
         from tests.approvals_fixtures import Case, at as approval_at, district_commitment
 
@@ -395,6 +396,10 @@ class _Builder:
                 w.ids[("approval_case_number", r)] = case.source_number
             for key, value in district_commitment(s, admin, d["person_a"]).items():
                 w.ids[(key, rel)] = value
+            problem = problems.raise_problem(s, admin, project, category="procedures", source="official",
+                                             description="施工许可卡在消防审验", unit_ids=[d["unit_a"].id],
+                                             limit_days=5, raised_on=date(2026, 4, 28))
+            w.ids.update({("project_id", rel): project.id, ("problem_id", rel): problem.id})
 
     def finding_values(self, d: dict, **overrides) -> dict:
         values = {"id": uuid.uuid4(), "device_time": at(12), "category": "absent_from_post", "severity": "moderate",
@@ -679,6 +684,19 @@ REQUESTS = {
     ("POST", "/api/v1/commitment-items/{item_id}/checks"): lambda w, role, rel: {"json": {
         "verdict": "kept", "note": "复查已兑现", "checked_on": "2026-06-01"}},
     ("GET", "/api/v1/commitment-figures"): lambda w, role, rel: {"query_string": {"year": 2026}},
+    ("POST", "/api/v1/key-projects"): lambda w, role, rel: {"json": {"name": "新项目", "investment_10k": "20000"}},
+    ("PATCH", "/api/v1/key-projects/{project_id}"): lambda w, role, rel: {"json": {"stage": "negotiating"}},
+    ("POST", "/api/v1/service-assignments"): lambda w, role, rel: {"json": {
+        "official_id": str(w.users["leader"].id), "role": "chief", "campaign": "365", "starts_on": "2026-01-01",
+        "project_id": str(w.ids[("project_id", "own")])}},
+    ("POST", "/api/v1/key-projects/{project_id}/problems"): lambda w, role, rel: {"json": {
+        "category": "land", "source": "liaison", "description": "用地指标未落实", "limit_days": 10,
+        "unit_ids": [str(w.extra["foreign" if rel == "foreign" else "home"]["unit_a"].id)]}},
+    ("POST", "/api/v1/service-problems/{problem_id}/progress"): lambda w, role, rel: {"json": {"note": "已协调"}},
+    ("POST", "/api/v1/service-problems/{problem_id}/closure"): lambda w, role, rel: {"json": {
+        "solved": True, "confirmed_by": "项目经理 刘某", "confirmation": "已解决"}},
+    ("GET", "/api/v1/service-figures"): lambda w, role, rel: {"query_string": {"from": "2026-01-01",
+                                                                              "to": "2026-12-31"}},
     ("PUT", "/api/v1/case-kinds/{kind}"): lambda w, role, rel: {"json": {"working_days": 20}},
     ("POST", "/api/v1/evidence"): lambda w, role, rel: _photo_form(uuid.uuid4()),
     ("POST", "/api/v1/uploads"): lambda w, role, rel: {"data": b"", "headers": _tus(

@@ -14,7 +14,7 @@ from field.core.models.records import FieldRecord
 from field.core.models.platform import Role
 from field.directory.models import UnitKind
 from field.core.models.base import utcnow
-from tests.approvals_fixtures import district_approvals, district_commitment
+from tests.approvals_fixtures import district_approvals, district_commitment, district_project
 from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import FOREIGN_BODIES, foreign_undercover
 
@@ -40,7 +40,8 @@ def foreign(session, make_user, tree, login, client):
     upload_id = _foreign_upload(session, other_user)
     undercover_ids = foreign_undercover(session, other_admin, squad, unit)
     case_ids = _foreign_case(session, other_admin, person)
-    approval_ids = district_approvals(session, other_admin, unit) | district_commitment(session, other_admin, person)
+    approval_ids = (district_approvals(session, other_admin, unit) | district_commitment(session, other_admin, person)
+                    | district_project(session, other_admin, unit))
     session.commit()
     return {"unit_id": unit.id, "person_id": person.id, "enterprise_id": enterprise.id, "point_id": point.id,
             "squad_id": squad.id, "override_id": override.id, "user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
@@ -159,6 +160,13 @@ VALID_BODIES = {
     ("POST", "/api/v1/commitment-items/<uuid:item_id>/checks"): {
         "verdict": "kept", "note": "复查", "checked_on": "2026-06-01"},
     ("POST", "/api/v1/commitment-items/<uuid:item_id>/case"): {},
+    ("PATCH", "/api/v1/key-projects/<uuid:project_id>"): {"stage": "negotiating"},
+    ("POST", "/api/v1/key-projects/<uuid:project_id>/problems"): {
+        "category": "land", "source": "liaison", "description": "用地", "limit_days": 10, "unit_ids": [str(uuid.uuid4())]},
+    ("POST", "/api/v1/service-problems/<uuid:problem_id>/progress"): {"note": "已协调"},
+    ("POST", "/api/v1/service-problems/<uuid:problem_id>/closure"): {
+        "solved": True, "confirmed_by": "刘某", "confirmation": "已解决"},
+    ("POST", "/api/v1/service-problems/<uuid:problem_id>/case"): {},
 }
 
 
