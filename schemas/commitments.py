@@ -14,9 +14,8 @@ _SHA = ma.validate.Regexp(r"^[0-9a-f]{64}$", error="A SHA-256 in lowercase hex."
 class CommitmentItemCreateSchema(StrictSchema):
     promise = Text(2000, required=True, metadata={"example": "企业开办全流程一个工作日内办结"})
     target = Line(200, load_default=None, metadata={"example": "办结时间 ≤ 1 个工作日"})
-    target_value = ma.fields.Decimal(places=2, as_string=True, load_default=None,
-                                     validate=ma.validate.Range(0, 10**12),
-                                     metadata={"description": "The measurable target, when there is one"})
+    target_value = ma.fields.Float(load_default=None, allow_none=True, validate=ma.validate.Range(0, 1e12),
+                                   metadata={"description": "The measurable target, when there is one", "example": 1})
     target_unit = Line(32, load_default=None, metadata={"example": "工作日"})
     due_on = ma.fields.Date(load_default=None, metadata={"example": "2026-12-31"})
 
@@ -43,7 +42,7 @@ class CommitmentItemSchema(ma.Schema):
     position = ma.fields.Integer()
     promise = ma.fields.String()
     target = ma.fields.String(allow_none=True)
-    target_value = ma.fields.Decimal(as_string=True, allow_none=True)
+    target_value = ma.fields.Float(allow_none=True)
     target_unit = ma.fields.String(allow_none=True)
     due_on = ma.fields.Date(allow_none=True)
     verdict = ma.fields.Enum(Verdict, by_value=True, allow_none=True, metadata={"description": "The latest check's"})

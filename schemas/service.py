@@ -7,16 +7,18 @@ import marshmallow as ma
 from field.service.models import Campaign, ProblemCategory, ProblemSource, ProblemState, ProjectStage, ServiceRole
 
 from .common import GeoJSONGeometry, Line, LocationField, StrictSchema, Text
+from .inspections import Yuan
+
+YUAN_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
 
 _POINT = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs": "wgs84"}
 
 
 class KeyProjectCreateSchema(StrictSchema):
     name = Line(200, required=True, metadata={"example": "西部物流园二期"})
-    investment_10k = ma.fields.Decimal(places=2, as_string=True, required=True,
-                                       validate=ma.validate.Range(0, 10**10),
-                                       metadata={"description": "Investment in 10,000 yuan (万元)",
-                                                 "example": "150000"})
+    investment_10k = Yuan(required=True, metadata={
+        "description": "Investment in 10,000 yuan (万元), at most two decimals", "example": "150000.00",
+        "pattern": YUAN_PATTERN})
     stage = ma.fields.Enum(ProjectStage, by_value=True, load_default=ProjectStage.planned)
     enterprise_id = ma.fields.UUID(load_default=None)
     location = LocationField(load_default=None, allow_none=True, metadata={"example": _POINT})
@@ -26,7 +28,7 @@ class KeyProjectCreateSchema(StrictSchema):
 
 class KeyProjectUpdateSchema(StrictSchema):
     name = Line(200)
-    investment_10k = ma.fields.Decimal(places=2, as_string=True, validate=ma.validate.Range(0, 10**10))
+    investment_10k = Yuan(metadata={"pattern": YUAN_PATTERN})
     stage = ma.fields.Enum(ProjectStage, by_value=True, metadata={"description": "Forward only"})
     enterprise_id = ma.fields.UUID(allow_none=True)
     location = LocationField(allow_none=True)
@@ -36,7 +38,7 @@ class KeyProjectUpdateSchema(StrictSchema):
 class KeyProjectSchema(ma.Schema):
     id = ma.fields.UUID()
     name = ma.fields.String()
-    investment_10k = ma.fields.Decimal(as_string=True)
+    investment_10k = Yuan(metadata={"pattern": YUAN_PATTERN})
     stage = ma.fields.Enum(ProjectStage, by_value=True)
     enterprise_id = ma.fields.UUID(allow_none=True)
     location = LocationField(attribute="position", allow_none=True)

@@ -25,7 +25,7 @@ def office(client, make_user, login):
 def _letter(client, h, person, n):
     resp = client.post("/api/v1/commitment-letters", headers=h, json={
         "person_id": person["id"], "year": 2026, "title": "2026年度服务承诺书",
-        "items": [{"promise": f"承诺{i}", "target": "≤ 1 个工作日", "target_value": "1", "target_unit": "工作日",
+        "items": [{"promise": f"承诺{i}", "target": "≤ 1 个工作日", "target_value": 1, "target_unit": "工作日",
                    "due_on": "2026-12-31"} for i in range(n)]})
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()
