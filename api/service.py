@@ -12,8 +12,9 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field.service import policy, problems, projects
-from field.service.models import KeyProject, ServiceAssignment, ServiceProblem
+from field.service import ledger, policy, problems, projects
+from field.service.models import (EnterpriseOutcome, FourOnesEntry, KeyProject, ServiceAssignment,
+                                  ServiceProblem)
 from field.core.pages import paginate
 from schemas import service as sch
 from schemas.common import PageArgsSchema, page_of
@@ -204,3 +205,47 @@ def to_case(body, problem_id: uuid.UUID):
 def service_figures(args):
     """Problems raised in the period, solved, unsolved, overdue, median working days to solve; per campaign"""
     return problems.figures(db(), current_user(), start=args["start"], end=args["end"], today=office_day())
+
+
+@blp.route("/four-ones")
+class FourOnes(MethodView):
+    @blp.arguments(sch.FourOnesQuerySchema, location="query")
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, page_of(sch.FourOnesSchema))
+    @authenticated()
+    def get(self, query, cursor, limit):
+        """The four-ones ledger (四个一): office staff every official's in scope; an official their own"""
+        return paginate(db(), ledger.ledger_query(current_user(), **query), [FourOnesEntry.year, FourOnesEntry.id],
+                        cursor=cursor, limit=limit)
+
+    @blp.arguments(sch.FourOnesCreateSchema)
+    @blp.response(201, sch.FourOnesSchema)
+    @authenticated()
+    def post(self, body):
+        """Write a line of one's own ledger"""
+        entry = ledger.add_entry(db(), current_user(), **body)
+        commit()
+        return entry
+
+
+@blp.route("/enterprise-outcomes")
+class Outcomes(MethodView):
+    @blp.arguments(sch.EnterpriseOutcomeQuerySchema, location="query")
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, page_of(sch.EnterpriseOutcomeSchema))
+    @blp.alt_response(403, response="FORBIDDEN")
+    @authenticated()
+    def get(self, query, cursor, limit):
+        """The enterprises' outcomes per period (office staff)"""
+        return paginate(db(), ledger.outcomes_query(current_user(), **query),
+                        [EnterpriseOutcome.period_start, EnterpriseOutcome.id], cursor=cursor, limit=limit)
+
+    @blp.arguments(sch.EnterpriseOutcomeCreateSchema)
+    @blp.response(201, sch.EnterpriseOutcomeSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @authenticated()
+    def post(self, body):
+        """Enter an enterprise's output growth and loss reduced for a period (office staff)"""
+        row = ledger.record_outcome(db(), current_user(), **body)
+        commit()
+        return row

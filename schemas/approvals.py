@@ -1,4 +1,4 @@
-"""Schemas of approval e-supervision: matters, events pushed or imported, cases, alerts, figures (docs/service.md §2)."""
+"""Schemas of approval e-supervision: matters, events pushed or imported, cases, alerts, figures (docs/service.md)."""
 
 from __future__ import annotations
 

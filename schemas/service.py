@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from field.service.models import Campaign, ProblemCategory, ProblemSource, ProblemState, ProjectStage, ServiceRole
+from field.service.models import (Campaign, OneKind, ProblemCategory, ProblemSource, ProblemState, ProjectStage,
+                                  ServiceRole)
 
 from .common import GeoJSONGeometry, Line, LocationField, StrictSchema, Text
 from .inspections import Yuan
@@ -144,3 +145,51 @@ class ServiceFigureRowSchema(ma.Schema):
     unsolved = ma.fields.Integer()
     overdue = ma.fields.Integer()
     median_days_to_solve = ma.fields.Float(allow_none=True)
+
+
+class FourOnesCreateSchema(StrictSchema):
+    year = ma.fields.Integer(strict=True, required=True, validate=ma.validate.Range(2000, 2100))
+    kind = ma.fields.Enum(OneKind, by_value=True, required=True, metadata={
+        "description": "plan (谋划一个重点项目), negotiate (洽谈一个招商项目), serve (服务一个落地项目), "
+                       "touch (联系一家重点企业)"})
+    project_id = ma.fields.UUID(load_default=None, metadata={"description": "plan, negotiate, serve"})
+    enterprise_id = ma.fields.UUID(load_default=None, metadata={"description": "touch"})
+    note = Text(2000, required=True, metadata={"example": "本月两次赴企业协调用电增容"})
+
+
+class FourOnesSchema(ma.Schema):
+    id = ma.fields.UUID()
+    official_id = ma.fields.UUID()
+    year = ma.fields.Integer()
+    kind = ma.fields.Enum(OneKind, by_value=True)
+    project_id = ma.fields.UUID(allow_none=True)
+    enterprise_id = ma.fields.UUID(allow_none=True)
+    note = ma.fields.String()
+
+
+class FourOnesQuerySchema(ma.Schema):
+    official_id = ma.fields.UUID(load_default=None)
+    year = ma.fields.Integer(load_default=None)
+
+
+class EnterpriseOutcomeCreateSchema(StrictSchema):
+    enterprise_id = ma.fields.UUID(required=True)
+    period_start = ma.fields.Date(required=True, metadata={"example": "2026-01-01"})
+    period_end = ma.fields.Date(required=True, metadata={"example": "2026-06-30"})
+    output_growth_pct = ma.fields.Float(load_default=None, allow_none=True, validate=ma.validate.Range(-100, 10000),
+                                        metadata={"description": "产值增长, %", "example": 12.5})
+    loss_reduced_10k = ma.fields.Float(load_default=None, allow_none=True, validate=ma.validate.Range(0, 1e10),
+                                       metadata={"description": "减亏, 10,000 yuan", "example": 300})
+
+
+class EnterpriseOutcomeSchema(ma.Schema):
+    id = ma.fields.UUID()
+    enterprise_id = ma.fields.UUID()
+    period_start = ma.fields.Date()
+    period_end = ma.fields.Date()
+    output_growth_pct = ma.fields.Float(allow_none=True)
+    loss_reduced_10k = ma.fields.Float(allow_none=True)
+
+
+class EnterpriseOutcomeQuerySchema(ma.Schema):
+    enterprise_id = ma.fields.UUID(load_default=None)

@@ -392,6 +392,10 @@ POLICY: dict[str, dict[Role, str]] = {
     "POST /api/v1/service-problems/{problem_id}/closure": office("A..4", "3..3"),
     "POST /api/v1/service-problems/{problem_id}/case": office("A..4", "3..3"),
     "GET /api/v1/service-figures": office("A", "3"),
+    "GET /api/v1/four-ones": everyone("A"),
+    "POST /api/v1/four-ones": everyone("A"),
+    "GET /api/v1/enterprise-outcomes": office("A", "3"),
+    "POST /api/v1/enterprise-outcomes": office("A", "3"),
 }
 
 

@@ -695,6 +695,11 @@ REQUESTS = {
     ("POST", "/api/v1/service-problems/{problem_id}/progress"): lambda w, role, rel: {"json": {"note": "已协调"}},
     ("POST", "/api/v1/service-problems/{problem_id}/closure"): lambda w, role, rel: {"json": {
         "solved": True, "confirmed_by": "项目经理 刘某", "confirmation": "已解决"}},
+    ("POST", "/api/v1/four-ones"): lambda w, role, rel: {"json": {
+        "year": 2026, "kind": "touch", "enterprise_id": _home(w, "ent_plain"), "note": "走访企业"}},
+    ("POST", "/api/v1/enterprise-outcomes"): lambda w, role, rel: {"json": {
+        "enterprise_id": _home(w, "ent_plain"), "period_start": "2026-01-01", "period_end": "2026-06-30",
+        "output_growth_pct": 12.5}},
     ("GET", "/api/v1/service-figures"): lambda w, role, rel: {"query_string": {"from": "2026-01-01",
                                                                               "to": "2026-12-31"}},
     ("PUT", "/api/v1/case-kinds/{kind}"): lambda w, role, rel: {"json": {"working_days": 20}},

@@ -127,3 +127,41 @@ class ServiceProblem(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     #: progress notes: [{"on": "2026-05-06", "by": user id, "note": "..."}]
     progress: Mapped[list] = mapped_column(JSON, default=list)
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
+
+
+class OneKind(str, enum.Enum):
+    """四个一: each official plans one key project, negotiates one investment, serves one landed project, keeps in
+    touch with one key enterprise."""
+
+    plan = "plan"
+    negotiate = "negotiate"
+    serve = "serve"
+    touch = "touch"
+
+
+class FourOnesEntry(IdMixin, TimestampMixin, JurisdictionScoped, Base):
+    """One line of an official's four-ones ledger for a year."""
+
+    __tablename__ = "four_ones_entries"
+    __table_args__ = (Index("ix_four_ones_official_year", "official_id", "year"),)
+
+    official_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[OneKind] = mapped_column(_enum(OneKind))
+    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("key_projects.id"))
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprises.id"))
+    note: Mapped[str] = mapped_column(String(2000))
+
+
+class EnterpriseOutcome(IdMixin, TimestampMixin, JurisdictionScoped, Base):
+    """What the office tracks of an enterprise under assistance, per period: output growth, loss reduced."""
+
+    __tablename__ = "enterprise_outcomes"
+    __table_args__ = (CheckConstraint("period_end >= period_start", name="period_order"),)
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    output_growth_pct: Mapped[float | None] = mapped_column(Numeric(8, 2))
+    loss_reduced_10k: Mapped[float | None] = mapped_column(Numeric(14, 2))
+    entered_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))

@@ -111,3 +111,26 @@ def test_the_stage_moves_forward_and_the_geojson_export(client, world):
     assert export.mimetype == "application/geo+json"
     assert feature["geometry"] == {"type": "Point", "coordinates": [106.52, 29.51]}
     assert feature["properties"]["stage"] == "under_construction"
+
+
+def test_the_four_ones_ledger_is_each_officials_and_outcomes_are_the_offices(client, world):
+    touch = client.post("/api/v1/four-ones", headers=world["sec"], json={
+        "year": 2026, "kind": "touch", "enterprise_id": world["project"]["enterprise_id"], "note": "走访企业"})
+    serve = client.post("/api/v1/four-ones", headers=world["sec"], json={
+        "year": 2026, "kind": "serve", "project_id": world["project"]["id"], "note": "协调施工许可"})
+    wrong = client.post("/api/v1/four-ones", headers=world["sec"], json={"year": 2026, "kind": "plan", "note": "x"})
+    assert touch.status_code == serve.status_code == 201 and wrong.status_code == 422
+    assert wrong.get_json()["errors"][0]["field"] == "project_id"
+    own = client.get("/api/v1/four-ones?year=2026", headers=world["sec"]).get_json()["items"]
+    assert sorted(e["kind"] for e in own) == ["serve", "touch"]
+    assert client.get("/api/v1/four-ones", headers=world["other"]).get_json()["items"] == []
+    assert len(client.get("/api/v1/four-ones", headers=world["reviewer"]).get_json()["items"]) == 2
+    outcome = client.post("/api/v1/enterprise-outcomes", headers=world["reviewer"], json={
+        "enterprise_id": world["project"]["enterprise_id"], "period_start": "2026-01-01", "period_end": "2026-06-30",
+        "output_growth_pct": 12.5, "loss_reduced_10k": 300})
+    assert outcome.status_code == 201, outcome.get_json()
+    assert client.post("/api/v1/enterprise-outcomes", headers=world["sec"], json={
+        "enterprise_id": world["project"]["enterprise_id"], "period_start": "2026-01-01",
+        "period_end": "2026-06-30", "output_growth_pct": 1}).status_code == 403
+    listed = client.get("/api/v1/enterprise-outcomes", headers=world["reviewer"]).get_json()["items"]
+    assert [(o["output_growth_pct"], o["loss_reduced_10k"]) for o in listed] == [(12.5, 300.0)]
