@@ -68,7 +68,7 @@ class CommitmentLetterSchema(ma.Schema):
 
 
 class CommitmentLetterQuerySchema(ma.Schema):
-    year = ma.fields.Integer(load_default=None)
+    year = ma.fields.Integer(load_default=None, validate=ma.validate.Range(2000, 2100))
     unit_id = ma.fields.UUID(load_default=None)
     state = ma.fields.Enum(LetterState, by_value=True, load_default=None)
 

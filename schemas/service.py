@@ -169,7 +169,7 @@ class FourOnesSchema(ma.Schema):
 
 class FourOnesQuerySchema(ma.Schema):
     official_id = ma.fields.UUID(load_default=None)
-    year = ma.fields.Integer(load_default=None)
+    year = ma.fields.Integer(load_default=None, validate=ma.validate.Range(2000, 2100))
 
 
 class EnterpriseOutcomeCreateSchema(StrictSchema):
