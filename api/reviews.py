@@ -9,8 +9,6 @@ from flask_smorest import Blueprint
 
 from field.records import lifecycle as records
 from field.core.models.platform import OFFICE_ROLES
-from field.core.models.records import FieldRecord
-from field.core.pages import paginate
 from schemas.common import PageArgsSchema, page_of
 from schemas.records import (
     CommentCreateSchema,
@@ -42,8 +40,7 @@ class ReviewQueue(MethodView):
     @authenticated(*OFFICE_ROLES)
     def get(self, filters, cursor, limit):
         """Records waiting for review, oldest first"""
-        stmt = records.review_queue(db(), current_user(), **filters)
-        return paginate(db(), stmt, [FieldRecord.received_at, FieldRecord.id], cursor=cursor, limit=limit)
+        return records.queue_page(db(), current_user(), filters, cursor=cursor, limit=limit)
 
 
 @blp.route("/records/<uuid:record_id>/review")
