@@ -91,6 +91,16 @@ def account_key() -> str:
     return f"login-account:{str(username).strip().lower()}" if username else "login-account:-"
 
 
+def enroll_limits():
+    """POST /auth/enroll spends the login budget of the address: a code is guessed like a password."""
+
+    def per_address():
+        return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
+
+    return limiter.shared_limit(per_address, "login-address", key_func=get_remote_address,
+                                deduct_when=login_failed)
+
+
 def init_auth(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config["RATELIMIT_HEADERS_ENABLED"] = True

@@ -1,7 +1,7 @@
 """approvals, key projects and service assignments
 
 Revision ID: 82f4082fa253
-Revises: a18e5c0d2b71
+Revises: e1b7c0d5a3f2
 Create Date: 2026-12-05 03:48:03.902494
 """
 
@@ -13,7 +13,7 @@ import geoalchemy2
 from geoalchemy2 import Geometry
 
 revision = '82f4082fa253'
-down_revision = 'a18e5c0d2b71'
+down_revision = 'e1b7c0d5a3f2'
 branch_labels = None
 depends_on = None
 

@@ -13,13 +13,13 @@ from api.db import commit, db
 from api.evidence import send_derivative, send_original
 from field.core.errors import AuthenticationFailed, InvalidInput, InvalidTransition
 from field.records import lifecycle as records
-from field.visits import review_sheet
+from field.visits import record_history, review_sheet
 from schemas.records import QueueArgsSchema, ReviewDecisionSchema
 
 from .. import session
 from ..pages import local_path
-from . import blp
-from .record_fields import fields_of
+from . import blp, maps
+from .record_fields import fields_of, version_text
 
 PAGE_SIZE = 25
 _FILTERS = tuple(QueueArgsSchema().fields)
@@ -100,7 +100,26 @@ def _record_page(record_id: uuid.UUID, *, error: str | None = None, comment: str
     user, _device = session.current()
     sheet = review_sheet.record_sheet(db(), user, record_id)
     return render_template("console/record.html", sheet=sheet, fields=fields_of(db(), sheet),
-                           error=error, comment=comment, decided=request.args.get("decided")), status
+                           error=error, comment=comment, decided=request.args.get("decided"),
+                           versions=record_history.version_table(db(), sheet.record),
+                           trails={item.sha256: record_history.evidence_trail(db(), user, item.sha256)
+                                   for item in sheet.evidence if item.arrived},
+                           positions=_photo_positions(sheet), version_text=version_text), status
+
+
+def _photo_positions(sheet) -> dict[str, dict]:
+    """Per photo with an EXIF position, beside a record with one: the distance and a small map's spec."""
+    shown = {}
+    for item in sheet.evidence:
+        distance = record_history.photo_distance_m(sheet.location, item.gps)
+        if distance is None:
+            continue
+        record_at, photo_at = maps.shown(*sheet.location[:2]), maps.shown(*item.gps[:2])
+        shown[item.sha256] = {"distance_m": distance, "map": maps.spec(
+            markers=[{"lat": record_at[0], "lon": record_at[1], "kind": "record", "label": _("Record's position")},
+                     {"lat": photo_at[0], "lon": photo_at[1], "kind": "photo", "label": _("Photo's position")}],
+            lines=[[list(record_at), list(photo_at)]], max_zoom=17)}
+    return shown
 
 
 @blp.get("/records/<uuid:record_id>")
