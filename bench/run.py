@@ -3,7 +3,7 @@
     python -m bench.run [--quick] [--only NAME ...] [--json PATH]
 
 NAME is a module of bench/: ingest (1 record ingest), evidence_ingest (2), derivatives (3),
-spatial (4), lists (5), sync (6), memory (7). Each sets up what it needs (its own
+spatial (4), lists (5), sync (6), memory (7), approvals (8). Each sets up what it needs (its own
 ``fieldwatch_bench_<module>`` PostGIS database on BENCH_PG_SERVER, gunicorn, SeaweedFS) and
 tears it down. A benchmark that fails is reported as a row saying so, the others still
 run, and the exit status is 1. ``--quick`` shrinks sizes and durations to check the
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .common import OUT_DIR, Options, Row, print_table, write_json
 
-MODULES = ("ingest", "evidence_ingest", "derivatives", "spatial", "lists", "sync", "memory")
+MODULES = ("ingest", "evidence_ingest", "derivatives", "spatial", "lists", "sync", "memory", "approvals")
 #: What every module needs from the machine, checked once before anything runs.
 TOOLS = ("wrk", "pgbench", "djpeg")
 

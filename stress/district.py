@@ -269,6 +269,51 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
         "text": "对区市场监督管理局三号窗口工作人员离岗问题予以通报。", "issued_on": str(today)})
     rater_phone = "13755554444"
     _evaluations(app, call, reviewer_h, inspector_h, ids, bureau, window, marker, rater_phone, today)
+    # approvals: a matter, a case refused past its limit (red and no-notice alerts), its notice, attached to
+    # the complaint's case
+    matter = call("POST", "/api/v1/approval-matters", admin_h, json={
+        "code": "QX-001", "name": "建设工程规划许可", "unit_id": window["id"], "legal_limit_days": 20,
+        "promised_limit_days": 2})
+    ids["matter_id"] = matter["id"]
+    accepted, done = now - timedelta(days=20), now - timedelta(days=1)
+    call("POST", "/api/v1/approvals/events", admin_h, json={"source_system": "qx", "events": [
+        {"case_number": "QX-2026-0001", "seq": 1, "type": "accepted", "at": accepted.isoformat(),
+         "matter_code": "QX-001", "applicant": "重庆某某建设有限公司"},
+        {"case_number": "QX-2026-0001", "seq": 2, "type": "step_started", "at": accepted.isoformat(),
+         "step": "review", "step_name": "规划审查", "unit_id": window["id"], "parallel_group": 1},
+        {"case_number": "QX-2026-0001", "seq": 3, "type": "suspended", "at": (accepted + timedelta(days=1)).isoformat(),
+         "reason": "补正材料"},
+        {"case_number": "QX-2026-0001", "seq": 4, "type": "resumed", "at": (accepted + timedelta(days=3)).isoformat()},
+        {"case_number": "QX-2026-0001", "seq": 5, "type": "completed", "at": done.isoformat(), "outcome": "refused"}]})
+    approval = call("GET", "/api/v1/approval-cases", reviewer_h)["items"][0]
+    ids["approval_case_id"] = approval["id"]
+    notice = call("POST", f"/api/v1/approval-cases/{approval['id']}/notices", reviewer_h, json={
+        "kind": "refusal", "reason": "规划图纸与现场不符", "handler_name": "王经办", "issued_on": str(today)})
+    ids["notice_id"] = notice["id"]
+    call("POST", f"/api/v1/approval-notices/{notice['id']}/complaint", reviewer_h, json={"case_id": case["id"]})
+    ids["alert_id"] = call("GET", "/api/v1/approval-alerts", reviewer_h, query_string={"level": "red"}
+                           )["items"][0]["id"]
+    # a unit head's commitment letter, published, its item checked as not kept with the photo as evidence
+    letter = call("POST", "/api/v1/commitment-letters", reviewer_h, json={
+        "person_id": person["id"], "year": today.year, "title": "年度服务承诺书",
+        "items": [{"promise": "窗口办件一次办结", "target": "一次办结率 ≥ 95%", "due_on": f"{today.year}-12-31"}]})
+    ids["letter_id"], ids["item_id"] = letter["id"], letter["items"][0]["id"]
+    call("POST", f"/api/v1/commitment-letters/{letter['id']}/publication", reviewer_h, json={
+        "published_on": str(today), "channel": "television"})
+    call("POST", f"/api/v1/commitment-items/{letter['items'][0]['id']}/checks", reviewer_h, json={
+        "verdict": "not_kept", "note": "抽查未兑现", "checked_on": str(today), "evidence": [uploaded["sha256"]]})
+    # a key project served by the leader as its secretary, with a problem raised by the leader
+    project = call("POST", "/api/v1/key-projects", admin_h, json={
+        "name": "西部物流园二期", "investment_10k": "150000", "stage": "landed", "enterprise_id": enterprise["id"],
+        "location": {"type": "Point", "coordinates": [106.52, 29.51]}})
+    ids["project_id"] = project["id"]
+    call("POST", "/api/v1/service-assignments", admin_h, json={
+        "official_id": str(users[Role.leader]), "role": "secretary", "campaign": "365",
+        "starts_on": str(today - timedelta(days=30)), "project_id": project["id"]})
+    problem = call("POST", f"/api/v1/key-projects/{project['id']}/problems", leader_h, json={
+        "category": "procedures", "source": "official", "description": "施工许可卡在消防审验",
+        "unit_ids": [window["id"]], "limit_days": 5})
+    ids["problem_id"] = problem["id"]
     ids["kind"] = "efficiency_complaint"
     ids["sha256"] = uploaded["sha256"]
     ids["name"] = "thumb"

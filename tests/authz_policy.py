@@ -104,6 +104,14 @@ LISTED = {
     "GET /api/v1/questionnaires": "questionnaire_id",
     "GET /api/v1/evaluation-campaigns": "campaign_id",
     "GET /api/v1/rectifications": "rectification_id",
+    "GET /api/v1/approval-matters": "matter_id",
+    "GET /api/v1/approval-cases": "approval_case_id",
+    "GET /api/v1/approval-cases/export.csv": "approval_case_number",  # the spreadsheet shows the source's number
+    "GET /api/v1/approval-alerts": "alert_id",
+    "GET /api/v1/commitment-letters": "letter_id",
+    "GET /api/v1/key-projects": "project_id",
+    "GET /api/v1/key-projects/export.geojson": "project_id",
+    "GET /api/v1/service-problems": "problem_id",
 }
 
 #: Operations without an id in the path whose body names an object of a relation (POST /persons names
@@ -375,6 +383,58 @@ POLICY: dict[str, dict[Role, str]] = {
 
     # -- the office's figures ------------------------------------------------------------------------
     "GET /api/v1/figures": office("A", "4"),
+
+    # -- approvals e-supervision (field/approvals/policy.py): the approval system pushes with an admin
+    # account; matters are read by all in scope; cases by the office, and a key project's service
+    # secretary (the leader) sees its cases (own: linked to the leader's project, sibling: not linked).
+    "POST /api/v1/approvals/events": admin_only("A", "3"),
+    "POST /api/v1/approvals/import": admin_only("A", "3"),
+    "GET /api/v1/approval-matters": everyone("L+..-"),
+    "POST /api/v1/approval-matters": admin_only("A", "3"),
+    "GET /api/v1/approval-matters/{matter_id}": everyone("A..4"),
+    "PATCH /api/v1/approval-matters/{matter_id}": admin_only("A..4", "3..3"),
+    "GET /api/v1/approval-cases": row("L+.+-", "L+.+-", "L-.--", "L-.--", "L-.--", "L+.--"),
+    "GET /api/v1/approval-cases/export.csv": row("L+.+-", "L+.+-", "L-.--", "L-.--", "L-.--", "L+.--"),
+    "GET /api/v1/approval-cases/{approval_case_id}": row("A.A4", "A.A4", "4.44", "4.44", "4.44", "A.44"),
+    "POST /api/v1/approval-cases/{approval_case_id}/notices": office("A.A4", "3.33"),
+    "POST /api/v1/approval-notices/{notice_id}/complaint": office("A..4", "3..3"),
+    "GET /api/v1/approval-alerts": office("L+..-", "3"),
+    "POST /api/v1/approval-alerts/scan": office("A", "3"),
+    "POST /api/v1/approval-alerts/{alert_id}/case": office("A..4", "3..3"),
+    "GET /api/v1/approval-figures": office("A", "3"),
+
+    # -- unit heads' commitments: the office's (a role gate first; the world's letter is published,
+    # so adding an item or publishing again is refused for its state, its item checked as not kept)
+    "GET /api/v1/commitment-letters": office("L+..-", "3"),
+    "POST /api/v1/commitment-letters": office("A", "3"),
+    "GET /api/v1/commitment-letters/{letter_id}": office("A..4", "3..3"),
+    "POST /api/v1/commitment-letters/{letter_id}/items": office("C..4", "3..3"),
+    "POST /api/v1/commitment-letters/{letter_id}/publication": office("C..4", "3..3"),
+    "PUT /api/v1/commitment-letters/{letter_id}/report": office("A..4", "3..3"),
+    "POST /api/v1/commitment-items/{item_id}/checks": office("A..4", "3..3"),
+    "POST /api/v1/commitment-items/{item_id}/case": office("A..4", "3..3"),
+    "GET /api/v1/commitment-figures": office("A", "3"),
+
+    # -- key projects under service (field/service/policy.py): the office in scope; the leader serves the
+    # home project as its secretary and sees it and its problems; admins change projects and assignments
+    "GET /api/v1/key-projects": row("L+..-", "L+..-", "L-..-", "L-..-", "L-..-", "L+..-"),
+    "POST /api/v1/key-projects": admin_only("A", "3"),
+    "GET /api/v1/key-projects/export.geojson": row("L+..-", "L+..-", "L-..-", "L-..-", "L-..-", "L+..-"),
+    "GET /api/v1/key-projects/{project_id}": row("A..4", "A..4", "4..4", "4..4", "4..4", "A..4"),
+    "PATCH /api/v1/key-projects/{project_id}": admin_only("A..4", "3..3"),
+    "GET /api/v1/service-assignments": everyone("A"),
+    "POST /api/v1/service-assignments": admin_only("A", "3"),
+    "POST /api/v1/key-projects/{project_id}/problems": row("A..4", "A..4", "4..4", "4..4", "4..4", "A..4"),
+    "GET /api/v1/service-problems": row("L+..-", "L+..-", "L-..-", "L-..-", "L-..-", "L+..-"),
+    "GET /api/v1/service-problems/{problem_id}": row("A..4", "A..4", "4..4", "4..4", "4..4", "A..4"),
+    "POST /api/v1/service-problems/{problem_id}/progress": row("A..4", "A..4", "4..4", "4..4", "4..4", "A..4"),
+    "POST /api/v1/service-problems/{problem_id}/closure": office("A..4", "3..3"),
+    "POST /api/v1/service-problems/{problem_id}/case": office("A..4", "3..3"),
+    "GET /api/v1/service-figures": office("A", "3"),
+    "GET /api/v1/four-ones": everyone("A"),
+    "POST /api/v1/four-ones": everyone("A"),
+    "GET /api/v1/enterprise-outcomes": office("A", "3"),
+    "POST /api/v1/enterprise-outcomes": office("A", "3"),
 }
 
 

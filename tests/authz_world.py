@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -144,6 +145,8 @@ class _Builder:
         self.tokens()
         s.commit()
         self.records()
+        s.commit()
+        self.approvals()
         s.commit()
         self.evidence()
         s.commit()
@@ -407,6 +410,51 @@ class _Builder:
                                     ("sibling", h["squad_2"], h["carol"]), ("foreign", f["squad_1"], f["alice"])]:
             w.ids[("squad_id@members", rel)] = squad.id
             w.ids[("user_id@members", rel)] = monitor.id
+
+    def approvals(self) -> None:
+        """Per district a matter and an overdue, refused approval case with its alerts and a notice; at home the
+        case is of a key project whose service secretary is the leader (own), and another case is not (sibling)."""
+        from field.approvals import cases as approval_cases, ingest, matters
+        from field.approvals.models import AlertLevel, ApprovalAlert, ApprovalCase
+        from field.service import problems
+        from field.service.models import KeyProject, ServiceAssignment
+        from tests.approvals_fixtures import Case, at as approval_at, district_commitment
+
+        s, w = self.s, self.w
+        for side in ("home", "foreign"):
+            d = w.extra[side]
+            admin, rel = d["admin"], "own" if side == "home" else "foreign"
+            matter = matters.create_matter(s, admin, code="QX-001", name="建设工程规划许可", unit_id=d["unit_a"].id,
+                                           legal_limit_days=20, promised_limit_days=5)
+            project = KeyProject(jurisdiction_id=d["j"].id, name=f"{d['j'].name}重点项目", investment_10k=150000,
+                                 enterprise_id=d["ent_plain"].id)
+            s.add(project)
+            s.flush()
+            s.add(ServiceAssignment(jurisdiction_id=d["j"].id, project_id=project.id, official_id=d["leader"].id,
+                                    role="secretary", campaign="year_round", starts_on=date(2025, 1, 1)))
+            numbers = {rel: f"{side}-1", **({"sibling": "home-2"} if side == "home" else {})}
+            events = []
+            for r, number in numbers.items():
+                extra = {"key_project_id": project.id} if r != "sibling" else {}
+                events += (Case(number).accepted(approval_at(4, 28, 9), "QX-001", **extra)
+                           .completed(approval_at(5, 13), outcome="refused")).events
+            ingest.push(s, admin, "qx", events)
+            cases = {r: s.execute(select(ApprovalCase).where(ApprovalCase.source_number == n)).scalar_one()
+                     for r, n in numbers.items()}
+            notice = approval_cases.record_notice(s, admin, cases[rel], kind="refusal", reason="材料不全",
+                                                  handler_name="王经办", issued_on=date(2026, 5, 13))
+            alert = s.execute(select(ApprovalAlert).where(ApprovalAlert.approval_case_id == cases[rel].id,
+                                                          ApprovalAlert.level == AlertLevel.red)).scalar_one()
+            w.ids.update({("matter_id", rel): matter.id, ("notice_id", rel): notice.id, ("alert_id", rel): alert.id})
+            for r, case in cases.items():
+                w.ids[("approval_case_id", r)] = case.id
+                w.ids[("approval_case_number", r)] = case.source_number
+            for key, value in district_commitment(s, admin, d["person_a"]).items():
+                w.ids[(key, rel)] = value
+            problem = problems.raise_problem(s, admin, project, category="procedures", source="official",
+                                             description="施工许可卡在消防审验", unit_ids=[d["unit_a"].id],
+                                             limit_days=5, raised_on=date(2026, 4, 28))
+            w.ids.update({("project_id", rel): project.id, ("problem_id", rel): problem.id})
 
     def finding_values(self, d: dict, **overrides) -> dict:
         values = {"id": uuid.uuid4(), "device_time": at(12), "category": "absent_from_post", "severity": "moderate",
@@ -677,6 +725,49 @@ REQUESTS = {
         "text": "通报一起作风问题", "issued_on": "2026-05-20"}},
     ("POST", "/api/v1/cases/{case_id}/complainant"): lambda w, role, rel: {"json": {"reason": "核实"}},
     ("GET", "/api/v1/figures"): lambda w, role, rel: {"query_string": {"from": "2026-05-01", "to": "2026-05-31"}},
+    ("POST", "/api/v1/approvals/events"): lambda w, role, rel: {"json": {"source_system": "qx", "events": [
+        {"case_number": f"new-{uuid.uuid4().hex[:8]}", "seq": 1, "type": "accepted",
+         "at": "2026-05-06T09:00:00+08:00", "matter_code": "QX-001"}]}},
+    ("POST", "/api/v1/approvals/import"): lambda w, role, rel: {
+        "query_string": {"source_system": "qx"}, "content_type": "text/csv",
+        "data": f"case_number,seq,type,at,matter_code\nnew-{uuid.uuid4().hex[:8]},1,accepted,"
+                "2026-05-06T09:00:00+08:00,QX-001\n".encode()},
+    ("POST", "/api/v1/approval-matters"): lambda w, role, rel: {"json": {
+        "code": f"QX-{uuid.uuid4().hex[:6]}", "name": "新事项", "legal_limit_days": 10}},
+    ("PATCH", "/api/v1/approval-matters/{matter_id}"): lambda w, role, rel: {"json": {"promised_limit_days": 4}},
+    ("POST", "/api/v1/approval-cases/{approval_case_id}/notices"): lambda w, role, rel: {"json": {
+        "kind": "refusal", "reason": "材料不全", "handler_name": "王经办", "issued_on": "2026-05-13"}},
+    ("POST", "/api/v1/approval-notices/{notice_id}/complaint"): lambda w, role, rel: {"json": {
+        "case_id": str(w.ids[("case_id", "own" if rel != "foreign" else "foreign")])}},
+    ("GET", "/api/v1/approval-figures"): lambda w, role, rel: {"query_string": {"from": "2026-04-01",
+                                                                               "to": "2026-06-30"}},
+    ("POST", "/api/v1/commitment-letters"): lambda w, role, rel: {"json": {
+        "person_id": _home(w, "person_a"), "year": 2027, "title": "2027年度服务承诺书"}},
+    ("POST", "/api/v1/commitment-letters/{letter_id}/items"): lambda w, role, rel: {"json": {"promise": "再承诺"}},
+    ("POST", "/api/v1/commitment-letters/{letter_id}/publication"): lambda w, role, rel: {"json": {
+        "published_on": "2026-02-21", "channel": "website"}},
+    ("PUT", "/api/v1/commitment-letters/{letter_id}/report"): lambda w, role, rel: {"json": {"text": "述职报告"}},
+    ("POST", "/api/v1/commitment-items/{item_id}/checks"): lambda w, role, rel: {"json": {
+        "verdict": "kept", "note": "复查已兑现", "checked_on": "2026-06-01"}},
+    ("GET", "/api/v1/commitment-figures"): lambda w, role, rel: {"query_string": {"year": 2026}},
+    ("POST", "/api/v1/key-projects"): lambda w, role, rel: {"json": {"name": "新项目", "investment_10k": "20000"}},
+    ("PATCH", "/api/v1/key-projects/{project_id}"): lambda w, role, rel: {"json": {"stage": "negotiating"}},
+    ("POST", "/api/v1/service-assignments"): lambda w, role, rel: {"json": {
+        "official_id": str(w.users["leader"].id), "role": "chief", "campaign": "365", "starts_on": "2026-01-01",
+        "project_id": str(w.ids[("project_id", "own")])}},
+    ("POST", "/api/v1/key-projects/{project_id}/problems"): lambda w, role, rel: {"json": {
+        "category": "land", "source": "liaison", "description": "用地指标未落实", "limit_days": 10,
+        "unit_ids": [str(w.extra["foreign" if rel == "foreign" else "home"]["unit_a"].id)]}},
+    ("POST", "/api/v1/service-problems/{problem_id}/progress"): lambda w, role, rel: {"json": {"note": "已协调"}},
+    ("POST", "/api/v1/service-problems/{problem_id}/closure"): lambda w, role, rel: {"json": {
+        "solved": True, "confirmed_by": "项目经理 刘某", "confirmation": "已解决"}},
+    ("POST", "/api/v1/four-ones"): lambda w, role, rel: {"json": {
+        "year": 2026, "kind": "touch", "enterprise_id": _home(w, "ent_plain"), "note": "走访企业"}},
+    ("POST", "/api/v1/enterprise-outcomes"): lambda w, role, rel: {"json": {
+        "enterprise_id": _home(w, "ent_plain"), "period_start": "2026-01-01", "period_end": "2026-06-30",
+        "output_growth_pct": 12.5}},
+    ("GET", "/api/v1/service-figures"): lambda w, role, rel: {"query_string": {"from": "2026-01-01",
+                                                                              "to": "2026-12-31"}},
     ("PUT", "/api/v1/case-kinds/{kind}"): lambda w, role, rel: {"json": {"working_days": 20}},
     ("POST", "/api/v1/questionnaires"): lambda w, role, rel: {"json": _questionnaire()},
     ("PUT", "/api/v1/questionnaires/{questionnaire_id}"): lambda w, role, rel: {"json": _questionnaire()},

@@ -175,8 +175,12 @@ def open_case(session: Session, actor: User, *, kind: CaseKind, title: str, summ
               source_record_ids: Iterable[uuid.UUID] = (), complaint: ComplaintInput | None = None,
               subjects: Iterable[dict] = (), handler_id: uuid.UUID | None = None,
               jurisdiction_id: uuid.UUID | None = None, opened_on: date | None = None,
-              today: date | None = None) -> Case:
+              today: date | None = None, origin: dict | None = None) -> Case:
     """Open a case from field records and/or a complaint the office took; number it and start its clock.
+
+    ``origin``: what the case comes from when that is not a field record (an approval alert, a broken
+    commitment, an overdue problem of a key project): named in the opening custody entry; the
+    originating row keeps the case's id.
 
     ``opened_on`` (default today) may be an earlier day, for a case opened on paper first;
     the time limit counts from it.
@@ -193,7 +197,7 @@ def open_case(session: Session, actor: User, *, kind: CaseKind, title: str, summ
     if not title:
         raise InvalidInput("title", "Required.")
     record_ids = list(dict.fromkeys(source_record_ids))
-    if not record_ids and complaint is None:
+    if not record_ids and complaint is None and not origin:
         raise InvalidInput("source_record_ids", "A case is opened from at least one record or from a complaint.")
     records = [_record_in_scope(session, actor, rid, f"source_record_ids.{i}") for i, rid in enumerate(record_ids)]
     if complaint is not None:
@@ -238,7 +242,8 @@ def open_case(session: Session, actor: User, *, kind: CaseKind, title: str, summ
          deadline=deadline.isoformat(), **({"deadline_provisional": True} if reckoned.provisional else {}),
          sources=[{"record_id": r.id, "kind": r.kind} for r in records],
          subjects=[_subject_data(s) for s in case.subjects],
-         complaint={"channel": case.complaint.channel.value} if case.complaint else None)
+         complaint={"channel": case.complaint.channel.value} if case.complaint else None,
+         **({"origin": origin} if origin else {}))
     return case
 
 

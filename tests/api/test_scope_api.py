@@ -14,6 +14,7 @@ from field.core.models.records import FieldRecord
 from field.core.models.platform import Role
 from field.directory.models import UnitKind
 from field.core.models.base import utcnow
+from tests.approvals_fixtures import district_approvals, district_commitment, district_project
 from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import FOREIGN_BODIES, foreign_undercover
 
@@ -40,11 +41,13 @@ def foreign(session, make_user, tree, login, client):
     undercover_ids = foreign_undercover(session, other_admin, squad, unit)
     case_ids = _foreign_case(session, other_admin, person)
     evaluation_ids = _foreign_evaluation(session, other_admin, unit)
+    approval_ids = (district_approvals(session, other_admin, unit) | district_commitment(session, other_admin, person)
+                    | district_project(session, other_admin, unit))
     session.commit()
     return {"unit_id": unit.id, "person_id": person.id, "enterprise_id": enterprise.id, "point_id": point.id,
             "squad_id": squad.id, "override_id": override.id, "user_id": other_user.id, "jurisdiction_id": tree["other"].id, "device_id": device,
             "record_id": record.id, "upload_id": upload_id, "report_id": report_id, "leader_visit_id": leader_visit_id, **inspection_ids,
-            **undercover_ids, **case_ids, **evaluation_ids,
+            **undercover_ids, **case_ids, **evaluation_ids, **approval_ids,
             # Custody checkpoints are deployment-wide: no district has its own, so none is foreign.
             "checkpoint_id": uuid.uuid4()}
 
@@ -178,6 +181,25 @@ VALID_BODIES = {
     ("POST", "/api/v1/rectifications/<uuid:rectification_id>/appeal"): {"reason": "误评"},
     ("POST", "/api/v1/rectifications/<uuid:rectification_id>/appeal-decision"): {"upheld": False, "note": "不成立"},
     ("POST", "/api/v1/rectifications/<uuid:rectification_id>/rater"): {"reason": "回访"},
+    ("PATCH", "/api/v1/approval-matters/<uuid:matter_id>"): {"promised_limit_days": 3},
+    ("POST", "/api/v1/approval-cases/<uuid:approval_case_id>/notices"): {
+        "kind": "refusal", "reason": "材料不全", "handler_name": "王经办", "issued_on": "2026-05-13"},
+    ("POST", "/api/v1/approval-notices/<uuid:notice_id>/complaint"): {"case_id": str(uuid.uuid4())},
+    ("POST", "/api/v1/approval-alerts/<uuid:alert_id>/case"): {},
+    ("POST", "/api/v1/commitment-letters/<uuid:letter_id>/items"): {"promise": "承诺"},
+    ("POST", "/api/v1/commitment-letters/<uuid:letter_id>/publication"): {
+        "published_on": "2026-02-21", "channel": "website"},
+    ("PUT", "/api/v1/commitment-letters/<uuid:letter_id>/report"): {"text": "述职"},
+    ("POST", "/api/v1/commitment-items/<uuid:item_id>/checks"): {
+        "verdict": "kept", "note": "复查", "checked_on": "2026-06-01"},
+    ("POST", "/api/v1/commitment-items/<uuid:item_id>/case"): {},
+    ("PATCH", "/api/v1/key-projects/<uuid:project_id>"): {"stage": "negotiating"},
+    ("POST", "/api/v1/key-projects/<uuid:project_id>/problems"): {
+        "category": "land", "source": "liaison", "description": "用地", "limit_days": 10, "unit_ids": [str(uuid.uuid4())]},
+    ("POST", "/api/v1/service-problems/<uuid:problem_id>/progress"): {"note": "已协调"},
+    ("POST", "/api/v1/service-problems/<uuid:problem_id>/closure"): {
+        "solved": True, "confirmed_by": "刘某", "confirmation": "已解决"},
+    ("POST", "/api/v1/service-problems/<uuid:problem_id>/case"): {},
 }
 
 
