@@ -8,7 +8,9 @@ below the city (every seeded finding; a quarter of them wait for review, see ben
 Page 100 is reached by following ``next_cursor`` 99 times; only the 100th request is timed,
 ``--samples`` times, like the first page. Figure: p95 at 1M over p95 at 10k, per page and
 database. Target: at most 1.5. The district reviewer's first page (a one-jurisdiction scope,
-1/20 of the records) is measured the same way.
+1/20 of the records) is measured the same way. The console's queue page (``/console/``, the same
+queue rendered as HTML, signed in with the console's session) is timed for both reviewers: target
+under 200 ms of server time at 1M.
 
 Pages hold 20 records (``--limit``): at 10,000 records the city office's queue holds ~2,500,
 so a hundredth page of 20 exists; of the default 50 it would not. The plans of the 1M queries
@@ -21,6 +23,7 @@ var/bench/lists_plans.txt; a row's note says whether the plan sorted rows.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 
@@ -30,6 +33,7 @@ from .spatial import _capture
 
 BENCH = "5 lists stay flat"
 PATH = "/api/v1/review-queue"
+CONSOLE_PATH = "/console/"
 
 
 def _get(client, headers, query) -> dict:
@@ -90,9 +94,46 @@ def measure(s: Seeded, samples: int, limit: int, workdir, plans: list[str] | Non
                 cursor = body["next_cursor"]
                 if cursor is None and page < max(pages):
                     raise RuntimeError(f"{who}'s queue on {s.backend} ({s.size}) ends at page {page}")
+        # The console's queue page (issue 16: under 200 ms of server time at 1M): the same queue, rendered.
+        for who in ("city_reviewer", "district_reviewer"):
+            console = _signed_in(app, s.users[who])
+            out[(who, "console")] = (_timed_page(console, samples), None)
     finally:
         app.extensions["ENGINE"].dispose()
     return out
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+def _signed_in(app, username: str):
+    """A test client signed in to the console (a browser's cookies) as ``username``."""
+    from .seed import PASSWORD
+
+    client = app.test_client()
+    form = client.get("/console/sign-in").get_data(as_text=True)
+    resp = client.post("/console/sign-in", data={"username": username, "password": PASSWORD,
+                                                   "csrf_token": _CSRF.findall(form)[-1]})
+    if resp.status_code != 303:
+        raise RuntimeError(f"console sign-in as {username}: {resp.status_code}")
+    return client
+
+
+def _timed_page(client, samples: int) -> list[float]:
+    """Server time of the console's queue page (the test client calls the app in process: no network)."""
+    def get():
+        resp = client.get(CONSOLE_PATH)
+        body = resp.get_data()
+        if resp.status_code != 200 or b'data-test="queue-row"' not in body:
+            raise RuntimeError(f"GET {CONSOLE_PATH}: {resp.status_code}")
+
+    get()  # warm-up
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        get()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
 
 
 def run(opts: Options) -> list[Row]:
@@ -115,6 +156,13 @@ def run(opts: Options) -> list[Row]:
             p95_large, p95_small = percentile(times_large, 95), percentile(times_small, 95)
             ratio = p95_large / p95_small
             scope = "city office" if who == "city_reviewer" else "district office"
+            if page == "console":
+                rows.append(Row(
+                    BENCH, f"console queue page, {scope} ({db})", f"p95 ms at {label(large)}", p95_large,
+                    f"p95 ms at {label(small)}", p95_small, ratio, "< 200 ms at 1M", p95_large < 200,
+                    notes=(f"server time (in process, HTML rendered, 25 rows); p50 {percentile(times_large, 50):.1f} ms "
+                           f"vs {percentile(times_small, 50):.1f} ms; {len(times_large)} requests each")))
+                continue
             rows.append(Row(
                 BENCH, f"review queue page {page}, {scope} ({db})", f"p95 ms at {label(large)}", p95_large,
                 f"p95 ms at {label(small)}", p95_small, ratio, "<= 1.5", ratio <= 1.5,

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
-from shapely.geometry import shape
+from shapely.geometry import Polygon, shape
 
 from field.accounts import users as accounts, jurisdictions
 from field.core import migrate
@@ -234,6 +234,14 @@ DEMO_TREE = [
     ("500107", "九龙坡区", "district", "500100"),
     ("500107001", "杨家坪街道", "street", "500107"),
 ]
+#: Outlines for the demo's district and street (WGS-84), so that the console map of a newcomer shows an area:
+#: drawn by hand around the sample field day's places, coarse on purpose; not the official boundaries, which an
+#: office loads with `fieldwatch add-jurisdiction --boundary` or the API.
+DEMO_OUTLINES = {
+    "500107": [(106.30, 29.36), (106.40, 29.31), (106.50, 29.33), (106.55, 29.42), (106.54, 29.52),
+               (106.49, 29.55), (106.42, 29.52), (106.35, 29.47), (106.30, 29.36)],
+    "500107001": [(106.49, 29.49), (106.53, 29.49), (106.53, 29.52), (106.49, 29.52), (106.49, 29.49)],
+}
 
 
 @main.command("seed-demo")
@@ -257,9 +265,10 @@ def seed_demo(sample: bool):
         for code, name, level, parent_code in DEMO_TREE:
             if jurisdictions.find_by_code(session, code) is None:
                 parent = jurisdictions.find_by_code(session, parent_code) if parent_code else None
+                outline = Polygon(DEMO_OUTLINES[code]) if code in DEMO_OUTLINES else None
                 jurisdictions.create_jurisdiction(session, actor=None, code=code, name=name,
                                                   level=JurisdictionLevel(level),
-                                                  parent_id=parent.id if parent else None)
+                                                  parent_id=parent.id if parent else None, boundary=outline)
         password = current_app.config["DEMO_ADMIN_PASSWORD"] or secrets.token_urlsafe(12)
         district = jurisdictions.find_by_code(session, "500107")
         accounts.create_user(session, actor=None, username="demo-admin", password=password,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape as html_unescape
 
 from sqlalchemy import func, select
 
@@ -15,6 +16,7 @@ def test_the_sample_day_gives_the_console_a_working_office_and_is_refused_on_a_u
     from field.all_models import Base  # noqa: F401  (every table mapped)
     from field.cases.models import Case, CaseGate
     from field.core.models.evidence import Attachment
+    from field.core.models.platform import Jurisdiction
     from field.core.models.records import FieldRecord
 
     monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
@@ -33,6 +35,10 @@ def test_the_sample_day_gives_the_console_a_working_office_and_is_refused_on_a_u
         case = session.execute(select(Case)).scalar_one()
         assert case.state.value == "deciding"
         assert session.scalar(select(func.count()).select_from(CaseGate)) == 2  # half-way through the four
+        place = select(FieldRecord.location).where(FieldRecord.id == finding.id).scalar_subquery()
+        within = session.execute(select(func.count()).select_from(Jurisdiction).where(
+            Jurisdiction.code.in_(["500107", "500107001"]), func.ST_Contains(Jurisdiction.boundary, place))).scalar()
+        assert within == 2  # the finding lies in both outlines
     engine.dispose()
     # The demo reviewer signs in to the console and sees the finding waiting with its photos.
     from api import create_app
@@ -44,6 +50,9 @@ def test_the_sample_day_gives_the_console_a_working_office_and_is_refused_on_a_u
         assert sign_in_with(client, "demo-reviewer", password).status_code == 303
         queue = client.get("/console/").get_data(as_text=True)
         assert queue.count('data-test="queue-row"') == 3 and "/thumb" in queue
+        # The map shows the district's outline around the day's places, not an empty grey box.
+        shown = client.get("/console/map").get_data(as_text=True)
+        assert "九龙坡区" in html_unescape(shown) and 'data-test="no-outline"' not in shown
     finally:
         app.extensions["ENGINE"].dispose()
     again = cli("seed-demo", "--sample")
