@@ -105,8 +105,12 @@ def _location(record: dict) -> Location | None:
 class _Jurisdictions:
     """Jurisdiction codes of the file → rows, read once."""
 
-    def __init__(self, session: Session):
-        self.by_code = {j.code: j for j in session.execute(select(Jurisdiction)).scalars()}
+    def __init__(self, session: Session, within: str | None = None):
+        query = select(Jurisdiction)
+        if within is not None:  # an office's import: its own area only; a code outside it is unknown
+            query = query.where(Jurisdiction.path.startswith(within, autoescape=True))
+        self.by_code = {j.code: j for j in session.execute(query).scalars()}
+        self.ids = {j.id for j in self.by_code.values()}
 
     def __call__(self, record: dict) -> Jurisdiction:
         code = _required(record, "jurisdiction_code")

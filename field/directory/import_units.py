@@ -54,9 +54,9 @@ class _UnitTree:
 
 
 class _UnitRows:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, within: str | None = None):
         self.session = session
-        self.jurisdiction = _Jurisdictions(session)
+        self.jurisdiction = _Jurisdictions(session, within)
         self.tree = _UnitTree(session)
         self.seen: set[tuple] = set()
 
@@ -114,9 +114,9 @@ class _UnitRows:
 
 
 class _PersonRows:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, within: str | None = None):
         self.session = session
-        self.jurisdiction = _Jurisdictions(session)
+        self.jurisdiction = _Jurisdictions(session, within)
         self.tree = _UnitTree(session)
         self.people: dict[tuple[uuid.UUID, str], Person] = {}
         self.units_loaded: set[uuid.UUID] = set()

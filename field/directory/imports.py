@@ -28,9 +28,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from field.core import sync
-from field.core.errors import DomainError, InvalidInput
+from field.core.errors import DomainError, InvalidInput, NotAllowed
 from field.core.locations import place, same_place
 from field.core.models.base import utcnow
+from field.core.models.platform import Role, User
 
 from .enterprises import FLAGS, checked_credit_code
 from .import_cells import RowError, _Jurisdictions, _flag, _location, _optional, _required, _visible_cells
@@ -90,8 +91,12 @@ def read_file(path: Path | str, kind: str) -> list[tuple[int, dict[str, str]]]:
     (what Excel writes on a Chinese Windows).
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if path.suffix.lower() in (".geojson", ".json"):
+    return read_bytes(path.read_bytes(), path.name, kind)
+
+
+def read_bytes(raw: bytes, filename: str, kind: str) -> list[tuple[int, dict[str, str]]]:
+    """``read_file`` of a file's bytes (an upload); ``filename``'s suffix tells GeoJSON from CSV."""
+    if Path(filename).suffix.lower() in (".geojson", ".json"):
         return _read_geojson(raw, kind)
     try:
         text = raw.decode("utf-8-sig")
@@ -160,15 +165,17 @@ def _read_geojson(raw: bytes, kind: str) -> list[tuple[int, dict[str, str]]]:
 
 
 def import_records(session: Session, kind: str, records: list[tuple[int, dict[str, str]]], report: Report,
-                   *, batch_size: int = 500) -> Iterator[int]:
+                   *, batch_size: int = 500, within: str | None = None) -> Iterator[int]:
     """Import ``records`` of ``kind``; yields after each batch the rows it handled, for the caller to commit.
 
     ``report`` is filled as the batches go: created, updated, unchanged, and each rejected
-    row with its reason. A bad row never stops the file.
+    row with its reason. A bad row never stops the file. ``within``, a jurisdiction's path,
+    limits the file to that area (an office's import, ``import_as``); the command line,
+    run by the operator of the whole deployment, imports anywhere.
     """
     if kind not in KINDS:
         raise ValueError(kind)
-    importer = {"enterprises": _EnterpriseRows, "units": _UnitRows, "persons": _PersonRows}[kind](session)
+    importer = {"enterprises": _EnterpriseRows, "units": _UnitRows, "persons": _PersonRows}[kind](session, within)
     for start in range(0, len(records), batch_size):
         batch = records[start:start + batch_size]
         _run_batch(session, importer, batch, report)
@@ -227,9 +234,10 @@ _ENTERPRISE_TEXT = {"address": 300, "contact_name": 100, "contact_phone": 32}
 
 
 class _EnterpriseRows:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, within: str | None = None):
         self.session = session
-        self.jurisdiction = _Jurisdictions(session)
+        self.jurisdiction = _Jurisdictions(session, within)
+        self.scoped = within is not None
         self.seen: dict[str, int] = {}
         self.existing: dict[str, Enterprise] = {}
 
@@ -266,6 +274,9 @@ class _EnterpriseRows:
     def apply(self, values: dict) -> str:
         location = values.pop("location")
         enterprise = self.existing.get(values["credit_code"])
+        if enterprise is not None and self.scoped and enterprise.jurisdiction_id not in self.jurisdiction.ids:
+            # A credit code is national: another district's enterprise is neither changed nor moved from here.
+            raise RowError("credit_code: registered by an office outside your area; ask it to change or hand it over.")
         if enterprise is None:
             enterprise = Enterprise(id=uuid.uuid4(), **values)
             place(enterprise, location)
@@ -289,4 +300,24 @@ class _EnterpriseRows:
         return "updated"
 
 
-__all__ = ["KINDS", "COLUMNS", "REQUIRED", "Report", "Rejected", "ImportFileError", "read_file", "import_records"]
+def import_as(session: Session, user: User, kind: str, records: list[tuple[int, dict[str, str]]],
+              *, batch_size: int = 500) -> Report:
+    """An office admin's import (the console's form): within the admin's area, in this transaction.
+
+    Other roles are refused: the directory is the admins' (docs/directory.md). A row naming a
+    jurisdiction outside the area is rejected as unknown, an enterprise another office keeps is
+    rejected as such; the rest of the file goes in.
+    """
+    if user.role is not Role.admin:
+        raise NotAllowed("Only an administrator imports the directory.")
+    if kind not in KINDS:
+        raise InvalidInput("kind", f"One of {', '.join(KINDS)}.")
+    report = Report()
+    for _handled in import_records(session, kind, records, report, batch_size=batch_size,
+                                   within=user.jurisdiction.path):
+        pass  # one transaction: the request's; each batch is a savepoint, a bad row costs only itself
+    return report
+
+
+__all__ = ["KINDS", "COLUMNS", "REQUIRED", "Report", "Rejected", "ImportFileError", "read_file", "read_bytes",
+           "import_records", "import_as"]

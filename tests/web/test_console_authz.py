@@ -33,6 +33,8 @@ MATRIX = {
     "console.figures_page": ("GET", "/console/figures", 200, 200, 200),
     "console.figures_csv": ("GET", "/console/figures.csv", 200, 200, 200),
     "console.directory_page": ("GET", "/console/directory", 200, 200, 200),
+    "console.directory_import_form": ("GET", "/console/directory/import", 403, 200, 200),
+    "console.directory_import": ("POST", "/console/directory/import", 403, 422, 422),
     "console.calendar_page": ("GET", "/console/calendar", 200, 200, 200),
     "console.declare_year": ("POST", "/console/calendar/years", 403, 422, 422),
     "console.people": ("GET", "/console/people", 403, 200, 200),

@@ -121,3 +121,4 @@ FIGURES = {"sampled": _l("service cases sampled"), "called": _l("called back"), 
            "satisfied": _l("satisfied"), "dissatisfied": _l("dissatisfied")}
 DIRECTORY_TABS = {"units": _l("Units"), "enterprises": _l("Enterprises"), "points": _l("Monitoring points"),
                   "squads": _l("Squads")}
+IMPORT_KINDS = {"enterprises": _l("Enterprises"), "units": _l("Units"), "persons": _l("Persons (section chiefs, staff)")}
