@@ -111,3 +111,35 @@ def test_samples_and_batches_are_the_offices_alone(client, world, login):
     assert client.get("/api/v1/callback-samples", headers=alice).status_code == 403
     listed = client.get("/api/v1/callback-samples", headers=office).get_json()["items"]
     assert [s["id"] for s in listed] == [sample["id"]]
+
+
+def test_every_list_showing_applicants_contacts_is_a_logged_disclosure_answered_no_store(client, world, login, session):
+    """Issue 12 §2: every disclosure of an identity goes into the custody chain, and no cache keeps it."""
+    from sqlalchemy import select
+
+    from field.custody.models import CustodyEntry
+
+    office, alice = login(world.reviewer), login(world.alice.user)
+    batch = _import(client, office, cases_csv(4)).get_json()
+    sample = _sample(client, office, batch["id"], size=2, seed=7).get_json()
+    task_id = _assign(client, office, world, sample["id"]).get_json()["id"]
+
+    def shown() -> list:
+        session.expire_all()
+        return [e for e in session.execute(select(CustodyEntry).where(
+            CustodyEntry.kind == "applicant_contacts.shown")).scalars()]
+
+    for path, who, expected_cases in ((f"/api/v1/callback-batches/{batch['id']}/cases", office, 4),
+                                      (f"/api/v1/callback-samples/{sample['id']}/cases", office, 2),
+                                      (f"/api/v1/visit-tasks/{task_id}/cases", alice, 2)):
+        before = len(shown())
+        resp = client.get(path, headers=who)
+        assert resp.status_code == 200, (path, resp.get_json())
+        items = resp.get_json()["items"]
+        assert len(items) == expected_cases and all(i["applicant_contact"] for i in items), path
+        assert "no-store" in resp.headers.get("Cache-Control", ""), path
+        logged = shown()[before:]
+        assert len(logged) == 1, path
+        entry = logged[0]
+        assert sorted(entry.data["case_ids"]) == sorted(i["id"] for i in items), path
+        assert not any(i["applicant_contact"] in str(entry.data) for i in items), path  # ids, never the numbers

@@ -176,3 +176,14 @@ def test_the_scenario_dates_are_what_the_calendar_says():
     from field.core.workdays import WorkCalendar
 
     assert WorkCalendar().add_working_days(OPENED_5_DEC, 30) == PROVISIONAL_5_DEC == date(2027, 1, 15)
+
+
+def test_a_weekends_only_year_is_shown_as_such_by_calendar_status(cli, world, tmp_path):
+    """Issue 12 §1: a year declared without holidays is shown as such everywhere (the API and the console
+    page are checked in tests/api/test_calendar_years_api.py and tests/web/test_console_directory_calendar.py)."""
+    path = tmp_path / "2027.json"
+    path.write_text(json.dumps({"year": 2027, "weekends_only": True, "source": "no schedule yet"}), encoding="utf-8")
+    assert cli("calendar", "import", str(path)).exit_code == 0
+    status = cli("calendar", "status", "--today", "2026-11-01")
+    assert status.exit_code == 0
+    assert "declared 2027 for 500000 重庆市: weekends only (no holidays)" in status.output

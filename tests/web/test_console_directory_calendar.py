@@ -57,3 +57,15 @@ def test_an_admin_declares_a_year_from_the_calendar_page_and_a_reviewer_may_not(
     page = signed_in.get("/console/calendar").get_data(as_text=True)
     assert reviewer.client.post("/console/calendar/years", data={
         "csrf_token": csrf_of(html), "year": str(year + 1), "weekends_only": "on"}).status_code == 403
+
+
+def test_a_weekends_only_year_is_marked_on_the_calendar_page(console, make_user):
+    year = office_today().year + 4
+    signed_in = console(make_user(Role.admin))
+    page = signed_in.get("/console/calendar").get_data(as_text=True)
+    resp = signed_in.client.post("/console/calendar/years", data={
+        "csrf_token": csrf_of(page), "year": str(year), "weekends_only": "on", "source": "尚未公布"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:400]
+    html = signed_in.get("/console/calendar").get_data(as_text=True)
+    declared = next(li for li in html.split('<li data-test="declared-year">')[1:] if str(year) in li.split("</li>")[0])
+    assert "仅周末" in declared or "weekends only" in declared
