@@ -126,6 +126,19 @@ def raise_problem(body, project_id: uuid.UUID):
     return problem
 
 
+@blp.route("/enterprises/<uuid:enterprise_id>/problems", methods=["POST"])
+@blp.arguments(sch.ServiceProblemCreateSchema)
+@blp.response(201, sch.ServiceProblemSchema)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@authenticated()
+def raise_enterprise_problem(body, enterprise_id: uuid.UUID):
+    """Record a problem an enterprise raised outside any key project (office staff, or its linked department head)"""
+    user = current_user()
+    enterprise = problems.enterprise_problem_target(db(), user, enterprise_id)
+    return problems.raise_problem(db(), user, None, enterprise=enterprise, **body)
+
+
 @blp.route("/service-problems")
 @blp.arguments(sch.ServiceProblemQuerySchema, location="query")
 @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
