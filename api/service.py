@@ -18,11 +18,16 @@ from field.service.models import (EnterpriseOutcome, FourOnesEntry, KeyProject, 
 from field.core.pages import paginate
 from schemas import service as sch
 from schemas.common import PageArgsSchema, page_of
+from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
 from .clock import office_day
 from .db import db
 from .located import GEOJSON_MIME
+
+register_entity_schema("key_project", sch.KeyProjectSchema())
+register_entity_schema("service_assignment", sch.ServiceAssignmentSchema())
+register_entity_schema("service_problem", sch.ServiceProblemSchema())
 
 blp = Blueprint("service", __name__, url_prefix="/api/v1",
                 description="Key projects and enterprises under assigned service (包保 / 双百 / 365): projects, the "

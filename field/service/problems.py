@@ -26,6 +26,7 @@ from field.directory.models import Enterprise, Unit
 from .models import (Campaign, KeyProject, ProblemCategory, ProblemSource, ProblemState, ServiceAssignment,
                      ServiceProblem)
 from .compliance import campaign_figures
+from .feed import note_problem
 from .policy import assigned_ids, require, visible_problems
 
 MAX_LIMIT_DAYS = 120
@@ -82,6 +83,7 @@ def raise_problem(session: Session, actor: User, project: KeyProject | None, *, 
         deadline_provisional=reckoned.provisional, raised_by_id=actor.id, state=ProblemState.open, progress=[])
     session.add(problem)
     session.flush()
+    note_problem(session, problem)
     return problem
 
 
@@ -104,6 +106,7 @@ def note_progress(session: Session, actor: User, problem: ServiceProblem, *, not
     problem.progress = [*problem.progress, {"on": office_today().isoformat(), "by": str(actor.id),
                                             "note": note.strip()}]
     session.flush()
+    note_problem(session, problem)
     return problem
 
 
@@ -126,6 +129,7 @@ def close(session: Session, actor: User, problem: ServiceProblem, *, solved: boo
     problem.confirmation = confirmation.strip()
     problem.days_to_close = cal.working_days_between(problem.raised_on, closed_on)
     session.flush()
+    note_problem(session, problem)
     return problem
 
 
@@ -149,6 +153,7 @@ def open_case(session: Session, actor: User, problem: ServiceProblem, *, handler
         origin={"service_problem": str(problem.id), "deadline": problem.deadline.isoformat()})
     problem.case_id = case.id
     session.flush()
+    note_problem(session, problem)
     return case
 
 

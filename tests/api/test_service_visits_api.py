@@ -153,3 +153,30 @@ def test_an_enterprise_raises_a_problem_without_a_project(client, world):
         rows = {r["campaign"]: r for r in client.get("/api/v1/service-figures?from=2026-05-01&to=2026-05-31",
                                                      headers=world["reviewer"]).get_json()}
     assert rows["double_hundred"]["raised"] == 1 and rows["all"]["raised"] == 1
+
+
+def _synced(client, headers) -> dict[str, set[str]]:
+    changes = client.get("/api/v1/sync", headers=headers).get_json()["changes"]
+    out: dict[str, set[str]] = {}
+    for c in changes:
+        if c["op"] == "upsert":
+            out.setdefault(c["entity"], set()).add(c["id"])
+    return out
+
+
+def test_the_sync_feed_brings_projects_assignments_and_problems_to_the_officials_serving_them(client, world):
+    with fixed_day(date(2026, 5, 6)):
+        problem = client.post(f"/api/v1/key-projects/{world['project']['id']}/problems", headers=world["sec"], json={
+            "category": "procedures", "source": "official", "description": "施工许可卡在消防审验",
+            "unit_ids": [world["unit"]["id"]], "limit_days": 5}).get_json()
+        own = client.post(f"/api/v1/enterprises/{world['ent2']['id']}/problems", headers=world["head"], json={
+            "category": "funding", "source": "liaison", "description": "贷款未落实",
+            "unit_ids": [world["unit"]["id"]], "limit_days": 10}).get_json()
+        sec, head = _synced(client, world["sec"]), _synced(client, world["head"])
+        other = _synced(client, world["other"])
+    assert sec["key_project"] == {world["project"]["id"]} and sec["service_problem"] == {problem["id"]}
+    assert len(sec["service_assignment"]) == 1
+    assert "key_project" not in head and head["service_problem"] == {own["id"]}
+    assert not {"key_project", "service_problem", "service_assignment"} & set(other)
+    office = _synced(client, world["reviewer"])
+    assert office["service_problem"] == {problem["id"], own["id"]} and len(office["service_assignment"]) == 2
