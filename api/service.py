@@ -18,11 +18,16 @@ from field.service.models import (EnterpriseOutcome, FourOnesEntry, KeyProject, 
 from field.core.pages import paginate
 from schemas import service as sch
 from schemas.common import PageArgsSchema, page_of
+from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
 from .clock import office_day
 from .db import db
 from .located import GEOJSON_MIME
+
+register_entity_schema("key_project", sch.KeyProjectSchema())
+register_entity_schema("service_assignment", sch.ServiceAssignmentSchema())
+register_entity_schema("service_problem", sch.ServiceProblemSchema())
 
 blp = Blueprint("service", __name__, url_prefix="/api/v1",
                 description="Key projects and enterprises under assigned service (包保 / 双百 / 365): projects, the "
@@ -124,6 +129,19 @@ def raise_problem(body, project_id: uuid.UUID):
     user = current_user()
     problem = problems.raise_problem(db(), user, projects.get_project(db(), user, project_id), **body)
     return problem
+
+
+@blp.route("/enterprises/<uuid:enterprise_id>/problems", methods=["POST"])
+@blp.arguments(sch.ServiceProblemCreateSchema)
+@blp.response(201, sch.ServiceProblemSchema)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@authenticated()
+def raise_enterprise_problem(body, enterprise_id: uuid.UUID):
+    """Record a problem an enterprise raised outside any key project (office staff, or its linked department head)"""
+    user = current_user()
+    enterprise = problems.enterprise_problem_target(db(), user, enterprise_id)
+    return problems.raise_problem(db(), user, None, enterprise=enterprise, **body)
 
 
 @blp.route("/service-problems")

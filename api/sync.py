@@ -28,6 +28,8 @@ def pull(cursor, limit):
     (deleted, or no longer visible to this account). When ``reset`` is true the cursor
     belonged to another scope (a changed role or jurisdiction): drop everything first.
     Feeds: unit, person, enterprise, monitoring_point (covert ones only for the office
-    and the point's own people), squad (the office and its own members).
+    and the point's own people), squad (the office and its own members), visit_task, record_review,
+    key_project, service_assignment and service_problem (the office, and the officials serving the
+    project or enterprise now).
     """
     return sync.changes_since(db(), current_user(), cursor, limit)

@@ -145,6 +145,12 @@ class ServiceFigureRowSchema(ma.Schema):
     unsolved = ma.fields.Integer()
     overdue = ma.fields.Integer()
     median_days_to_solve = ma.fields.Float(allow_none=True)
+    visit_periods_due = ma.fields.Integer(metadata={
+        "description": "Serving officials' visit periods (weeks, months) in the period, begun by today"})
+    visit_periods_met = ma.fields.Integer(metadata={"description": "Of those, with the visits owed"})
+    visit_periods_missed = ma.fields.Integer(metadata={"description": "Of those, ended short"})
+    visit_compliance = ma.fields.Float(allow_none=True, metadata={
+        "description": "met / (met + missed); a current period still short is not counted yet", "example": 0.875})
 
 
 class FourOnesCreateSchema(StrictSchema):

@@ -314,6 +314,23 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
         "category": "procedures", "source": "official", "description": "施工许可卡在消防审验",
         "unit_ids": [window["id"]], "limit_days": 5})
     ids["problem_id"] = problem["id"]
+    # the leader's site visit to the project, with a photo (the marked one: its EXIF must not leak either), the
+    # district's own obligation for secretaries, and a problem of an enterprise outside any project
+    call("PUT", "/api/v1/visit-obligations", admin_h, json={"role": "secretary", "visits": 2, "per": "week"})
+    service_visit = call("POST", "/api/v1/service-visits", leader_h, json={
+        "id": str(uuid.uuid4()), "device_time": now.isoformat(), "project_id": project["id"],
+        "visited_at": (now - timedelta(hours=2)).isoformat(), "notes": "现场查看土建进度",
+        "location": {"type": "Point", "coordinates": [106.5201, 29.5102], "accuracy_m": 10}})
+    ids["service_visit_id"] = service_visit["id"]
+    boundary, body = encode_multipart({"record_id": service_visit["id"], "kind": "photo",
+                                       "file": FileStorage(io.BytesIO(photo), "IMG_0003.jpg")})
+    call("POST", "/api/v1/evidence", leader_h, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    call("POST", "/api/v1/service-assignments", admin_h, json={
+        "official_id": str(users[Role.leader]), "role": "department_head", "campaign": "double_hundred",
+        "starts_on": str(today - timedelta(days=30)), "enterprise_id": enterprise["id"]})
+    call("POST", f"/api/v1/enterprises/{enterprise['id']}/problems", leader_h, json={
+        "category": "funding", "source": "official", "description": "流动资金贷款未落实",
+        "unit_ids": [window["id"]], "limit_days": 10})
     ids["kind"] = "efficiency_complaint"
     ids["sha256"] = uploaded["sha256"]
     ids["name"] = "thumb"

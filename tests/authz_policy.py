@@ -112,6 +112,8 @@ LISTED = {
     "GET /api/v1/key-projects": "project_id",
     "GET /api/v1/key-projects/export.geojson": "project_id",
     "GET /api/v1/service-problems": "problem_id",
+    "GET /api/v1/service-visits": "service_visit_id",
+    "GET /api/v1/service-compliance": "assignment_id",
 }
 
 #: Operations without an id in the path whose body names an object of a relation (POST /persons names
@@ -119,7 +121,7 @@ LISTED = {
 BODY_NAMES_OBJECT = {
     "POST /api/v1/persons", "POST /api/v1/monitoring-points", "POST /api/v1/visit-tasks", "POST /api/v1/visits",
     "POST /api/v1/callbacks", "POST /api/v1/reports", "POST /api/v1/leader-visits", "POST /api/v1/cases",
-    "POST /api/v1/evaluation-campaigns",
+    "POST /api/v1/evaluation-campaigns", "POST /api/v1/service-visits",
 }
 
 #: Covert things: path parameter → relation → the roles inside the circle. Everyone else must get,
@@ -435,6 +437,18 @@ POLICY: dict[str, dict[Role, str]] = {
     "POST /api/v1/four-ones": everyone("A"),
     "GET /api/v1/enterprise-outcomes": office("A", "3"),
     "POST /api/v1/enterprise-outcomes": office("A", "3"),
+    # an enterprise's own problem: the office, or the official linked to it (the leader is the home covert
+    # point's enterprise's department head); the enterprise is no secret, so a stranger gets the 403
+    "POST /api/v1/enterprises/{enterprise_id}/problems": row("A.A4", "A.A4", "3.34", "3.34", "3.34", "A.34"),
+    # service visits: logged by the official serving the project named in the body (the leader, the home
+    # project's secretary; anyone else names a project not theirs: 422), seen by the office and their official
+    "GET /api/v1/service-visits": row("L+..-", "L+..-", "L-..-", "L-..-", "L-..-", "L+..-"),
+    "POST /api/v1/service-visits": row("I..I", "I..I", "I..I", "I..I", "I..I", "A..I"),
+    "GET /api/v1/service-visits/{service_visit_id}": row("A..4", "A..4", "4..4", "4..4", "4..4", "A..4"),
+    "PUT /api/v1/service-visits/{service_visit_id}": row("4..4", "4..4", "4..4", "4..4", "4..4", "A..4"),
+    "GET /api/v1/visit-obligations": everyone("A"),
+    "PUT /api/v1/visit-obligations": admin_only("A", "3"),
+    "GET /api/v1/service-compliance": row("L+..-", "L+..-", "L-..-", "L-..-", "L-..-", "L+..-"),
 }
 
 

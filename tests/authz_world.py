@@ -416,7 +416,7 @@ class _Builder:
         case is of a key project whose service secretary is the leader (own), and another case is not (sibling)."""
         from field.approvals import cases as approval_cases, ingest, matters
         from field.approvals.models import AlertLevel, ApprovalAlert, ApprovalCase
-        from field.service import problems
+        from field.service import problems, visits as service_visits
         from field.service.models import KeyProject, ServiceAssignment
         from tests.approvals_fixtures import Case, at as approval_at, district_commitment
 
@@ -430,8 +430,20 @@ class _Builder:
                                  enterprise_id=d["ent_plain"].id)
             s.add(project)
             s.flush()
-            s.add(ServiceAssignment(jurisdiction_id=d["j"].id, project_id=project.id, official_id=d["leader"].id,
-                                    role="secretary", campaign="year_round", starts_on=date(2025, 1, 1)))
+            assignment = ServiceAssignment(jurisdiction_id=d["j"].id, project_id=project.id,
+                                           official_id=d["leader"].id, role="secretary", campaign="year_round",
+                                           starts_on=date(2025, 1, 1))
+            s.add(assignment)
+            if side == "home":  # the leader is also the covert point's enterprise's department head
+                s.add(ServiceAssignment(jurisdiction_id=d["j"].id, enterprise_id=d["ent_1"].id,
+                                        official_id=d["leader"].id, role="department_head",
+                                        campaign="double_hundred", starts_on=date(2025, 1, 1)))
+            s.flush()
+            visit = service_visits.log_visit(s, _receipt(d["leader"]), uuid.uuid4(), device_time=at(12),
+                                             visited_at=at(12), location=GivenLocation(106.52, 29.51),
+                                             project_id=project.id).record
+            _needs_info(s, d["reviewer"], visit)
+            w.ids.update({("service_visit_id", rel): visit.id, ("assignment_id", rel): assignment.id})
             numbers = {rel: f"{side}-1", **({"sibling": "home-2"} if side == "home" else {})}
             events = []
             for r, number in numbers.items():
@@ -611,6 +623,12 @@ def _leader_visit_body(w: World, rel: str) -> dict:
             "location": POINT}
 
 
+def _service_visit_body(w: World, rel: str) -> dict:
+    project = w.ids.get(("project_id", "foreign" if rel == "foreign" else "own")) if rel != "missing" else None
+    return {"device_time": DEVICE_TIME, "project_id": str(project or uuid.uuid4()),
+            "visited_at": "2026-05-12T10:00:00+08:00", "location": POINT}
+
+
 def _report_point(w: World, rel: str) -> str:
     return _side(w, rel, "point_1", "point_2")
 
@@ -758,6 +776,13 @@ REQUESTS = {
     ("POST", "/api/v1/key-projects/{project_id}/problems"): lambda w, role, rel: {"json": {
         "category": "land", "source": "liaison", "description": "用地指标未落实", "limit_days": 10,
         "unit_ids": [str(w.extra["foreign" if rel == "foreign" else "home"]["unit_a"].id)]}},
+    ("POST", "/api/v1/enterprises/{enterprise_id}/problems"): lambda w, role, rel: {"json": {
+        "category": "funding", "source": "liaison", "description": "流动资金贷款未落实", "limit_days": 10,
+        "unit_ids": [str(w.extra["foreign" if rel == "foreign" else "home"]["unit_a"].id)]}},
+    ("POST", "/api/v1/service-visits"): lambda w, role, rel: {"json": {"id": _new_id(), **_service_visit_body(w, rel)}},
+    ("PUT", "/api/v1/service-visits/{service_visit_id}"): lambda w, role, rel: {"json": _service_visit_body(w, rel)},
+    ("PUT", "/api/v1/visit-obligations"): lambda w, role, rel: {"json": {"role": "secretary", "visits": 2,
+                                                                         "per": "week"}},
     ("POST", "/api/v1/service-problems/{problem_id}/progress"): lambda w, role, rel: {"json": {"note": "已协调"}},
     ("POST", "/api/v1/service-problems/{problem_id}/closure"): lambda w, role, rel: {"json": {
         "solved": True, "confirmed_by": "项目经理 刘某", "confirmation": "已解决"}},

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from geoalchemy2 import Geometry
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, Enum, Float, ForeignKey, Index, Integer, Numeric, String,
+                        Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from field.core.locations import Location
 from field.core.models.base import Base, IdMixin, JurisdictionScoped, TimestampMixin
+from field.core.models.records import FieldRecord, Positioned
 
 
 def _enum(cls, length=32):
@@ -165,3 +167,51 @@ class EnterpriseOutcome(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     output_growth_pct: Mapped[float | None] = mapped_column(Numeric(8, 2))
     loss_reduced_10k: Mapped[float | None] = mapped_column(Numeric(14, 2))
     entered_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+
+
+class ObligationPeriod(str, enum.Enum):
+    week = "week"    #: a calendar week, Monday to Sunday (China time)
+    month = "month"  #: a calendar month
+
+
+class VisitObligation(IdMixin, TimestampMixin, JurisdictionScoped, Base):
+    """How many visits an official serving in ``role`` owes per week or month, set for a jurisdiction (and the
+    jurisdictions below it that have none of their own); without a row the defaults of field/service/obligations.py
+    apply (chief and secretary one a week, a department head two a month)."""
+
+    __tablename__ = "visit_obligations"
+    __table_args__ = (
+        UniqueConstraint("jurisdiction_id", "role"),
+        CheckConstraint("visits >= 1 AND visits <= 31", name="visits_range"),
+    )
+
+    role: Mapped[ServiceRole] = mapped_column(_enum(ServiceRole))
+    #: at least this many visits in each period
+    visits: Mapped[int] = mapped_column(Integer)
+    per: Mapped[ObligationPeriod] = mapped_column(_enum(ObligationPeriod, length=8))
+    set_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+
+
+class ServiceVisit(Positioned, FieldRecord):
+    """A serving official's visit to their key project's site or their enterprise (kind ``service_visit``), logged
+    from the phone like a leader visit: where (required), when, notes; photos attach through the evidence pipeline
+    by the record's id. Counted against the official's assignments by field/service/compliance.py."""
+
+    __tablename__ = "service_visits"
+    __table_args__ = (
+        CheckConstraint("project_id IS NOT NULL OR enterprise_id IS NOT NULL", name="a_target"),
+        Index("ix_service_visits_official_visited", "official_id", "visited_at"),
+    )
+    __mapper_args__ = {"polymorphic_identity": "service_visit", "polymorphic_load": "selectin"}
+
+    id: Mapped[uuid.UUID] = mapped_column(ForeignKey("field_records.id"), primary_key=True)
+    #: the submitter, again: the compliance query groups by it without reading the envelope's other columns
+    official_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    #: the project visited (its enterprise is copied into enterprise_id), or null for a visit to an enterprise
+    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("key_projects.id"), index=True)
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    #: when the visit took place (the phone's clock; the envelope's device_time is when it was recorded)
+    visited_at: Mapped[datetime]
+    notes: Mapped[str | None] = mapped_column(Text)
+    #: great-circle metres from the project's (else the enterprise's) stored location, when both are known
+    distance_m: Mapped[float | None] = mapped_column(Float)

@@ -21,6 +21,7 @@ RULES = {
     "problems.close": OFFICE_ROLES,               # solved / unsolved with the enterprise's word
     "problems.case": OFFICE_ROLES,
     "figures": OFFICE_ROLES,
+    "obligations.write": frozenset({Role.admin}),  # visits per role and period, for the admin's jurisdiction
 }
 
 
@@ -29,7 +30,7 @@ def require(user: User, operation: str) -> None:
         raise NotAllowed(f"Key projects: {operation} is for {', '.join(sorted(r.value for r in RULES[operation]))}.")
 
 
-def _assigned(user: User, column):
+def assigned_ids(user: User, column):
     today = office_today()
     return select(column).where(ServiceAssignment.official_id == user.id, column.is_not(None),
                                 ServiceAssignment.starts_on <= today,
@@ -39,11 +40,11 @@ def _assigned(user: User, column):
 def visible_projects(user: User) -> ColumnElement[bool]:
     if user.role in OFFICE_ROLES:
         return in_scope(KeyProject.jurisdiction_id, user)
-    return KeyProject.id.in_(_assigned(user, ServiceAssignment.project_id))
+    return KeyProject.id.in_(assigned_ids(user, ServiceAssignment.project_id))
 
 
 def visible_problems(user: User) -> ColumnElement[bool]:
     if user.role in OFFICE_ROLES:
         return in_scope(ServiceProblem.jurisdiction_id, user)
-    return or_(ServiceProblem.project_id.in_(_assigned(user, ServiceAssignment.project_id)),
-               ServiceProblem.enterprise_id.in_(_assigned(user, ServiceAssignment.enterprise_id)))
+    return or_(ServiceProblem.project_id.in_(assigned_ids(user, ServiceAssignment.project_id)),
+               ServiceProblem.enterprise_id.in_(assigned_ids(user, ServiceAssignment.enterprise_id)))

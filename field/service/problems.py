@@ -9,22 +9,25 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from field.cases import lifecycle as office_cases
 from field.cases.deadlines import deadline_of
 from field.cases.models import Case, CaseKind
 from field.core.calendar import calendar_for
-from field.core.errors import Conflict, InvalidInput
-from field.core.models.platform import Jurisdiction, User
+from field.core.errors import Conflict, InvalidInput, NotAllowed
+from field.core.models.platform import OFFICE_ROLES, Jurisdiction, User
 from field.core.office import office_today
 from field.core.scope import get_one, in_scope
-from field.directory.models import Unit
+from field.directory.enterprises import get_enterprise
+from field.directory.models import Enterprise, Unit
 
 from .models import (Campaign, KeyProject, ProblemCategory, ProblemSource, ProblemState, ServiceAssignment,
                      ServiceProblem)
-from .policy import require, visible_problems
+from .compliance import campaign_figures
+from .feed import note_problem
+from .policy import assigned_ids, require, visible_problems
 
 MAX_LIMIT_DAYS = 120
 
@@ -46,10 +49,13 @@ def get_problem(session: Session, actor: User, problem_id: uuid.UUID) -> Service
     return get_one(session, ServiceProblem, problem_id, "service problem", visible_problems(actor))
 
 
-def raise_problem(session: Session, actor: User, project: KeyProject, *, category: ProblemCategory,
+def raise_problem(session: Session, actor: User, project: KeyProject | None, *, category: ProblemCategory,
                   source: ProblemSource, description: str, unit_ids: list[uuid.UUID], limit_days: int,
-                  raised_on: date | None = None) -> ServiceProblem:
-    """A problem of a project the caller may see (office staff, or an official serving it)."""
+                  raised_on: date | None = None, enterprise: Enterprise | None = None) -> ServiceProblem:
+    """A problem of a project the caller may see (office staff, or an official serving it), or of an enterprise
+    with no project (a 双百 enterprise: office staff, or its linked department head; ``enterprise_problem_target``)."""
+    if (project is None) == (enterprise is None):
+        raise ValueError("a problem is a project's or an enterprise's")
     today = office_today()
     raised_on = raised_on or today
     if raised_on > today:
@@ -66,16 +72,30 @@ def raise_problem(session: Session, actor: User, project: KeyProject, *, categor
     for i, unit_id in enumerate(unit_ids):
         if unit_id not in known:
             raise InvalidInput(f"unit_ids.{i}", "No such unit.")
-    jurisdiction = session.get(Jurisdiction, project.jurisdiction_id)
+    owner = project if project is not None else enterprise
+    jurisdiction = session.get(Jurisdiction, owner.jurisdiction_id)
     reckoned = deadline_of(calendar_for(session, jurisdiction), raised_on, limit_days)
     problem = ServiceProblem(
-        jurisdiction_id=project.jurisdiction_id, project_id=project.id, enterprise_id=project.enterprise_id,
+        jurisdiction_id=owner.jurisdiction_id, project_id=project.id if project is not None else None,
+        enterprise_id=project.enterprise_id if project is not None else enterprise.id,
         category=ProblemCategory(category), source=ProblemSource(source), description=description.strip(),
         unit_ids=[str(u) for u in unit_ids], raised_on=raised_on, limit_days=limit_days, deadline=reckoned.value,
         deadline_provisional=reckoned.provisional, raised_by_id=actor.id, state=ProblemState.open, progress=[])
     session.add(problem)
     session.flush()
+    note_problem(session, problem)
     return problem
+
+
+def enterprise_problem_target(session: Session, actor: User, enterprise_id: uuid.UUID, *,
+                              today: date | None = None) -> Enterprise:
+    """The enterprise a caller may raise a problem of: in scope (else 404, like an id that does not exist), and
+    the caller office staff or an official serving it now (else 403: the enterprise itself is no secret)."""
+    enterprise = get_enterprise(session, actor, enterprise_id)
+    if actor.role not in OFFICE_ROLES and enterprise.id not in set(session.execute(
+            assigned_ids(actor, ServiceAssignment.enterprise_id)).scalars()):
+        raise NotAllowed("Only the office and the officials serving an enterprise raise its problems.")
+    return enterprise
 
 
 def note_progress(session: Session, actor: User, problem: ServiceProblem, *, note: str) -> ServiceProblem:
@@ -86,6 +106,7 @@ def note_progress(session: Session, actor: User, problem: ServiceProblem, *, not
     problem.progress = [*problem.progress, {"on": office_today().isoformat(), "by": str(actor.id),
                                             "note": note.strip()}]
     session.flush()
+    note_problem(session, problem)
     return problem
 
 
@@ -108,6 +129,7 @@ def close(session: Session, actor: User, problem: ServiceProblem, *, solved: boo
     problem.confirmation = confirmation.strip()
     problem.days_to_close = cal.working_days_between(problem.raised_on, closed_on)
     session.flush()
+    note_problem(session, problem)
     return problem
 
 
@@ -122,27 +144,35 @@ def open_case(session: Session, actor: User, problem: ServiceProblem, *, handler
     if problem.case_id is not None:
         raise Conflict("A case was opened from this problem already.", case_id=str(problem.case_id))
     project = session.get(KeyProject, problem.project_id) if problem.project_id else None
+    enterprise = session.get(Enterprise, problem.enterprise_id) if project is None else None
     case = office_cases.open_case(
         session, actor, kind=CaseKind.efficiency_complaint,
-        title=f"重点项目问题{'逾期未办结' if overdue else '未解决'}：{project.name if project else ''}",
+        title=f"重点项目问题{'逾期未办结' if overdue else '未解决'}：{project.name if project else enterprise.name}",
         summary=problem.description, subjects=[{"unit_id": uuid.UUID(u)} for u in problem.unit_ids],
         handler_id=handler_id, jurisdiction_id=problem.jurisdiction_id,
         origin={"service_problem": str(problem.id), "deadline": problem.deadline.isoformat()})
     problem.case_id = case.id
     session.flush()
+    note_problem(session, problem)
     return case
 
 
 def figures(session: Session, actor: User, *, start: date, end: date,
             today: date | None = None) -> list[dict[str, Any]]:
     """Per campaign (and overall): problems raised in the period, solved, unsolved, open overdue, and the
-    median working days to solve; counts in SQL, the median over the solved ones' days."""
+    median working days to solve; counts in SQL, the median over the solved ones' days; and the serving
+    officials' visit compliance over the period (field/service/compliance.py ``campaign_figures``)."""
     require(actor, "figures")
     today = today or office_today()
     if end < start:
         raise InvalidInput("to", "The period ends before it starts.")
-    campaign_of = (select(ServiceAssignment.campaign).where(ServiceAssignment.project_id == ServiceProblem.project_id)
-                   .order_by(ServiceAssignment.campaign).limit(1).scalar_subquery())
+    # A project's campaign; for an enterprise's own problem (no project), the campaign the enterprise is served in.
+    campaign_of = func.coalesce(
+        select(ServiceAssignment.campaign).where(ServiceAssignment.project_id == ServiceProblem.project_id)
+        .order_by(ServiceAssignment.campaign).limit(1).scalar_subquery(),
+        select(ServiceAssignment.campaign).where(ServiceProblem.project_id.is_(None),
+                                                 ServiceAssignment.enterprise_id == ServiceProblem.enterprise_id)
+        .order_by(ServiceAssignment.campaign).limit(1).scalar_subquery())
     rows = session.execute(select(campaign_of, ServiceProblem.state, ServiceProblem.deadline,
                                   ServiceProblem.days_to_close).where(
         visible_problems(actor), ServiceProblem.raised_on.between(start, end))).all()
@@ -151,12 +181,17 @@ def figures(session: Session, actor: User, *, start: date, end: date,
         groups["all"].append(rest)
         if campaign is not None:
             groups.setdefault(Campaign(campaign).value, []).append(rest)
+    visits = campaign_figures(session, actor, start=start, end=end, today=today)
+    for name in visits:
+        groups.setdefault(name, [])
     out = []
     for name, items in groups.items():
         solved = [d for state, _, d in items if state is ProblemState.solved]
         out.append({"campaign": name, "raised": len(items), "solved": len(solved),
                     "unsolved": sum(1 for s, _, _ in items if s is ProblemState.unsolved),
                     "overdue": sum(1 for s, dl, _ in items if s is ProblemState.open and dl < today),
-                    "median_days_to_solve": float(statistics.median(solved)) if solved else None})
+                    "median_days_to_solve": float(statistics.median(solved)) if solved else None,
+                    **visits.get(name, {"visit_periods_due": 0, "visit_periods_met": 0, "visit_periods_missed": 0,
+                                        "visit_compliance": None})})
     return out
 

@@ -16,6 +16,7 @@ from field.core.scope import get_one, in_scope
 from field.directory.models import Enterprise
 
 from .models import Campaign, KeyProject, ProjectStage, ServiceAssignment, ServiceRole
+from .feed import note_assignment, note_project
 from .policy import require, visible_projects
 
 STAGES = list(ProjectStage)
@@ -69,6 +70,7 @@ def create_project(session: Session, actor: User, *, name: str, investment_10k, 
                          **_geometry({"location": location, "footprint": footprint}))
     session.add(project)
     session.flush()
+    note_project(session, project)
     return project
 
 
@@ -88,6 +90,7 @@ def update_project(session: Session, actor: User, project: KeyProject, changes: 
         if key in changes:
             setattr(project, key, changes[key].strip() if key == "name" else changes[key])
     session.flush()
+    note_project(session, project)
     return project
 
 
@@ -115,6 +118,7 @@ def assign(session: Session, actor: User, *, official_id: uuid.UUID, role: Servi
                             campaign=Campaign(campaign), starts_on=starts_on, ends_on=ends_on)
     session.add(row)
     session.flush()
+    note_assignment(session, row)
     return row
 
 

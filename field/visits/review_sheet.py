@@ -160,6 +160,7 @@ KIND_SUMMARIES: dict[str, Callable[[FieldRecord], tuple[list, str | None, str]]]
     "report": lambda r: ([r.enterprise_id], _value(r.report_type), _first(r.description, r.text, r.comment,
                                                                           r.officers)),
     "leader_visit": lambda r: ([r.enterprise_id], None, _first(r.notes)),
+    "service_visit": lambda r: ([r.enterprise_id] if r.enterprise_id else [], None, _first(r.notes)),
     "inspection": lambda r: ([r.enterprise_id], _value(r.measure), _first(r.found, r.checked)),
     "filing": lambda r: ([e.id for e in r.enterprises], _value(r.filing_kind), r.purpose),
 }

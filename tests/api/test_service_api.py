@@ -66,7 +66,9 @@ def test_a_problem_goes_from_raised_to_solved_with_the_enterprises_confirmation(
     with fixed_day(date(2026, 5, 31)):
         figures = client.get("/api/v1/service-figures?from=2026-04-01&to=2026-05-31", headers=world["reviewer"])
     rows = {r["campaign"]: r for r in figures.get_json()}
-    numbers = {"raised": 1, "solved": 1, "unsolved": 0, "overdue": 0, "median_days_to_solve": 4.0}
+    # The secretary owes a visit a week and made none: the 9 weeks from 30 March to 31 May, the last ending today.
+    numbers = {"raised": 1, "solved": 1, "unsolved": 0, "overdue": 0, "median_days_to_solve": 4.0,
+               "visit_periods_due": 9, "visit_periods_met": 0, "visit_periods_missed": 8, "visit_compliance": 0.0}
     assert rows["double_hundred"] == {"campaign": "double_hundred", **numbers}
     assert rows["all"] == {"campaign": "all", **numbers}
 

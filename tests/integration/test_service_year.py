@@ -62,9 +62,16 @@ def test_thirty_projects_and_a_hundred_enterprises_give_the_hand_counted_figures
         got = {r["campaign"]: r for r in problems.figures(session, admin, start=date(2026, 1, 1),
                                                              end=date(2026, 12, 31))}
     raised_count = {"all": 90, "365": 60, "double_hundred": 30}
+    # No visit was logged. Weeks from Monday 29 Dec 2025 to Sunday 20 Dec 2026: 51, the last ending today (not
+    # missed yet); 2 weekly assignments per project. Months January to December: 12, December not ended.
+    visits = {"365": (20 * 2 * 51, 20 * 2 * 50), "double_hundred": (10 * 2 * 51 + 100 * 12, 10 * 2 * 50 + 100 * 11)}
+    visits["all"] = tuple(a + b for a, b in zip(visits["365"], visits["double_hundred"]))
     for key, days in expected.items():
+        due, missed = visits[key]
         assert got[key] == {"campaign": key, "raised": raised_count[key], "solved": len(days), "unsolved": 0,
-                            "overdue": open_late[key], "median_days_to_solve": float(statistics.median(days))}, key
+                            "overdue": open_late[key], "median_days_to_solve": float(statistics.median(days)),
+                            "visit_periods_due": due, "visit_periods_met": 0, "visit_periods_missed": missed,
+                            "visit_compliance": 0.0}, key
     heads = session.execute(select(func.count(func.distinct(ServiceAssignment.enterprise_id))).where(
         ServiceAssignment.campaign == "double_hundred", ServiceAssignment.enterprise_id.is_not(None))).scalar_one()
     assert heads == 100

@@ -14,6 +14,7 @@ from field.records import lifecycle as records
 from schemas.inspections import FilingSchema, InspectionSchema
 from schemas.records import RecordEnvelopeSchema
 from schemas.reports import LeaderVisitSchema, ReportSchema
+from schemas.service_visits import ServiceVisitSchema
 from schemas.visits import CallbackSchema, FindingSchema, VisitSchema
 
 from .labels import FIELDS, TAGS, label
@@ -21,6 +22,7 @@ from .labels import FIELDS, TAGS, label
 KIND_SCHEMAS = {
     "finding": FindingSchema, "visit": VisitSchema, "callback": CallbackSchema, "report": ReportSchema,
     "leader_visit": LeaderVisitSchema, "inspection": InspectionSchema, "filing": FilingSchema,
+    "service_visit": ServiceVisitSchema,
 }
 #: Shown in the page's header and evidence sections, not again among the fields.
 ENVELOPE = frozenset(RecordEnvelopeSchema().fields)
