@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 KINDS = {
     "finding": _l("Finding"), "visit": _l("Visit"), "callback": _l("Callback"), "report": _l("Contact-point report"),
     "leader_visit": _l("Leader visit"), "inspection": _l("On-site inspection"), "filing": _l("Inspection filing"),
+    "service_visit": _l("Service visit (key project or enterprise)"),
 }
 STATES = {
     "submitted": _l("Submitted"), "in_review": _l("In review"), "accepted": _l("Accepted"),
