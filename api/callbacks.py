@@ -154,8 +154,7 @@ class BatchSamples(MethodView):
         batch = callbacks.get_batch(db(), current_user(), batch_id)
         sample = callbacks.draw_sample(db(), current_user(), batch, **body)
         commit()
-        sample.case_nos = callbacks.drawn_case_nos(db(), sample)
-        return sample
+        return callbacks.sample_view(db(), sample)
 
 
 # -- samples -----------------------------------------------------------------------------------
@@ -181,9 +180,7 @@ class SampleById(MethodView):
     @authenticated()
     def get(self, sample_id: uuid.UUID):
         """One sample: its seed, what was asked, and the case numbers in draw order (office staff)"""
-        sample = callbacks.get_sample(db(), current_user(), sample_id)
-        sample.case_nos = callbacks.drawn_case_nos(db(), sample)
-        return sample
+        return callbacks.sample_view(db(), callbacks.get_sample(db(), current_user(), sample_id))
 
 
 @blp.route("/callback-samples/<uuid:sample_id>/cases")

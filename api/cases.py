@@ -20,6 +20,7 @@ from field.cases import complainants, evidence_zip, notices, parties, time_limit
 from field.core.errors import NotFound
 from field.core.models.platform import OFFICE_ROLES
 from field.cases.models import Case, CaseKind
+from field.cases.read_model import CaseView, case_view as read_case_view
 from field.core.pages import paginate
 from schemas.cases import (
     CaseCreateSchema,
@@ -77,8 +78,8 @@ def _case(case_id: uuid.UUID) -> Case:
     return cases.get_case(db(), current_user(), case_id)
 
 
-def _detail(case: Case) -> Case:
-    return case_view.with_details(db(), case)
+def _detail(case: Case) -> CaseView:
+    return read_case_view(db(), case)
 
 
 _CSV_DOC = {"200": {"description": "UTF-8 CSV with a byte-order mark (for Excel) and a header row, streamed",

@@ -97,4 +97,4 @@ class RecordReviewSchema(ma.Schema):
     version = ma.fields.Integer()
     review_state = ma.fields.Enum(ReviewState)
     reviewed_at = ma.fields.AwareDateTime(allow_none=True)
-    comments = ma.fields.List(ma.fields.Nested(CommentSchema), attribute="review_thread")
+    comments = ma.fields.List(ma.fields.Nested(CommentSchema))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from field.core.errors import AuthenticationFailed, Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
 from field.core.models.platform import DeviceToken, Role, User
 from field.core.models.base import utcnow
+from field.core.read_models import Beside
 from field.core.scope import get_in_scope, get_one, resolve_jurisdiction
 
 #: argon2id with the library's defaults (RFC 9106 second recommendation).
@@ -153,6 +154,20 @@ def list_devices(session: Session, user: User, *, include_revoked: bool = False)
     if not include_revoked:
         stmt = stmt.where(DeviceToken.revoked_at.is_(None), DeviceToken.expires_at > utcnow())
     return list(session.execute(stmt.order_by(DeviceToken.created_at)).scalars())
+
+
+@dataclass(frozen=True)
+class DeviceView(Beside):
+    """A device as the caller's list shows it: the token's row, and whether it is the one asking."""
+
+    device: DeviceToken
+    current: bool
+    __row__ = "device"
+
+
+def my_devices(session: Session, user: User, current_device_id: uuid.UUID | None) -> list[DeviceView]:
+    """The caller's devices with a live token, the one making the request marked."""
+    return [DeviceView(d, d.id == current_device_id) for d in list_devices(session, user)]
 
 
 def get_device(session: Session, user: User, device_id: uuid.UUID) -> DeviceToken:

@@ -19,7 +19,6 @@ from field.core.models.records import FieldRecord
 from field.custody import chain as custody
 from field.custody.models import CustodyEntry
 
-from .complainants import has_complainant_contact
 from .models import Case
 from .rules import _require_office
 
@@ -134,8 +133,8 @@ class SourceView:
 _RECORD_FLAGS = ("unfiled", "implausible_evidence", "clock_skew", "far_from_target")
 
 
-def with_details(session: Session, case: Case) -> Case:
-    """Fill the case view's extras: source envelopes, every piece of evidence, complainant on file."""
+def source_views(session: Session, case: Case) -> list[SourceView]:
+    """The case's sources as the case view shows them: each record's envelope, in linking order."""
     records = {r.id: r for r in _source_records(session, case)}
     views = []
     for source in case.sources:
@@ -149,10 +148,7 @@ def with_details(session: Session, case: Case) -> Case:
             record.review_state.value if record else None, record.received_at if record else None,
             record.unit_id if record else None, record.category_code if record else None,
             [f for f in _RECORD_FLAGS if record is not None and getattr(record, f"flag_{f}")], location))
-    case.source_views = views
-    case.evidence_items = case_evidence(session, case)
-    case.complainant_on_file = has_complainant_contact(session, case)
-    return case
+    return views
 
 
 @dataclass(frozen=True)

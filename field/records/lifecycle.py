@@ -33,6 +33,7 @@ from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTrans
 from field.core.models.platform import OFFICE_ROLES, User
 from field.core.models.records import FieldRecord, RecordVersion, ReviewComment, ReviewState
 from field.core.models.base import utcnow
+from field.core.read_models import Beside
 from field.core.scope import get_one, in_scope, visible_records_predicate
 
 R = TypeVar("R", bound=FieldRecord)
@@ -314,15 +315,20 @@ def _tell_submitter(session: Session, record: FieldRecord) -> None:
                 sync.Audience("user", record.submitted_by_id))
 
 
-def load_reviews(session: Session, user: User, ids) -> dict[uuid.UUID, FieldRecord]:
+@dataclass(frozen=True)
+class RecordReview(Beside):
+    """What the sync feed says of a record: its envelope (read through) and its review thread."""
+
+    record: FieldRecord
+    comments: list[ReviewComment]
+    __row__ = "record"
+
+
+def load_reviews(session: Session, user: User, ids) -> dict[uuid.UUID, RecordReview]:
     """The sync feed's view: the review state and thread of the records among ``ids`` the user may see."""
     rows = session.execute(select(FieldRecord).where(FieldRecord.id.in_(list(ids)),
                                                      visible_records_predicate(user))).scalars()
-    found = {}
-    for record in rows:
-        record.review_thread = comments(session, record)
-        found[record.id] = record
-    return found
+    return {record.id: RecordReview(record, comments(session, record)) for record in rows}
 
 
 sync.register_feed("record_review", load_reviews)

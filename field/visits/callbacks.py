@@ -35,6 +35,7 @@ import random
 import secrets
 import uuid
 from decimal import Decimal
+from dataclasses import dataclass
 from typing import Sequence
 
 from sqlalchemy import ColumnElement, Select, and_, false, select
@@ -43,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from field.core.errors import InvalidInput, NotFound
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
+from field.core.read_models import Beside
 from field.core.scope import get_one, in_scope, visible_records_predicate
 from field.core.scoped import live, target_jurisdiction
 from field.custody import chain as custody
@@ -235,6 +237,19 @@ def get_sample(session: Session, user: User, sample_id: uuid.UUID) -> CallbackSa
     if user.role not in OFFICE_ROLES:
         raise NotFound("sample")
     return get_one(session, CallbackSample, sample_id, "sample", in_scope(CallbackSample.jurisdiction_id, user))
+
+
+@dataclass(frozen=True)
+class SampleView(Beside):
+    """A sample as its views show it: the row, and its case numbers in draw order."""
+
+    sample: CallbackSample
+    case_nos: list[str]
+    __row__ = "sample"
+
+
+def sample_view(session: Session, sample: CallbackSample) -> SampleView:
+    return SampleView(sample, drawn_case_nos(session, sample))
 
 
 def drawn_case_nos(session: Session, sample: CallbackSample) -> list[str]:
