@@ -93,13 +93,13 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     api.register_field(GeoJSONGeometry, "object", None)
     from . import (
         accounts, calendar, callbacks, cases, custody, directory, enterprises, evidence, exports, figures, health,
-        inspections, jurisdictions, leader_visits, monitoring_points, persons, reports, reviews, squads, sync,
+        inspections, jurisdictions, leader_visits, monitoring_points, persons, records, reviews, squads, sync,
         units, uploads, users, visits,
     )
 
     for module in (health, accounts, users, jurisdictions, calendar, reviews,
                    units, persons, enterprises, monitoring_points, squads, directory, sync,
-                   exports, inspections, visits, callbacks, reports, leader_visits, cases, evidence, uploads, figures,
+                   exports, records, inspections, visits, callbacks, leader_visits, cases, evidence, uploads, figures,
                    custody):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint, abort
 
 from field.visits import callbacks, findings, service_cases
 from field.core.errors import AuthenticationFailed
-from field.visits.models import Callback, CallbackBatch, CallbackSample, ServiceCase
+from field.visits.models import CallbackBatch, CallbackSample, ServiceCase
 from field.core.pages import paginate
 from field.visits.visits import require_undercover_role
 from schemas.common import PageArgsSchema, page_of
@@ -19,11 +19,7 @@ from schemas.visits import (
     CSV_HEADER,
     BatchArgsSchema,
     BatchSchema,
-    CallbackAmendSchema,
-    CallbackCreateSchema,
     CallbackFindingCreateSchema,
-    CallbackQuerySchema,
-    CallbackSchema,
     CaseSchema,
     FindingSchema,
     SampleCreateSchema,
@@ -198,57 +194,6 @@ class SampleCases(MethodView):
 
 
 # -- callbacks ---------------------------------------------------------------------------------
-
-
-@blp.route("/callbacks")
-class Callbacks(MethodView):
-    @blp.arguments(CallbackQuerySchema, location="query")
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, page_of(CallbackSchema))
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, query, cursor, limit):
-        """Callbacks, newest first: office staff all of their scope, a squad member their own"""
-        return paginate(db(), callbacks.callbacks_query(current_user(), **query),
-                        [Callback.received_at, Callback.id], cursor=cursor, limit=limit, descending=True)
-
-    @blp.arguments(CallbackCreateSchema)
-    @blp.response(201, CallbackSchema)
-    @blp.alt_response(200, schema=CallbackSchema, description="A repeat: the stored callback")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def post(self, body):
-        """Record one call to an applicant (the assigned squad's members, or office staff)
-
-        A case may be called several times (not reached, then reached). Offline-safe like
-        every record: 201 first, 200 for repeats, 409 for the same id with another body.
-        """
-        result = callbacks.record_callback(db(), receipt(), body)
-        commit()
-        return result.record, status_of(result)
-
-
-@blp.route("/callbacks/<uuid:callback_id>")
-class CallbackById(MethodView):
-    @blp.response(200, CallbackSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, callback_id: uuid.UUID):
-        """One callback"""
-        return callbacks.get_callback(db(), current_user(), callback_id)
-
-    @blp.arguments(CallbackAmendSchema)
-    @blp.response(200, CallbackSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def put(self, body, callback_id: uuid.UUID):
-        """Amend a callback the office asked more information about (its submitter)"""
-        callback = callbacks.get_callback(db(), current_user(), callback_id)
-        callbacks.amend_callback(db(), current_user(), callback, body)
-        commit()
-        return callback
 
 
 @blp.route("/callbacks/<uuid:callback_id>/findings")

@@ -11,11 +11,11 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field.visits import callbacks, findings, taxonomy, visits
+from field.visits import callbacks, taxonomy, visits
 from field.core.errors import AuthenticationFailed
-from field.visits.models import FindingCategory, ServiceCase, Visit, VisitTask
+from field.visits.models import FindingCategory, ServiceCase, VisitTask
 from field.core.pages import paginate
-from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
+from schemas.common import PageArgsSchema, page_of
 from schemas.sync import register_entity_schema
 from schemas.visits import (
     CaseSchema,
@@ -23,25 +23,16 @@ from schemas.visits import (
     CategoryQuerySchema,
     CategorySchema,
     CategoryUpdateSchema,
-    FindingAmendSchema,
-    FindingCreateSchema,
-    FindingQuerySchema,
-    FindingSchema,
     TaskCreateSchema,
     TaskQuerySchema,
     TaskSchema,
     TaskUpdateSchema,
-    VisitAmendSchema,
-    VisitCreateSchema,
-    VisitQuerySchema,
-    VisitSchema,
 )
 
 from .auth import authenticated, current_device, current_user
 from .db import commit, db
 from .idempotency import discloses_identity
 from .located import located
-from .submissions import receipt, status_of
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1",
                 description="Undercover visits (明查暗访): the office's tasks for squads, their visits and findings, "
@@ -193,124 +184,5 @@ class TaskCases(MethodView):
 # -- visits ------------------------------------------------------------------------------------
 
 
-@blp.route("/visits")
-class Visits(MethodView):
-    @located(blp, geojson=True)
-    @blp.arguments(VisitQuerySchema, location="query")
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, page_of(VisitSchema))
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, query, cursor, limit):
-        """Visits: office staff all of their scope, a squad member their own"""
-        stmt = visits.visits_query(current_user(), **query)
-        return paginate(db(), stmt, [Visit.received_at, Visit.id], cursor=cursor, limit=limit, descending=True)
-
-    @located(blp)
-    @blp.arguments(VisitCreateSchema)
-    @blp.response(201, VisitSchema)
-    @blp.alt_response(200, schema=VisitSchema, description="A repeat: the stored visit")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def post(self, body):
-        """Record a visit (a squad member)
-
-        Send it again as often as needed: the first sending answers 201, every repeat 200
-        with the stored visit; the same id with another body is a 409. Who went is given
-        by member codes; the sender is always among them.
-        """
-        result = visits.record_visit(db(), receipt(), body)
-        commit()
-        return result.record, status_of(result)
-
-
-@blp.route("/visits/<uuid:visit_id>")
-class VisitById(MethodView):
-    @located(blp)
-    @blp.response(200, VisitSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, visit_id: uuid.UUID):
-        """One visit"""
-        return visits.get_visit(db(), current_user(), visit_id)
-
-    @located(blp)
-    @blp.arguments(VisitAmendSchema)
-    @blp.response(200, VisitSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def put(self, body, visit_id: uuid.UUID):
-        """Amend a visit the office asked more information about (its submitter)
-
-        The whole visit again, as a new version; it goes back to submitted. Sending the
-        same amendment again changes nothing.
-        """
-        visit = visits.get_visit(db(), current_user(), visit_id)
-        visits.amend_visit(db(), current_user(), visit, body)
-        commit()
-        return visit
-
-
 # -- findings ----------------------------------------------------------------------------------
 
-
-@blp.route("/findings")
-class Findings(MethodView):
-    @located(blp, geojson=True)
-    @blp.arguments(FindingQuerySchema, location="query")
-    @blp.arguments(AreaArgsSchema, location="query", as_kwargs=True)
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, page_of(FindingSchema))
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, query, area, cursor, limit):
-        """Findings, newest first: office staff all of their scope, a squad member their own; near, radius,
-        box, boundary and nearest-N as for the directory"""
-        return findings.list_findings(db(), current_user(), query, area, cursor=cursor, limit=limit)
-
-    @located(blp)
-    @blp.arguments(FindingCreateSchema)
-    @blp.response(201, FindingSchema)
-    @blp.alt_response(200, schema=FindingSchema, description="A repeat: the stored finding")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def post(self, body):
-        """Record a finding (a squad member)
-
-        The category must be active where the unit is (422 naming ``category``); the
-        unit, the person and the visit must be ones the sender may name (422 naming the
-        field). Offline-safe like every record: 201 first, 200 for repeats, 409 for the
-        same id with another body.
-        """
-        result = findings.record_finding(db(), receipt(), body)
-        commit()
-        return result.record, status_of(result)
-
-
-@blp.route("/findings/<uuid:finding_id>")
-class FindingById(MethodView):
-    @located(blp)
-    @blp.response(200, FindingSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, finding_id: uuid.UUID):
-        """One finding"""
-        return findings.get_finding(db(), current_user(), finding_id)
-
-    @located(blp)
-    @blp.arguments(FindingAmendSchema)
-    @blp.response(200, FindingSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def put(self, body, finding_id: uuid.UUID):
-        """Amend a finding the office asked more information about (its submitter)"""
-        finding = findings.get_finding(db(), current_user(), finding_id)
-        findings.amend_finding(db(), current_user(), finding, body)
-        commit()
-        return finding

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from field.records import kinds
+
 import re
 from decimal import Decimal
 
@@ -16,7 +18,7 @@ from field.filings.models import ApprovalState, CompulsoryMeasure, FilingKind, I
 
 from .common import LocationField, StrictSchema, Text
 from .directory import EnterpriseRefSchema, UnitRefSchema, UserRefSchema
-from .records import RecordBodySchema, RecordEnvelopeSchema
+from .records import KindSchemas, RecordBodySchema, RecordEnvelopeSchema, register_schemas
 
 _EXAMPLE_LOCATION = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs": "gcj02", "accuracy_m": 8.0}
 
@@ -272,3 +274,40 @@ class UnfiledQuerySchema(ma.Schema):
     kind = ma.fields.String(load_default=None, metadata={"description": "inspection, report, …"})
     unit_id = ma.fields.UUID(load_default=None)
     review_state = ma.fields.Enum(ReviewState, load_default=None)
+
+
+# -- the record kinds of this area (field/records/kinds.py, api/records.py) ---------------------------
+
+register_schemas(KindSchemas(
+    kind=kinds.kind('filing'), create=FilingCreateSchema, amend=FilingAmendSchema, out=FilingSchema,
+    query=FilingQuerySchema, id_param='filing_id', located=False, docs={
+        'list': "Filings the caller may see, newest first (an inspector: their unit's)",
+        'create': ("File a planned inspection for the inspector's unit\n"
+            '\n'
+            'Safe to send again: 201 the first time, 200 with the stored filing after; the same id\n'
+            'with another body is a 409. An ad_hoc window starting fewer than 5 working days after\n'
+            'today (Asia/Shanghai, server clock) is a 422 on planned_start with ``earliest``, the\n'
+            'first allowed day. Approval is the generic review (accepted = approved).'),
+        'get': 'One filing',
+        'amend': ('Amend a filing the office asked more information about (its filer)\n'
+            '\n'
+            'The whole filing again, as a new version, checked as if filed today; it goes back\n'
+            'to submitted. Planned measures are not part of it: request more on their own.'),
+    }))
+
+register_schemas(KindSchemas(
+    kind=kinds.kind('inspection'), create=InspectionCreateSchema, amend=InspectionAmendSchema, out=InspectionSchema,
+    query=InspectionQuerySchema, id_param='inspection_id', docs={
+        'list': "Inspection records the caller may see, newest first (an inspector: their unit's)",
+        'create': ("Record an on-site inspection (check-in, findings, measure) for the inspector's unit\n"
+            '\n'
+            'Safe to send again: 201 the first time, 200 with the stored record after; the same id\n'
+            'with another body is a 409. A check-in farther from the enterprise than\n'
+            'FAR_FROM_TARGET_M (beyond its accuracy) is flagged far_from_target; one with no\n'
+            'approved or statutory filing covering the enterprise, unit and day is flagged\n'
+            'unfiled. A compulsory measure not approved is a 409 naming it.'),
+        'get': 'One inspection record',
+        'amend': ('Amend an inspection record the office asked more information about (its inspector)\n'
+            '\n'
+            'The whole record again, as a new version; distance and coverage are judged again.'),
+    }))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import marshmallow as ma
 from webargs.fields import DelimitedList
 
 from field.core.models.records import ReviewState
+from field.records import kinds
+from field.records.kinds import RecordKind
 
 from .common import GeoJSONGeometry, StrictSchema, Text
 
@@ -98,3 +102,50 @@ class RecordReviewSchema(ma.Schema):
     review_state = ma.fields.Enum(ReviewState)
     reviewed_at = ma.fields.AwareDateTime(allow_none=True)
     comments = ma.fields.List(ma.fields.Nested(CommentSchema))
+
+
+# -- the record-kind seam: each kind's schemas, registered once beside them ---------------------
+
+
+@dataclass(frozen=True)
+class KindSchemas:
+    """A record kind's bodies and answer (field/records/kinds.py has its verbs); api/records.py makes
+    its endpoints from both. ``docs`` are the operations' descriptions (list, create, get, amend)."""
+
+    kind: RecordKind
+    create: type[ma.Schema]
+    amend: type[ma.Schema]
+    out: type[ma.Schema]
+    query: type[ma.Schema]
+    #: The path parameter naming one record (/findings/{finding_id}).
+    id_param: str
+    #: Locations answered in ``?crs=``, lists as GeoJSON on request.
+    located: bool = True
+    #: The list also takes near, radius, box, boundary and nearest-N (schemas.common.AreaArgsSchema).
+    area: bool = False
+    docs: dict[str, str] = field(default_factory=dict)
+
+
+_SCHEMAS: dict[str, KindSchemas] = {}
+
+
+def register_schemas(schemas: KindSchemas) -> KindSchemas:
+    _SCHEMAS[schemas.kind.name] = schemas
+    return schemas
+
+
+def kind_schemas() -> list[KindSchemas]:
+    """Every registered kind's schemas (every module of ``schemas`` imported first), in the domain's order."""
+    import importlib
+    import pkgutil
+
+    import schemas
+
+    for info in pkgutil.iter_modules(schemas.__path__, "schemas."):
+        importlib.import_module(info.name)
+    return [_SCHEMAS[k.name] for k in kinds.kinds() if k.name in _SCHEMAS]
+
+
+def schemas_of(kind: str) -> KindSchemas | None:
+    kind_schemas()
+    return _SCHEMAS.get(kind)

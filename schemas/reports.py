@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from field.records import kinds
+
 import marshmallow as ma
 
 from field.reports.models import ProblemArea, RatingTarget, ReportType
@@ -10,7 +12,7 @@ from field.directory.models import VisitFrequency
 
 from .common import LocationField, Text
 from .directory import EnterpriseRefSchema, UserRefSchema
-from .records import RecordBodySchema, RecordEnvelopeSchema
+from .records import KindSchemas, RecordBodySchema, RecordEnvelopeSchema, register_schemas
 
 _EXAMPLE_LOCATION = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs": "gcj02", "accuracy_m": 8.0}
 _TYPE_HELP = {
@@ -176,3 +178,34 @@ class ComplianceSchema(ma.Schema):
     last_completed_period = ma.fields.Nested(PeriodStatusSchema, allow_none=True)
     behind = ma.fields.Boolean(metadata={
         "description": "The current or the last completed period owes a visit and has none"})
+
+
+# -- the record kinds of this area (field/records/kinds.py, api/records.py) ---------------------------
+
+register_schemas(KindSchemas(
+    kind=kinds.kind('report'), create=ReportCreateSchema, amend=ReportAmendSchema, out=ReportSchema,
+    query=ReportQuerySchema, id_param='report_id', docs={
+        'list': "Reports the caller may see, newest first (a liaison or leader: their points')",
+        'create': ("Report for the liaison's monitoring point\n"
+            '\n'
+            'Send it again as often as needed: the first sending answers 201, every repeat 200\n'
+            'with the stored report; the same id with another body is a 409. An enforcement\n'
+            'visit with no approved filing covering it is flagged unfiled.'),
+        'get': 'One report',
+        'amend': ('Amend a report the office asked more information about (its submitter)\n'
+            '\n'
+            'The whole report again, as a new version; it goes back to submitted. Sending the\n'
+            'same amendment again changes nothing.'),
+    }))
+
+register_schemas(KindSchemas(
+    kind=kinds.kind('leader_visit'), create=LeaderVisitCreateSchema, amend=LeaderVisitAmendSchema, out=LeaderVisitSchema,
+    query=LeaderVisitQuerySchema, id_param='leader_visit_id', docs={
+        'list': 'Visits the caller may see, latest visit first (a leader: to their points)',
+        'create': ('Log a visit to a point the caller leads\n'
+            '\n'
+            'Safe to send again: 201 the first time, 200 with the stored visit after; the same\n'
+            'id with another body is a 409. A visit far from the enterprise is flagged, not refused.'),
+        'get': 'One visit',
+        'amend': 'Amend a visit the office asked more information about (its leader)',
+    }))

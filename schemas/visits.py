@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from field.records import kinds
+
 import marshmallow as ma
 
 from field.visits.callbacks import SEED_LIMIT
@@ -10,7 +12,7 @@ from field.visits.models import Severity, TaskMethod, TaskState
 from field.directory.models import UnitKind
 
 from .common import Line, LocationField, StrictSchema, Text
-from .records import RecordBodySchema, RecordEnvelopeSchema
+from .records import KindSchemas, RecordBodySchema, RecordEnvelopeSchema, register_schemas
 
 _EXAMPLE_LOCATION = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs": "gcj02", "accuracy_m": 8.0}
 _SEVERITY_HELP = ("minor 一般: discourtesy or carelessness, no harm to the applicant's interests; "
@@ -381,3 +383,49 @@ class CallbackQuerySchema(ma.Schema):
 
 #: The import's header, for the API description.
 CSV_HEADER = ",".join(COLUMNS)
+
+
+# -- the record kinds of this area (field/records/kinds.py, api/records.py) ---------------------------
+
+register_schemas(KindSchemas(
+    kind=kinds.kind('visit'), create=VisitCreateSchema, amend=VisitAmendSchema, out=VisitSchema,
+    query=VisitQuerySchema, id_param='visit_id', docs={
+        'list': 'Visits: office staff all of their scope, a squad member their own',
+        'create': ('Record a visit (a squad member)\n'
+            '\n'
+            'Send it again as often as needed: the first sending answers 201, every repeat 200\n'
+            'with the stored visit; the same id with another body is a 409. Who went is given\n'
+            'by member codes; the sender is always among them.'),
+        'get': 'One visit',
+        'amend': ('Amend a visit the office asked more information about (its submitter)\n'
+            '\n'
+            'The whole visit again, as a new version; it goes back to submitted. Sending the\n'
+            'same amendment again changes nothing.'),
+    }))
+
+register_schemas(KindSchemas(
+    kind=kinds.kind('finding'), create=FindingCreateSchema, amend=FindingAmendSchema, out=FindingSchema,
+    query=FindingQuerySchema, id_param='finding_id', area=True, docs={
+        'list': ('Findings, newest first: office staff all of their scope, a squad member their own; near, radius,\n'
+            'box, boundary and nearest-N as for the directory'),
+        'create': ('Record a finding (a squad member)\n'
+            '\n'
+            'The category must be active where the unit is (422 naming ``category``); the\n'
+            'unit, the person and the visit must be ones the sender may name (422 naming the\n'
+            'field). Offline-safe like every record: 201 first, 200 for repeats, 409 for the\n'
+            'same id with another body.'),
+        'get': 'One finding',
+        'amend': 'Amend a finding the office asked more information about (its submitter)',
+    }))
+
+register_schemas(KindSchemas(
+    kind=kinds.kind('callback'), create=CallbackCreateSchema, amend=CallbackAmendSchema, out=CallbackSchema,
+    query=CallbackQuerySchema, id_param='callback_id', located=False, docs={
+        'list': 'Callbacks, newest first: office staff all of their scope, a squad member their own',
+        'create': ("Record one call to an applicant (the assigned squad's members, or office staff)\n"
+            '\n'
+            'A case may be called several times (not reached, then reached). Offline-safe like\n'
+            'every record: 201 first, 200 for repeats, 409 for the same id with another body.'),
+        'get': 'One callback',
+        'amend': 'Amend a callback the office asked more information about (its submitter)',
+    }))

@@ -10,16 +10,17 @@ from sqlalchemy.orm import Session
 
 from field.core.calendar import calendar_for
 from field.core.errors import InvalidInput
-from field.core.models.platform import Jurisdiction, User
+from field.core.models.platform import Role, Jurisdiction, User
 from field.core.models.records import ReviewState
 from field.core.scope import get_one
 from field.core.scoped import clean
 from field.directory.models import Enterprise, Unit
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import Context, RecordKind, first_text, register, value_of
 from field.records.lifecycle import canonical_body
 
-from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filings
+from .inspectors import READERS, _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filings
 from .measures import _log_measure
 from .models import (
     ApprovalState,
@@ -170,3 +171,13 @@ def filings_query(user: User, *, filing_kind: FilingKind | None = None, review_s
     if active_on is not None:
         stmt = stmt.where(InspectionFiling.planned_start <= active_on, InspectionFiling.planned_end >= active_on)
     return stmt
+
+
+register(RecordKind(
+    name="filing", model=InspectionFiling, noun="inspection filing", path="inspection-filings",
+    create=lambda s, receipt, body, ctx: file_inspection(s, receipt, body.pop("id"), body, today=ctx.today),
+    amend=lambda s, user, filing, body, ctx: amend_filing(s, user, filing, body, today=ctx.today,
+                                                           comment=body.pop("amendment_note")),
+    get=get_filing, query=filings_query, keys=lambda: [InspectionFiling.received_at, InspectionFiling.id],
+    roles={"list": READERS, "create": (Role.inspector,), "get": READERS, "amend": READERS},
+    summary=lambda r: ([e.id for e in r.enterprises], value_of(r.filing_kind), r.purpose)))

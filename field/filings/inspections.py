@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectin_polymorphic
 from field.core import geo
 from field.core.errors import InvalidInput, NotAllowed
 from field.core.models.base import utcnow
-from field.core.models.platform import OFFICE_ROLES, User
+from field.core.models.platform import Role, OFFICE_ROLES, User
 from field.core.models.records import FieldRecord, ReviewState
 from field.core.office import office_date
 from field.core.scope import get_one, in_scope
@@ -20,10 +20,11 @@ from field.custody import chain as custody
 from field.directory.models import Unit
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import Context, RecordKind, first_text, register, value_of
 from field.records.lifecycle import canonical_body
 
 from .coverage import approved_filing_covering, covers, register_coverage_recheck
-from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filing
+from .inspectors import READERS, _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filing
 from .measures import _approval_taken, _log_measure
 from .models import CompulsoryMeasureApproval, InspectionFiling, InspectionMeasure, InspectionRecord
 
@@ -237,3 +238,14 @@ def _recheck_inspections(session: Session, filing: InspectionFiling) -> None:
     for record in session.execute(stmt).scalars().all():
         if _judge(session, record):
             _log_judgement(session, record, None, f"filing {filing.id} changed (now {filing.review_state.value})")
+
+
+register(RecordKind(
+    name="inspection", model=InspectionRecord, noun="inspection record", path="inspection-records",
+    create=lambda s, receipt, body, ctx: record_inspection(s, receipt, body.pop("id"), body,
+                                                           far_threshold_m=ctx.far_threshold_m),
+    amend=lambda s, user, record, body, ctx: amend_inspection(s, user, record, body, far_threshold_m=ctx.far_threshold_m,
+                                                              comment=body.pop("amendment_note")),
+    get=get_inspection, query=inspections_query, keys=lambda: [InspectionRecord.received_at, InspectionRecord.id],
+    roles={"list": READERS, "create": (Role.inspector,), "get": READERS, "amend": READERS},
+    summary=lambda r: ([r.enterprise_id], value_of(r.measure), first_text(r.found, r.checked))))

@@ -81,6 +81,7 @@ from field.directory.models import MonitoringPoint
 from field.directory.monitoring import visible_points
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import Context, RecordKind, first_text, register, value_of
 
 from .models import LeaderVisit
 from .reports import canonical_body
@@ -201,3 +202,13 @@ def visits_query(user: User, *, point_id: uuid.UUID | None = None, since: dateti
 
 
 __all__ = ["log_visit", "amend_visit", "visible_visits", "get_visit", "visits_query", "DEFAULT_FAR_M"]
+
+
+register(RecordKind(
+    name="leader_visit", model=LeaderVisit, noun="leader visit", path="leader-visits",
+    create=lambda s, receipt, body, ctx: log_visit(s, receipt, body.pop("id"), far_m=ctx.far_threshold_m, **body),
+    amend=lambda s, user, visit, body, ctx: amend_visit(s, user, visit, note=body.pop("amendment_note"),
+                                                        far_m=ctx.far_threshold_m, **body),
+    get=get_visit, query=visits_query, keys=lambda: [LeaderVisit.visited_at, LeaderVisit.id],
+    roles={"list": (Role.admin, Role.reviewer, Role.leader), "create": (Role.leader,)},
+    summary=lambda r: ([r.enterprise_id], None, first_text(r.notes))))

@@ -50,6 +50,7 @@ from field.core.scoped import live, target_jurisdiction
 from field.custody import chain as custody
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import Context, RecordKind, first_text, register, value_of
 
 from .models import Callback, CallbackBatch, CallbackSample, SampleCase, ServiceCase, TaskState, VisitTask
 from .service_cases import LIMITS, REQUIRED, _completed_on, _UnitIndex, _visible_cells, read_cases
@@ -391,3 +392,12 @@ def callbacks_query(user: User, *, case_id: uuid.UUID | None = None, sample_id: 
 
 __all__ = ["ALGORITHM", "draw", "population_digest", "sample_size",
            "import_batch", "draw_sample", "record_callback", "amend_callback"]
+
+
+register(RecordKind(
+    name="callback", model=Callback, noun="callback", path="callbacks",
+    create=lambda s, receipt, body, ctx: record_callback(s, receipt, body),
+    amend=lambda s, user, callback, body, ctx: amend_callback(s, user, callback, body),
+    get=get_callback, query=callbacks_query, keys=lambda: [Callback.received_at, Callback.id],
+    gate=require_undercover_role,
+    summary=lambda r: ([], "reached" if r.reached else "not_reached", first_text(r.problem, r.case.unit_name))))

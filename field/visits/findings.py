@@ -23,6 +23,9 @@ from field.core.locations import Area
 from .models import Callback, Finding, Severity, Visit
 from field.core.pages import Page
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import Context, RecordKind, first_text, register, value_of
+from field.records.exports import envelope_columns
+from field.core.models.platform import OFFICE_ROLES
 from field.core.scope import visible_records_predicate
 from field.core.scoped import located_page, resolve_live
 from .taxonomy import resolve_category
@@ -168,3 +171,18 @@ def list_findings(session: Session, user: User, filters: dict, area: Area, *, cu
     return located_page(session, user, findings_query(user, **filters), [Finding.received_at, Finding.id],
                         Finding.location, area, cursor=cursor, limit=limit, location_of=lambda f: f.position,
                         descending=True)
+
+
+#: The office's spreadsheet of findings (GET /findings/export.csv, .geojson): monitors by squad only.
+FINDING_COLUMNS = envelope_columns() + [
+    ("severity", lambda r: r.severity), ("occurred_at", lambda r: r.occurred_at.isoformat()),
+    ("person_id", lambda r: r.person_id), ("description", lambda r: r.description),
+]
+
+register(RecordKind(
+    name="finding", model=Finding, noun="finding", path="findings",
+    create=lambda s, receipt, body, ctx: record_finding(s, receipt, body),
+    amend=lambda s, user, finding, body, ctx: amend_finding(s, user, finding, body),
+    get=get_finding, query=findings_query, page=list_findings,
+    roles={"export": tuple(OFFICE_ROLES)}, gate=require_undercover_role,
+    summary=lambda r: ([], value_of(r.severity), r.description), export_columns=FINDING_COLUMNS))

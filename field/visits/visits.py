@@ -66,6 +66,7 @@ from field.core.models.base import utcnow
 from field.directory.models import Enterprise, Squad, SquadMember, Unit
 from .models import CallbackSample, TargetKind, TaskMethod, TaskState, Visit, VisitTask
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import Context, RecordKind, first_text, register, value_of
 from field.core.scope import get_one, in_scope, visible_records_predicate
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
@@ -392,3 +393,11 @@ def visits_query(user: User, *, task_id: uuid.UUID | None = None, squad_id: uuid
 
 __all__ = ["UNDERCOVER_ROLES", "canonical_body", "create_task", "update_task", "get_task", "tasks_query",
            "load_tasks", "record_visit", "amend_visit", "get_visit", "visits_query"]
+
+
+register(RecordKind(
+    name="visit", model=Visit, noun="visit", path="visits",
+    create=lambda s, receipt, body, ctx: record_visit(s, receipt, body),
+    amend=lambda s, user, visit, body, ctx: amend_visit(s, user, visit, body),
+    get=get_visit, query=visits_query, keys=lambda: [Visit.received_at, Visit.id],
+    gate=require_undercover_role, summary=lambda r: ([], None, r.narrative)))
