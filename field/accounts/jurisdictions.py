@@ -13,6 +13,7 @@ from field.core import geo
 from field.core.errors import Conflict, InvalidInput, NotAllowed
 from field.core.models.platform import LEVEL_DEPTH, Jurisdiction, JurisdictionLevel, Role, User
 from field.core.scope import get_one, in_scope, jurisdiction_in_scope
+from field.core.queries import narrowed
 
 #: Digits of the code that a child shares with its parent, by the child's level:
 #: 110000 → 110100 → 110105 → 110105001.
@@ -73,10 +74,7 @@ def create_jurisdiction(
 def jurisdictions_query(actor: User, *, parent_id: uuid.UUID | None = None,
                         level: JurisdictionLevel | None = None):
     stmt = select(Jurisdiction).where(in_scope(Jurisdiction.id, actor))
-    if parent_id is not None:
-        stmt = stmt.where(Jurisdiction.parent_id == parent_id)
-    if level is not None:
-        stmt = stmt.where(Jurisdiction.level == level)
+    stmt = narrowed(stmt, (Jurisdiction.parent_id, parent_id), (Jurisdiction.level, level))
     return stmt
 
 

@@ -21,6 +21,7 @@ from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
 from field.core.models.records import FieldRecord
 from field.core.office import office_today
 from field.core.scope import get_one, in_scope, jurisdiction_in_scope, resolve_jurisdiction, visible_records_predicate
+from field.core.queries import narrowed
 
 from .models import (
     Case,
@@ -89,10 +90,7 @@ def cases_query(actor: User, *, state: CaseState | None = None, kind: CaseKind |
     if overdue is not None:
         predicate = overdue_predicate(today or office_today())
         stmt = stmt.where(predicate if overdue else ~predicate)
-    if handler_id is not None:
-        stmt = stmt.where(Case.handler_id == handler_id)
-    if year is not None:
-        stmt = stmt.where(Case.year == year)
+    stmt = narrowed(stmt, (Case.handler_id, handler_id), (Case.year, year))
     if unit_id is not None:
         stmt = stmt.where(Case.id.in_(select(CaseSubject.case_id).where(CaseSubject.unit_id == unit_id)))
     if person_id is not None:

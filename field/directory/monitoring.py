@@ -29,6 +29,7 @@ from .models import Enterprise, MonitoringPoint, VisitFrequency, monitoring_poin
 from field.core.pages import Page
 from field.core.scope import in_scope, jurisdiction_in_scope
 from field.core.scoped import get_live, live, located_page, require_admin, resolve_live, text_matches
+from field.core.queries import narrowed
 
 #: Roles that see only the points they are assigned to (as liaison or leader).
 OWN_POINTS_ONLY = frozenset({Role.liaison, Role.leader})
@@ -212,10 +213,7 @@ def points_query(user: User, *, covert: bool | None = None, enterprise_id: uuid.
             .options(contains_eager(MonitoringPoint.enterprise)).where(visible_points(user)))
     if covert is not None:
         stmt = stmt.where(MonitoringPoint.covert.is_(covert))
-    if enterprise_id is not None:
-        stmt = stmt.where(MonitoringPoint.enterprise_id == enterprise_id)
-    if leader_id is not None:
-        stmt = stmt.where(MonitoringPoint.leader_id == leader_id)
+    stmt = narrowed(stmt, (MonitoringPoint.enterprise_id, enterprise_id), (MonitoringPoint.leader_id, leader_id))
     if liaison_id is not None:
         stmt = stmt.where(MonitoringPoint.id.in_(select(monitoring_point_liaisons.c.point_id)
                                                  .where(monitoring_point_liaisons.c.user_id == liaison_id)))

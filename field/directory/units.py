@@ -16,6 +16,7 @@ from field.core.models.base import utcnow
 from .models import Person, PersonRank, Unit, UnitKind
 from field.core.pages import Page
 from field.core.scope import in_scope
+from field.core.queries import narrowed
 from field.core.scoped import (
     clean,
     get_live,
@@ -223,10 +224,7 @@ def get_person(session: Session, user: User, person_id: uuid.UUID) -> Person:
 def persons_query(user: User, *, unit_id: uuid.UUID | None = None, rank: PersonRank | None = None,
                   q: str | None = None) -> Select:
     stmt = select(Person).where(live(Person), in_scope(Person.jurisdiction_id, user))
-    if unit_id is not None:
-        stmt = stmt.where(Person.unit_id == unit_id)
-    if rank is not None:
-        stmt = stmt.where(Person.rank == rank)
+    stmt = narrowed(stmt, (Person.unit_id, unit_id), (Person.rank, rank))
     if q:
         stmt = stmt.where(text_matches(q, Person.name, Person.post))
     return stmt

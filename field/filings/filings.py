@@ -19,6 +19,7 @@ from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
 from field.records.kinds import Context, RecordKind, first_text, register, value_of
 from field.records.lifecycle import canonical_body
+from field.core.queries import narrowed
 
 from .inspectors import READERS, _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filings
 from .measures import _log_measure
@@ -159,10 +160,7 @@ def filings_query(user: User, *, filing_kind: FilingKind | None = None, review_s
     _require_reader(user)
     stmt = select(InspectionFiling).where(_unit_visible(
         user, InspectionFiling.jurisdiction_id, InspectionFiling.unit_id, InspectionFiling.submitted_by_id))
-    if filing_kind is not None:
-        stmt = stmt.where(InspectionFiling.filing_kind == filing_kind)
-    if review_state is not None:
-        stmt = stmt.where(InspectionFiling.review_state == review_state)
+    stmt = narrowed(stmt, (InspectionFiling.filing_kind, filing_kind), (InspectionFiling.review_state, review_state))
     if enterprise_id is not None:
         stmt = stmt.where(InspectionFiling.id.in_(select(inspection_filing_enterprises.c.filing_id).where(
             inspection_filing_enterprises.c.enterprise_id == enterprise_id)))

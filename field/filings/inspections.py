@@ -22,6 +22,7 @@ from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
 from field.records.kinds import Context, RecordKind, first_text, register, value_of
 from field.records.lifecycle import canonical_body
+from field.core.queries import narrowed
 
 from .coverage import approved_filing_covering, covers, register_coverage_recheck
 from .inspectors import READERS, _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filing
@@ -186,10 +187,7 @@ def inspections_query(user: User, *, enterprise_id: uuid.UUID | None = None, fil
         stmt = stmt.where(InspectionRecord.enterprise_id == enterprise_id)
     if filing_id is not None:
         stmt = stmt.where(or_(InspectionRecord.filing_id == filing_id, InspectionRecord.covering_filing_id == filing_id))
-    if unit_id is not None:
-        stmt = stmt.where(InspectionRecord.unit_id == unit_id)
-    if measure is not None:
-        stmt = stmt.where(InspectionRecord.measure == measure)
+    stmt = narrowed(stmt, (InspectionRecord.unit_id, unit_id), (InspectionRecord.measure, measure))
     if flag is not None:
         if flag not in INSPECTION_FLAGS:
             raise InvalidInput("flag", f"One of: {', '.join(sorted(INSPECTION_FLAGS))}.")
@@ -217,12 +215,9 @@ def unfiled_query(user: User, *, kind: str | None = None, unit_id: uuid.UUID | N
              if m.local_table is not FieldRecord.__table__]
     stmt = (select(FieldRecord).options(selectin_polymorphic(FieldRecord, kinds))
             .where(FieldRecord.flag_unfiled.is_(True), in_scope(FieldRecord.jurisdiction_id, user)))
-    if kind is not None:
-        stmt = stmt.where(FieldRecord.kind == kind)
-    if unit_id is not None:
-        stmt = stmt.where(FieldRecord.unit_id == unit_id)
-    if review_state is not None:
-        stmt = stmt.where(FieldRecord.review_state == review_state)
+    stmt = narrowed(stmt, (FieldRecord.kind, kind),
+                    (FieldRecord.unit_id, unit_id),
+                    (FieldRecord.review_state, review_state))
     return stmt
 
 

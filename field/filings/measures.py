@@ -16,6 +16,7 @@ from field.core.scoped import clean
 from field.custody import chain as custody
 from field.directory.models import Enterprise, Unit
 from field.records import lifecycle as records
+from field.core.queries import narrowed
 
 from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filing
 from .models import ApprovalState, CompulsoryMeasure, CompulsoryMeasureApproval, InspectionRecord
@@ -84,12 +85,9 @@ def measures_query(user: User, *, state: ApprovalState | None = None, enterprise
                    filing_id: uuid.UUID | None = None) -> Select:
     _require_reader(user)
     stmt = select(CompulsoryMeasureApproval).where(_visible_measures(user))
-    if state is not None:
-        stmt = stmt.where(CompulsoryMeasureApproval.state == state)
-    if enterprise_id is not None:
-        stmt = stmt.where(CompulsoryMeasureApproval.enterprise_id == enterprise_id)
-    if filing_id is not None:
-        stmt = stmt.where(CompulsoryMeasureApproval.filing_id == filing_id)
+    stmt = narrowed(stmt, (CompulsoryMeasureApproval.state, state),
+                    (CompulsoryMeasureApproval.enterprise_id, enterprise_id),
+                    (CompulsoryMeasureApproval.filing_id, filing_id))
     return stmt
 
 

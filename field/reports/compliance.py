@@ -16,7 +16,7 @@ from field.core.errors import InvalidInput, NotAllowed
 from field.core.models.base import utcnow
 from field.core.models.platform import OFFICE_ROLES, Role, User
 from field.core.models.records import ReviewState
-from field.core.office import OFFICE_TZ, office_date
+from field.core.office import OFFICE_TZ, OFFICE_TZ_NAME, office_date
 from field.core.pages import Page, paginate
 from field.directory.models import MonitoringPoint, VisitFrequency
 from field.directory.monitoring import visible_points
@@ -144,7 +144,7 @@ def _local_start_utc(day: date) -> datetime:
 def _period_start_sql(session: Session):
     """SQL: the start date of the period (per the point's frequency) holding a visit's local date."""
     if session.get_bind().dialect.name == "postgresql":
-        local = func.timezone("Asia/Shanghai", LeaderVisit.visited_at)
+        local = func.timezone(OFFICE_TZ_NAME, LeaderVisit.visited_at)
 
         def trunc(unit):
             return cast(func.date_trunc(unit, local), Date)

@@ -88,6 +88,7 @@ from field.core.scope import get_one, in_scope
 from field.core.office import office_date
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
+from field.core.queries import narrowed
 
 
 #: Per report type: the fields it requires and those it may have. Any other kind-specific
@@ -353,10 +354,7 @@ def reports_query(user: User, *, report_type: ReportType | None = None, point_id
     stmt = select(ContactReport).where(visible_reports(user))
     if report_type is not None:
         stmt = stmt.where(ContactReport.report_type == ReportType(report_type))
-    if point_id is not None:
-        stmt = stmt.where(ContactReport.point_id == point_id)
-    if unit_id is not None:
-        stmt = stmt.where(ContactReport.unit_id == unit_id)
+    stmt = narrowed(stmt, (ContactReport.point_id, point_id), (ContactReport.unit_id, unit_id))
     if unfiled is not None:
         stmt = stmt.where(ContactReport.flag_unfiled.is_(unfiled))
     if review_state is not None:

@@ -28,6 +28,7 @@ from field.records.exports import envelope_columns
 from field.core.models.platform import OFFICE_ROLES
 from field.core.scope import visible_records_predicate
 from field.core.scoped import located_page, resolve_live
+from field.core.queries import narrowed
 from .taxonomy import resolve_category
 from .visits import canonical_body, locate, membership, require_undercover_role, utc
 
@@ -156,12 +157,9 @@ def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUI
         stmt = stmt.where(Finding.unit_id == unit_id)
     if severity is not None:
         stmt = stmt.where(Finding.severity == Severity(severity))
-    if visit_id is not None:
-        stmt = stmt.where(Finding.visit_id == visit_id)
-    if callback_id is not None:
-        stmt = stmt.where(Finding.callback_id == callback_id)
-    if squad_id is not None:
-        stmt = stmt.where(Finding.squad_id == squad_id)
+    stmt = narrowed(stmt, (Finding.visit_id, visit_id),
+                    (Finding.callback_id, callback_id),
+                    (Finding.squad_id, squad_id))
     return stmt
 
 

@@ -70,6 +70,7 @@ from field.records.kinds import Context, RecordKind, first_text, register, value
 from field.core.scope import get_one, in_scope, visible_records_predicate
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
+from field.core.queries import narrowed
 
 #: Roles that may know undercover work exists at all.
 UNDERCOVER_ROLES = frozenset(OFFICE_ROLES | {Role.squad_member})
@@ -264,12 +265,7 @@ def tasks_query(user: User, *, state: TaskState | None = None, method: TaskMetho
                 squad_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
     stmt = select(VisitTask).where(visible_tasks(user))
-    if state is not None:
-        stmt = stmt.where(VisitTask.state == state)
-    if method is not None:
-        stmt = stmt.where(VisitTask.method == method)
-    if squad_id is not None:
-        stmt = stmt.where(VisitTask.squad_id == squad_id)
+    stmt = narrowed(stmt, (VisitTask.state, state), (VisitTask.method, method), (VisitTask.squad_id, squad_id))
     return stmt
 
 
@@ -384,10 +380,7 @@ def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:
 def visits_query(user: User, *, task_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
     stmt = select(Visit).where(visible_records_predicate(user))
-    if task_id is not None:
-        stmt = stmt.where(Visit.task_id == task_id)
-    if squad_id is not None:
-        stmt = stmt.where(Visit.squad_id == squad_id)
+    stmt = narrowed(stmt, (Visit.task_id, task_id), (Visit.squad_id, squad_id))
     return stmt
 
 
