@@ -44,6 +44,7 @@ Two rules hold over the whole table, and tests/api/test_authz_matrix.py proves b
 from __future__ import annotations
 
 from field.core.models.platform import Role
+from tests.authz_kinds import contributions
 
 ROLES = (Role.admin, Role.reviewer, Role.inspector, Role.squad_member, Role.liaison, Role.leader)
 RELATIONS = ("own", "peer", "sibling", "foreign")
@@ -337,6 +338,12 @@ POLICY: dict[str, dict[Role, str]] = {
     # -- the office's figures ------------------------------------------------------------------------
     "GET /api/v1/figures": office("A", "4"),
 }
+
+
+# Record kinds registered after the seam bring their rows with their own tests (tests/authz_kinds.py).
+for _share in contributions().values():
+    POLICY.update(_share.policy)
+    LISTED.update(_share.listed)
 
 
 def cell(operation: str, role: Role) -> str:
