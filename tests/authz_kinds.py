@@ -6,7 +6,9 @@ its own API test module, ``tests/api/test_<path>_api.py`` (``hazard-notes`` →
 test_hazard_notes_api.py), as ``AUTHZ = KindAuthz(...)``: its policy rows, its lists' id
 parameters, how the world gets its objects (one per relation) and a valid request per operation.
 The matrix reads them from here; a registered kind without them fails the matrix's first test
-("operations the policy does not mention"), naming its operations.
+("operations the policy does not mention"), naming its operations. The test module imports
+nothing of authz_policy or authz_world at its top (they read it while they load); its ``build``
+imports what it needs from authz_world when it runs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from field.core.models.platform import Role
 from field.records import kinds
 
 #: The kinds whose rows and objects are written in tests/authz_policy.py and tests/authz_world.py.
@@ -24,8 +25,9 @@ BUILT_IN = frozenset({"filing", "inspection", "report", "leader_visit", "visit",
 
 @dataclass(frozen=True)
 class KindAuthz:
-    #: operation ("GET /api/v1/<path>/{<id_param>}") → role → cell, as in tests/authz_policy.py.
-    policy: dict[str, dict[Role, str]]
+    #: operation ("GET /api/v1/<path>/{<id_param>}") → its six cells, as tests/authz_policy.py's ``row``
+    #: takes them: admin, reviewer, inspector, squad_member, liaison, leader.
+    policy: dict[str, tuple[str, str, str, str, str, str]]
     #: list operation → the path parameter its objects are checked by.
     listed: dict[str, str] = field(default_factory=dict)
     #: ``build(builder)``: adds the kind's objects to ``builder.w`` (ids per relation), in ``builder.s``.

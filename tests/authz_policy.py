@@ -342,7 +342,7 @@ POLICY: dict[str, dict[Role, str]] = {
 
 # Record kinds registered after the seam bring their rows with their own tests (tests/authz_kinds.py).
 for _share in contributions().values():
-    POLICY.update(_share.policy)
+    POLICY.update({operation: row(*cells) for operation, cells in _share.policy.items()})
     LISTED.update(_share.listed)
 
 
