@@ -10,10 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from field.visits import callbacks, findings, service_cases
-from field.core.errors import AuthenticationFailed
-from field.visits.models import CallbackBatch, CallbackSample, ServiceCase
-from field.core.pages import paginate
-from field.visits.visits import require_undercover_role
+from field.core.pages import page
 from schemas.common import PageArgsSchema, page_of
 from schemas.visits import (
     CSV_HEADER,
@@ -50,16 +47,6 @@ _CSV_BODY = {
 }
 
 
-@blp.before_request
-def _undercover_only():
-    """Inspectors, liaisons and leaders get 404 here whatever they send: the area does not exist for them."""
-    try:
-        user = current_user()
-    except AuthenticationFailed:
-        return None  # the view answers 401
-    require_undercover_role(user)
-
-
 def _shown(page):
     """The page's cases with their outcomes; showing their applicants' contacts is logged first."""
     callbacks.show_cases(db(), current_user(), page.items, device_id=current_device().id)
@@ -79,8 +66,7 @@ class Batches(MethodView):
     @authenticated()
     def get(self, cursor, limit):
         """Imported batches of service cases, newest first (office staff)"""
-        return paginate(db(), callbacks.batches_query(current_user()),
-                        [CallbackBatch.created_at, CallbackBatch.id], cursor=cursor, limit=limit, descending=True)
+        return page(db(), callbacks.batches_query, current_user(), cursor=cursor, limit=limit)
 
     @blp.arguments(BatchArgsSchema, location="query")
     @blp.doc(requestBody=_CSV_BODY)
@@ -128,8 +114,7 @@ class BatchCases(MethodView):
     def get(self, batch_id: uuid.UUID, cursor, limit):
         """A batch's cases by case number, with their callback outcomes (office staff; logged in custody)"""
         batch = callbacks.get_batch(db(), current_user(), batch_id)
-        return _shown(paginate(db(), callbacks.batch_cases_query(batch), [ServiceCase.case_no, ServiceCase.id],
-                               cursor=cursor, limit=limit))
+        return _shown(page(db(), callbacks.batch_cases_query, batch, cursor=cursor, limit=limit))
 
 
 @blp.route("/callback-batches/<uuid:batch_id>/samples")
@@ -165,8 +150,7 @@ class Samples(MethodView):
     @authenticated()
     def get(self, cursor, limit):
         """Samples drawn, newest first (office staff; each one's cases: GET /callback-samples/<id>)"""
-        return paginate(db(), callbacks.samples_query(current_user()),
-                        [CallbackSample.created_at, CallbackSample.id], cursor=cursor, limit=limit, descending=True)
+        return page(db(), callbacks.samples_query, current_user(), cursor=cursor, limit=limit)
 
 
 @blp.route("/callback-samples/<uuid:sample_id>")
@@ -189,8 +173,7 @@ class SampleCases(MethodView):
     def get(self, sample_id: uuid.UUID, cursor, limit):
         """A sample's cases by case number, with their callback outcomes (office staff; logged in custody)"""
         sample = callbacks.get_sample(db(), current_user(), sample_id)
-        return _shown(paginate(db(), callbacks.sample_cases_query(sample.id),
-                               [ServiceCase.case_no, ServiceCase.id], cursor=cursor, limit=limit))
+        return _shown(page(db(), callbacks.sample_cases_query, sample.id, cursor=cursor, limit=limit))
 
 
 # -- callbacks ---------------------------------------------------------------------------------

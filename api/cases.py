@@ -8,7 +8,6 @@ of field/cases/ and commit once; exports stream (field/cases/exports.py).
 from __future__ import annotations
 
 import uuid
-from functools import wraps
 
 from flask import Response
 from flask.views import MethodView
@@ -18,10 +17,9 @@ from evidence.storage import content_disposition
 from field.cases import exports as case_exports, lifecycle as cases
 from field.cases import complainants, evidence_zip, notices, parties, time_limits, view as case_view
 from field.core.errors import NotFound
-from field.core.models.platform import OFFICE_ROLES
 from field.cases.models import Case, CaseKind
 from field.cases.read_model import CaseView, case_view as read_case_view
-from field.core.pages import paginate
+from field.core.pages import page
 from schemas.cases import (
     CaseCreateSchema,
     AccountabilityCaseDetailSchema,
@@ -62,18 +60,6 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1",
                             "don't-let-go, dispositions, public notices, timeline, exports (office staff)")
 
 
-def office_only(view):
-    """Outermost: a valid token, and office staff; anyone else is told no case exists."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_user().role not in OFFICE_ROLES:
-            raise NotFound("case")
-        return view(*args, **kwargs)
-
-    return authenticated()(wrapper)
-
-
 def _case(case_id: uuid.UUID) -> Case:
     return cases.get_case(db(), current_user(), case_id)
 
@@ -95,21 +81,20 @@ _ZIP_DOC = {"200": {"description": "ZIP: evidence/<sha256>.<ext>, MANIFEST.sha25
 
 @blp.route("/cases")
 class Cases(MethodView):
-    @office_only
     @blp.arguments(CaseQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(AccountabilityCaseSchema))
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, query, cursor, limit):
         """Cases in your scope, newest first; ?overdue=true lists those past their deadline"""
-        stmt = cases.cases_query(current_user(), **query)
-        return paginate(db(), stmt, [Case.opened_at, Case.id], cursor=cursor, limit=limit, descending=True)
+        return page(db(), cases.cases_query, current_user(), cursor=cursor, limit=limit, **query)
 
-    @office_only
     @blp.arguments(CaseCreateSchema)
     @blp.response(201, AccountabilityCaseDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @authenticated()
     def post(self, body):
         """Open a case from field records and/or a complaint the office took"""
         case = cases.open_case(db(), current_user(), **body)
@@ -119,10 +104,10 @@ class Cases(MethodView):
 
 @blp.route("/cases/export.csv")
 class CasesCsv(MethodView):
-    @office_only
     @blp.arguments(CaseQuerySchema, location="query")
     @blp.doc(responses=_CSV_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, query):
         """The cases of the list's filters as CSV for the office's spreadsheets"""
         stmt = cases.cases_query(current_user(), **query)
@@ -133,11 +118,11 @@ class CasesCsv(MethodView):
 
 @blp.route("/cases/export.geojson")
 class CasesGeoJson(MethodView):
-    @office_only
     @blp.arguments(CaseQuerySchema, location="query")
     @blp.arguments(CrsArgsSchema, location="query", as_kwargs=True)
     @blp.doc(responses=_GEOJSON_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, query, crs):
         """The cases of the list's filters as a GeoJSON FeatureCollection"""
         stmt = cases.cases_query(current_user(), **query)
@@ -147,19 +132,19 @@ class CasesGeoJson(MethodView):
 
 @blp.route("/cases/<uuid:case_id>")
 class CaseById(MethodView):
-    @office_only
     @located(blp)
     @blp.response(200, AccountabilityCaseDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, case_id: uuid.UUID):
         """One case with its sources, subjects, clock, gates, outcomes and evidence"""
         return _detail(_case(case_id))
 
-    @office_only
     @blp.arguments(CaseUpdateSchema)
     @blp.response(200, AccountabilityCaseDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def patch(self, body, case_id: uuid.UUID):
         """Change a running case's title, summary or handler"""
         case = _case(case_id)
@@ -170,12 +155,12 @@ class CaseById(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/transitions")
 class CaseTransitions(MethodView):
-    @office_only
     @blp.arguments(CaseTransitionSchema)
     @blp.response(200, AccountabilityCaseDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="Not allowed now: `allowed` lists what is; closing "
                                                              "without the four gates lists `missing_gates`")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Move the case on (closing needs the four don't-let-go, dismissing a reason)"""
         case = _case(case_id)
@@ -186,11 +171,11 @@ class CaseTransitions(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/sources")
 class CaseSources(MethodView):
-    @office_only
     @blp.arguments(CaseSourceInSchema)
     @blp.response(201, CaseSourceRefSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Link another field record to the case"""
         source = cases.add_source(db(), current_user(), _case(case_id), body["record_id"])
@@ -200,11 +185,11 @@ class CaseSources(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/subjects")
 class CaseSubjects(MethodView):
-    @office_only
     @blp.arguments(CaseSubjectInSchema)
     @blp.response(201, CaseSubjectSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Name a unit or a person the case is about"""
         subject = parties.add_subject(db(), current_user(), _case(case_id), **body)
@@ -214,10 +199,10 @@ class CaseSubjects(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/subjects/<uuid:subject_id>")
 class CaseSubjectById(MethodView):
-    @office_only
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def delete(self, case_id: uuid.UUID, subject_id: uuid.UUID):
         """Remove a subject named by mistake (not one with a disposition)"""
         parties.remove_subject(db(), current_user(), _case(case_id), subject_id)
@@ -226,12 +211,12 @@ class CaseSubjectById(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/delay-notices")
 class CaseDelayNotices(MethodView):
-    @office_only
     @blp.arguments(CaseDelayNoticeInSchema)
     @blp.response(201, CaseDelayNoticeSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """The handler's delay notice (滞办告知书): reason and new date; kept, never changed"""
         notice = cases.record_delay_notice(db(), current_user(), _case(case_id), **body)
@@ -241,11 +226,11 @@ class CaseDelayNotices(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/gates")
 class CaseGates(MethodView):
-    @office_only
     @blp.arguments(CaseGateInSchema)
     @blp.response(201, CaseGateSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Record one of the four don't-let-go (四个不放过) with its note and evidence"""
         gate = cases.record_gate(db(), current_user(), _case(case_id), **body)
@@ -255,11 +240,11 @@ class CaseGates(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/dispositions")
 class CaseDispositions(MethodView):
-    @office_only
     @blp.arguments(CaseDispositionInSchema)
     @blp.response(201, CaseDispositionSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Record what was decided about a person or a unit of the case"""
         disposition = parties.record_disposition(db(), current_user(), _case(case_id), **body)
@@ -269,11 +254,11 @@ class CaseDispositions(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/notices")
 class CaseNotices(MethodView):
-    @office_only
     @blp.arguments(CaseNoticeInSchema)
     @blp.response(201, CaseNoticeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Record a public notice (通报) of the case; its text may name no monitor or complainant"""
         notice = notices.issue_notice(db(), current_user(), _case(case_id), **body)
@@ -283,9 +268,9 @@ class CaseNotices(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/timeline")
 class CaseTimeline(MethodView):
-    @office_only
     @blp.response(200, CaseTimelineEntrySchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, case_id: uuid.UUID):
         """Everything that happened to the case, oldest first, from the custody log"""
         return case_view.timeline(db(), current_user(), _case(case_id))
@@ -293,9 +278,9 @@ class CaseTimeline(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/evidence")
 class CaseEvidence(MethodView):
-    @office_only
     @blp.response(200, CaseEvidenceSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, case_id: uuid.UUID):
         """Every piece of evidence of the case with its custody summary and plausibility flags"""
         return case_view.case_evidence(db(), _case(case_id))
@@ -303,9 +288,9 @@ class CaseEvidence(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/evidence.zip")
 class CaseEvidenceZip(MethodView):
-    @office_only
     @blp.doc(responses=_ZIP_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, case_id: uuid.UUID):
         """The case's evidence as a ZIP a third party can verify (logged as an export)"""
         case, store = _case(case_id), blob_store()
@@ -322,11 +307,11 @@ class CaseEvidenceZip(MethodView):
 @blp.route("/cases/<uuid:case_id>/complainant")
 class CaseComplainant(MethodView):
     @discloses_identity
-    @office_only
     @blp.arguments(ComplainantUnmaskSchema)
     @blp.response(200, CaseComplainantSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Who complained (admins only, with a reason; the disclosure is logged in the custody chain)
 
@@ -340,9 +325,9 @@ class CaseComplainant(MethodView):
 
 @blp.route("/case-kinds")
 class CaseKinds(MethodView):
-    @office_only
     @blp.response(200, CaseTimeLimitSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self):
         """Kinds of case and their time limits in working days, as they apply in your jurisdiction"""
         return time_limits.time_limits(db(), current_user())
@@ -350,21 +335,21 @@ class CaseKinds(MethodView):
 
 @blp.route("/case-kinds/<string:kind>")
 class CaseKindByName(MethodView):
-    @office_only
     @blp.arguments(CaseTimeLimitUpdateSchema)
     @blp.response(200, CaseTimeLimitSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def put(self, body, kind: str):
         """Set a kind's time limit for your jurisdiction and below (admins); running cases keep theirs"""
         limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), body["working_days"])
         commit()
         return limit
 
-    @office_only
     @blp.response(200, CaseTimeLimitSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def delete(self, kind: str):
         """Go back to the limit inherited from above (or the default)"""
         limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), None)

@@ -7,7 +7,6 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from field.reports import compliance as leader_compliance
-from field.core.models.platform import Role
 from schemas.common import PageArgsSchema, page_of
 from schemas.reports import (
     ComplianceArgsSchema,
@@ -29,7 +28,7 @@ def _far_m() -> float:
 @blp.arguments(ComplianceArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, page_of(ComplianceSchema))
-@authenticated(Role.admin, Role.reviewer, Role.leader)
+@authenticated()
 def compliance(args, cursor, limit):
     """Each point's leader against their visit obligation over a period
 

@@ -9,20 +9,17 @@ schemas/records.py (``register_schemas``), this module makes:
     PUT  /api/v1/<path>/{<id_param>}  the submitter's amendment after needs_info
 
 Review, comments and versions (api/reviews.py), the sync feed and the exports (api/exports.py)
-are generic too. A kind's ``gate`` runs before anything of the request is read, as the
-undercover area's 404 must; authorization is otherwise the domain's (``kind.allow`` and the
-verbs' own checks); this module authenticates, reads, calls and answers.
+are generic too. Authorization is the domain's (``kind.allow``, the verbs' and lookups' own
+checks, the undercover area's 404 included); this module authenticates, reads, calls and answers.
 """
 
 from __future__ import annotations
 
-from functools import wraps
 
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field.core.errors import AuthenticationFailed
 from field.records.kinds import Context
 from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
 from schemas.records import KindSchemas, kind_schemas
@@ -42,25 +39,6 @@ blp = Blueprint("records", __name__, url_prefix="/api/v1",
 def context() -> Context:
     """What the deployment decides for this request's verbs."""
     return Context(far_threshold_m=float(current_app.config["FAR_FROM_TARGET_M"]), today=office_day())
-
-
-def _gated(gate):
-    """Outermost: the kind's gate before the request is read; an unauthenticated caller is the view's 401."""
-
-    def decorate(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            try:
-                user = current_user()
-            except AuthenticationFailed:
-                user = None
-            if user is not None:
-                gate(user)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def _documented(fn, text: str | None):
@@ -97,7 +75,7 @@ def _collection(spec: KindSchemas) -> type[MethodView]:
     post = blp.arguments(spec.create)(blp.response(201, spec.out)(post))
     if spec.located:
         get, post = located(blp, geojson=True)(get), located(blp)(post)
-    attrs = {"get": get, "post": post, "decorators": [_gated(kind.gate)] if kind.gate else []}
+    attrs = {"get": get, "post": post}
     return type(f"{_camel(kind.name)}Records", (MethodView,), attrs)
 
 
@@ -125,7 +103,7 @@ def _by_id(spec: KindSchemas) -> type[MethodView]:
     put = blp.arguments(spec.amend)(blp.response(200, spec.out)(put))
     if spec.located:
         get, put = located(blp)(get), located(blp)(put)
-    attrs = {"get": get, "put": put, "decorators": [_gated(kind.gate)] if kind.gate else []}
+    attrs = {"get": get, "put": put}
     return type(f"{_camel(kind.name)}RecordById", (MethodView,), attrs)
 
 

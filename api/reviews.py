@@ -8,9 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.records import lifecycle as records
-from field.core.models.platform import OFFICE_ROLES
-from field.core.models.records import FieldRecord
-from field.core.pages import paginate
+from field.core.pages import page
 from schemas.common import PageArgsSchema, page_of
 from schemas.records import (
     CommentCreateSchema,
@@ -39,11 +37,10 @@ class ReviewQueue(MethodView):
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(RecordEnvelopeSchema))
     @blp.alt_response(404, response="NOT_FOUND", description="jurisdiction_id names no jurisdiction in scope")
-    @authenticated(*OFFICE_ROLES)
+    @authenticated()
     def get(self, filters, cursor, limit):
         """Records waiting for review, oldest first"""
-        stmt = records.review_queue(db(), current_user(), **filters)
-        return paginate(db(), stmt, [FieldRecord.received_at, FieldRecord.id], cursor=cursor, limit=limit)
+        return page(db(), records.review_queue, db(), current_user(), cursor=cursor, limit=limit, **filters)
 
 
 @blp.route("/records/<uuid:record_id>/review")
@@ -52,10 +49,10 @@ class RecordReview(MethodView):
     @blp.response(200, RecordEnvelopeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(*OFFICE_ROLES)
+    @authenticated()
     def post(self, body, record_id: uuid.UUID):
         """Take a record into review, accept it, ask for more information or reject it"""
-        record = records.get_record(db(), current_user(), record_id)
+        record = records.get_record(db(), current_user(), record_id, action="review")
         records.review(db(), current_user(), record, body["state"], body["comment"])
         commit()
         return record

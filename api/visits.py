@@ -1,7 +1,9 @@
 """Undercover visits: finding categories, visit tasks, visits and findings (design: field/visits/visits.py).
 
 Every endpoint here answers 404 to inspectors, liaisons and leaders, as if it did not
-exist; squad members see their own squad's tasks and their own records, under codes.
+exist; squad members see their own squad's tasks and their own records, under codes. The
+domain says so (field/visits/visits.py ``require_undercover_role``, first in every verb and lookup
+of the area); this module only authenticates.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.visits import callbacks, taxonomy, visits
-from field.core.errors import AuthenticationFailed
-from field.visits.models import FindingCategory, ServiceCase, VisitTask
-from field.core.pages import paginate
+from field.core.pages import page
 from schemas.common import PageArgsSchema, page_of
 from schemas.sync import register_entity_schema
 from schemas.visits import (
@@ -41,16 +41,6 @@ blp = Blueprint("visits", __name__, url_prefix="/api/v1",
 register_entity_schema("visit_task", TaskSchema())
 
 
-@blp.before_request
-def _undercover_only():
-    """Inspectors, liaisons and leaders get 404 here whatever they send: the area does not exist for them."""
-    try:
-        user = current_user()
-    except AuthenticationFailed:
-        return None  # the view answers 401
-    visits.require_undercover_role(user)
-
-
 # -- finding categories ------------------------------------------------------------------------
 
 
@@ -63,8 +53,7 @@ class Categories(MethodView):
     @authenticated()
     def get(self, query, cursor, limit):
         """The finding categories that apply to the caller (office staff: and those below them)"""
-        stmt = taxonomy.categories_query(db(), current_user(), **query)
-        return paginate(db(), stmt, [FindingCategory.code, FindingCategory.id], cursor=cursor, limit=limit)
+        return page(db(), taxonomy.categories_query, db(), current_user(), cursor=cursor, limit=limit, **query)
 
     @blp.arguments(CategoryCreateSchema)
     @blp.response(201, CategorySchema)
@@ -114,8 +103,7 @@ class Tasks(MethodView):
     @authenticated()
     def get(self, query, cursor, limit):
         """Visit tasks: office staff all of their scope, a squad member their own squad's"""
-        stmt = visits.tasks_query(current_user(), **query)
-        return paginate(db(), stmt, [VisitTask.created_at, VisitTask.id], cursor=cursor, limit=limit)
+        return page(db(), visits.tasks_query, current_user(), cursor=cursor, limit=limit, **query)
 
     @located(blp)
     @blp.arguments(TaskCreateSchema)
@@ -174,15 +162,11 @@ class TaskCases(MethodView):
         Showing the contacts is a disclosure, logged in the custody chain (applicant_contacts.shown).
         """
         task = visits.get_task(db(), current_user(), task_id)
-        page = paginate(db(), callbacks.task_cases_query(task), [ServiceCase.case_no, ServiceCase.id],
-                        cursor=cursor, limit=limit)
-        callbacks.show_cases(db(), current_user(), page.items, device_id=current_device().id)
+        cases = page(db(), callbacks.task_cases_query, task, cursor=cursor, limit=limit)
+        callbacks.show_cases(db(), current_user(), cases.items, device_id=current_device().id)
         commit()
-        return page
+        return cases
 
 
-# -- visits ------------------------------------------------------------------------------------
-
-
-# -- findings ----------------------------------------------------------------------------------
+# Visits and findings themselves: api/records.py makes their endpoints from the record-kind seam.
 

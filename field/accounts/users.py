@@ -13,11 +13,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from field.core.pages import keyed
 from field.core.errors import AuthenticationFailed, Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
 from field.core.models.platform import DeviceToken, Role, User
 from field.core.models.base import utcnow
 from field.core.read_models import Beside
 from field.core.scope import get_in_scope, get_one, resolve_jurisdiction
+from .policy import POLICY
 
 #: argon2id with the library's defaults (RFC 9106 second recommendation).
 _hasher = PasswordHasher()
@@ -174,7 +176,8 @@ def get_device(session: Session, user: User, device_id: uuid.UUID) -> DeviceToke
     return get_one(session, DeviceToken, device_id, "device", DeviceToken.user_id == user.id)
 
 
-def get_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
+def get_user(session: Session, actor: User, user_id: uuid.UUID, *, action: str | None = None) -> User:
+    POLICY.require(actor, action)
     return get_in_scope(session, User, user_id, actor, "user")
 
 
@@ -213,6 +216,7 @@ def change_user(session: Session, actor: User, user: User, changes: dict) -> Use
     return user
 
 
+@keyed(User.created_at, User.id)
 def users_query(actor: User, *, role: Role | None = None, include_disabled: bool = True):
     from field.core.scope import in_scope
 

@@ -92,3 +92,20 @@ def paginate(
         values = key_of(last) if key_of else [getattr(last, k.key) for k in keys]
         next_cursor = _encode(values)
     return Page(rows, next_cursor)
+
+
+def keyed(*keys, descending: bool = False):
+    """Declare the paging keys of a query function (``@keyed(Case.opened_at, Case.id, descending=True)``):
+    the domain, not the view, says how its lists are ordered and cut. ``page`` reads them."""
+
+    def mark(query):
+        query.page_keys, query.page_descending = keys, descending
+        return query
+
+    return mark
+
+
+def page(session: Session, query, *args, cursor: str | None, limit: int, **filters) -> Page:
+    """One page of what ``query(*args, **filters)`` selects, by the keys the query function declares."""
+    return paginate(session, query(*args, **filters), list(query.page_keys), cursor=cursor, limit=limit,
+                    descending=query.page_descending)

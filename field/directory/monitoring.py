@@ -30,6 +30,7 @@ from field.core.pages import Page
 from field.core.scope import in_scope, jurisdiction_in_scope
 from field.core.scoped import get_live, live, located_page, require_admin, resolve_live, text_matches
 from field.core.queries import narrowed
+from .policy import POLICY
 
 #: Roles that see only the points they are assigned to (as liaison or leader).
 OWN_POINTS_ONLY = frozenset({Role.liaison, Role.leader})
@@ -202,7 +203,8 @@ def follow_enterprise(session: Session, enterprise: Enterprise) -> None:
         _log(session, point, before)
 
 
-def get_point(session: Session, user: User, point_id: uuid.UUID) -> MonitoringPoint:
+def get_point(session: Session, user: User, point_id: uuid.UUID, *, action: str | None = None) -> MonitoringPoint:
+    POLICY.require(user, action)
     return get_live(session, MonitoringPoint, point_id, user, "monitoring point", visible_points(user))
 
 

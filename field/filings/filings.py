@@ -12,16 +12,18 @@ from field.core.calendar import calendar_for
 from field.core.errors import InvalidInput
 from field.core.models.platform import Role, Jurisdiction, User
 from field.core.models.records import ReviewState
+from field.core.pages import keyed
 from field.core.scope import get_one
 from field.core.scoped import clean
 from field.directory.models import Enterprise, Unit
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
-from field.records.kinds import Context, RecordKind, first_text, register, value_of
+from field.records.kinds import RecordKind, register, value_of
 from field.records.lifecycle import canonical_body
 from field.core.queries import narrowed
 
-from .inspectors import READERS, _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filings
+from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filings
+from .policy import READERS
 from .measures import _log_measure
 from .models import (
     ApprovalState,
@@ -154,6 +156,7 @@ def get_filing(session: Session, user: User, filing_id: uuid.UUID) -> Inspection
     return get_one(session, InspectionFiling, filing_id, "inspection filing", _visible_filings(user))
 
 
+@keyed(InspectionFiling.received_at, InspectionFiling.id, descending=True)
 def filings_query(user: User, *, filing_kind: FilingKind | None = None, review_state: ReviewState | None = None,
                   enterprise_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None,
                   active_on: date | None = None) -> Select:
@@ -176,6 +179,6 @@ register(RecordKind(
     create=lambda s, receipt, body, ctx: file_inspection(s, receipt, body.pop("id"), body, today=ctx.today),
     amend=lambda s, user, filing, body, ctx: amend_filing(s, user, filing, body, today=ctx.today,
                                                            comment=body.pop("amendment_note")),
-    get=get_filing, query=filings_query, keys=lambda: [InspectionFiling.received_at, InspectionFiling.id],
+    get=get_filing, query=filings_query,
     roles={"list": READERS, "create": (Role.inspector,), "get": READERS, "amend": READERS},
     summary=lambda r: ([e.id for e in r.enterprises], value_of(r.filing_kind), r.purpose)))

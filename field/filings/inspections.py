@@ -15,17 +15,19 @@ from field.core.models.base import utcnow
 from field.core.models.platform import Role, OFFICE_ROLES, User
 from field.core.models.records import FieldRecord, ReviewState
 from field.core.office import office_date
+from field.core.pages import keyed
 from field.core.scope import get_one, in_scope
 from field.custody import chain as custody
 from field.directory.models import Unit
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
-from field.records.kinds import Context, RecordKind, first_text, register, value_of
+from field.records.kinds import RecordKind, first_text, register, value_of
 from field.records.lifecycle import canonical_body
 from field.core.queries import narrowed
 
 from .coverage import approved_filing_covering, covers, register_coverage_recheck
-from .inspectors import READERS, _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filing
+from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filing
+from .policy import READERS
 from .measures import _approval_taken, _log_measure
 from .models import CompulsoryMeasureApproval, InspectionFiling, InspectionMeasure, InspectionRecord
 
@@ -176,6 +178,7 @@ INSPECTION_FLAGS = {
 }
 
 
+@keyed(InspectionRecord.received_at, InspectionRecord.id, descending=True)
 def inspections_query(user: User, *, enterprise_id: uuid.UUID | None = None, filing_id: uuid.UUID | None = None,
                       unit_id: uuid.UUID | None = None, measure: InspectionMeasure | None = None,
                       flag: str | None = None, review_state: ReviewState | None = None,
@@ -204,6 +207,7 @@ def inspections_query(user: User, *, enterprise_id: uuid.UUID | None = None, fil
 # -- the office's list of unfiled inspections ------------------------------------------------------
 
 
+@keyed(FieldRecord.received_at, FieldRecord.id, descending=True)
 def unfiled_query(user: User, *, kind: str | None = None, unit_id: uuid.UUID | None = None,
                   review_state: ReviewState | None = None) -> Select:
     """Every record flagged unfiled in the office's scope, whatever its kind (inspection records,
@@ -241,6 +245,6 @@ register(RecordKind(
                                                            far_threshold_m=ctx.far_threshold_m),
     amend=lambda s, user, record, body, ctx: amend_inspection(s, user, record, body, far_threshold_m=ctx.far_threshold_m,
                                                               comment=body.pop("amendment_note")),
-    get=get_inspection, query=inspections_query, keys=lambda: [InspectionRecord.received_at, InspectionRecord.id],
+    get=get_inspection, query=inspections_query,
     roles={"list": READERS, "create": (Role.inspector,), "get": READERS, "amend": READERS},
     summary=lambda r: ([r.enterprise_id], value_of(r.measure), first_text(r.found, r.checked))))

@@ -100,10 +100,6 @@ def _unit_visible(user: User, jurisdiction_column, unit_column, submitter_column
     return and_(scope, mine)
 
 
-#: Who may read inspection objects: office staff (their scope) and inspectors (their unit's).
-READERS = (Role.admin, Role.reviewer, Role.inspector)
-
-
 def _require_reader(user: User) -> None:
     if user.role not in OFFICE_ROLES and user.role is not Role.inspector:
         raise NotAllowed("Inspection filings and records are for inspectors and office staff.")

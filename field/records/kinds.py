@@ -9,10 +9,10 @@ with its own verbs. It says once, with ``register(RecordKind(...))`` at the end 
   ``(session, user, record, body, context)``; ``body`` is the loaded body, ``id`` and
   ``amendment_note`` included, and ``context`` what the deployment decides (``Context``);
 - ``get`` and ``query``: who sees which (visibility is the verbs' own: they raise the
-  ``NotAllowed``/``NotFound`` of the policy); ``keys`` and ``descending``: the list's paging keys;
-- ``roles``: the role gate per operation (``list``, ``create``, ``get``, ``amend``), checked
-  by ``allow`` before anything else of the operation; ``gate``: a check that runs before the
-  request is even read (the undercover area answers 404 to everyone outside it);
+  ``NotAllowed``/``NotFound`` of the policy); ``query`` declares its paging keys (``@keyed``);
+- ``roles``: the role gate per operation (``list``, ``create``, ``get``, ``amend``, ``export``),
+  checked by ``allow`` before anything else of the operation (its own rules, the undercover
+  area's 404 included, are its verbs' and lookups');
 - ``summary``: what the console's queue row says of it (enterprises, a tag, a line of text);
 - ``export_columns``: its CSV/GeoJSON columns, when the office exports it.
 
@@ -40,7 +40,8 @@ from sqlalchemy.orm import Session
 from field.core.errors import NotAllowed
 from field.core.models.platform import Role, User
 from field.core.models.records import FieldRecord
-from field.core.pages import Page, paginate
+from field.core import pages
+from field.core.pages import Page
 
 from .lifecycle import Receipt, Submitted, get_record
 
@@ -67,12 +68,10 @@ class RecordKind:
     amend: Callable[[Session, User, FieldRecord, dict, Context], Any]
     query: Callable[..., Select]
     get: Callable[[Session, User, uuid.UUID], FieldRecord] | None = None
-    #: A list of its own (findings: near, radius, box …); otherwise ``query`` paged by ``keys``.
+    #: A list of its own (findings: near, radius, box …); otherwise ``query`` paged by the keys it
+    #: declares (field/core/pages.py ``keyed``).
     page: Callable[..., Page] | None = None
-    keys: Callable[[], Sequence] | None = None
-    descending: bool = True
     roles: dict[str, tuple[Role, ...]] = field(default_factory=dict)
-    gate: Callable[[User], None] | None = None
     summary: Summary | None = None
     export_columns: Sequence[Column] | None = None
 
@@ -91,9 +90,7 @@ class RecordKind:
                   area=None) -> Page:
         if self.page is not None:
             return self.page(session, user, filters, area, cursor=cursor, limit=limit)
-        keys = list(self.keys()) if self.keys else [self.model.received_at, self.model.id]
-        return paginate(session, self.query(user, **filters), keys, cursor=cursor, limit=limit,
-                        descending=self.descending)
+        return pages.page(session, self.query, user, cursor=cursor, limit=limit, **filters)
 
 
 def first_text(*texts) -> str:

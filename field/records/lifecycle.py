@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from field.custody import chain as custody
 from field.attachments import links
 
+from field.core.pages import keyed
 from field.core import geo, sync
 from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from field.core.models.platform import OFFICE_ROLES, User
@@ -35,6 +36,7 @@ from field.core.models.records import FieldRecord, RecordVersion, ReviewComment,
 from field.core.models.base import utcnow
 from field.core.read_models import Beside
 from field.core.scope import get_one, in_scope, visible_records_predicate
+from .policy import POLICY
 
 R = TypeVar("R", bound=FieldRecord)
 
@@ -164,8 +166,10 @@ def submit(
 
 
 def get_record(session: Session, user: User, record_id: uuid.UUID, model: type[R] = FieldRecord,
-               what: str = "record") -> R:
-    """A record of ``model``'s kind the user may see; otherwise ``NotFound(what)``."""
+               what: str = "record", *, action: str | None = None) -> R:
+    """A record of ``model``'s kind the user may see; otherwise ``NotFound(what)``. ``action`` (records/policy.py):
+    what the caller will do with it, checked before it is looked for."""
+    POLICY.require(user, action)
     return get_one(session, model, record_id, what, visible_records_predicate(user))
 
 
@@ -254,6 +258,7 @@ def amend(session: Session, user: User, record: FieldRecord, body: dict, apply: 
 WAITING = (ReviewState.submitted, ReviewState.in_review)
 
 
+@keyed(FieldRecord.received_at, FieldRecord.id)
 def review_queue(session: Session, reviewer: User, *, kind: str | None = None, unit_id=None, squad_id=None,
                  category: str | None = None, flag: str | None = None, bbox=None,
                  jurisdiction_id: uuid.UUID | None = None, states=WAITING):

@@ -22,6 +22,7 @@ from field.directory.models import MonitoringPoint, VisitFrequency
 from field.directory.monitoring import visible_points
 
 from .models import LeaderVisit
+from .policy import POLICY
 
 
 @dataclass(frozen=True, order=True)
@@ -236,6 +237,7 @@ def assess(session: Session, points: Iterable[MonitoringPoint], wanted: Period, 
 def compliance_page(session: Session, user: User, period: str | None, *, leader_id: uuid.UUID | None = None,
                     today: date | None = None, cursor: str | None = None, limit: int = 50) -> Page[Compliance]:
     """A page of points with their compliance over ``period`` (default: the current year)."""
+    POLICY.require(user, "compliance")
     today = today or office_date(utcnow())
     wanted = parse_period(period) if period else Period(date(today.year, 1, 1), date(today.year, 12, 31))
     stmt = compliance_query(user, leader_id=leader_id)

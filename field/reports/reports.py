@@ -82,8 +82,9 @@ from field.directory.models import MonitoringPoint, Person, Unit, UnitKind, moni
 from .models import ContactReport, ProblemArea, RatingTarget, ReportType
 from field.directory.monitoring import visible_points
 from field.records.lifecycle import Receipt, Submitted
-from field.records.kinds import Context, RecordKind, first_text, register, value_of
+from field.records.kinds import RecordKind, first_text, register, value_of
 from field.records.exports import envelope_columns
+from field.core.pages import keyed
 from field.core.scope import get_one, in_scope
 from field.core.office import office_date
 from field.core.scoped import clean, resolve_live
@@ -345,6 +346,7 @@ def get_report(session: Session, user: User, report_id: uuid.UUID) -> ContactRep
     return get_one(session, ContactReport, report_id, "report", visible_reports(user))
 
 
+@keyed(ContactReport.received_at, ContactReport.id, descending=True)
 def reports_query(user: User, *, report_type: ReportType | None = None, point_id: uuid.UUID | None = None,
                   unit_id: uuid.UUID | None = None, unfiled: bool | None = None,
                   review_state=None, since: datetime | None = None) -> Select:
@@ -381,7 +383,7 @@ register(RecordKind(
     name="report", model=ContactReport, noun="report", path="reports",
     create=lambda s, receipt, body, ctx: submit_report(s, receipt, body.pop("id"), **body),
     amend=lambda s, user, report, body, ctx: amend_report(s, user, report, note=body.pop("amendment_note"), **body),
-    get=get_report, query=reports_query, keys=lambda: [ContactReport.received_at, ContactReport.id],
+    get=get_report, query=reports_query,
     roles={"list": (Role.admin, Role.reviewer, Role.liaison, Role.leader), "create": (Role.liaison,),
            "export": tuple(OFFICE_ROLES)},
     summary=lambda r: ([r.enterprise_id], value_of(r.report_type), first_text(r.description, r.text, r.comment,

@@ -21,9 +21,9 @@ from field.core.models.platform import Jurisdiction, Role, User
 from field.directory.models import Person, Unit
 from field.core.locations import Area
 from .models import Callback, Finding, Severity, Visit
-from field.core.pages import Page
+from field.core.pages import Page, keyed
 from field.records.lifecycle import Receipt, Submitted
-from field.records.kinds import Context, RecordKind, first_text, register, value_of
+from field.records.kinds import RecordKind, register, value_of
 from field.records.exports import envelope_columns
 from field.core.models.platform import OFFICE_ROLES
 from field.core.scope import visible_records_predicate
@@ -145,6 +145,7 @@ def get_finding(session: Session, user: User, finding_id: uuid.UUID) -> Finding:
     return records.get_record(session, user, finding_id, Finding, "finding")
 
 
+@keyed(Finding.received_at, Finding.id, descending=True)
 def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUID | None = None,
                    severity: Severity | None = None, visit_id: uuid.UUID | None = None,
                    callback_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
@@ -182,5 +183,5 @@ register(RecordKind(
     create=lambda s, receipt, body, ctx: record_finding(s, receipt, body),
     amend=lambda s, user, finding, body, ctx: amend_finding(s, user, finding, body),
     get=get_finding, query=findings_query, page=list_findings,
-    roles={"export": tuple(OFFICE_ROLES)}, gate=require_undercover_role,
+    roles={"export": tuple(OFFICE_ROLES)},
     summary=lambda r: ([], value_of(r.severity), r.description), export_columns=FINDING_COLUMNS))

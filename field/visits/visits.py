@@ -66,7 +66,8 @@ from field.core.models.base import utcnow
 from field.directory.models import Enterprise, Squad, SquadMember, Unit
 from .models import CallbackSample, TargetKind, TaskMethod, TaskState, Visit, VisitTask
 from field.records.lifecycle import Receipt, Submitted
-from field.records.kinds import Context, RecordKind, first_text, register, value_of
+from field.records.kinds import RecordKind, register
+from field.core.pages import keyed
 from field.core.scope import get_one, in_scope, visible_records_predicate
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
@@ -261,6 +262,7 @@ def get_task(session: Session, user: User, task_id: uuid.UUID) -> VisitTask:
     return get_one(session, VisitTask, task_id, "visit task", visible_tasks(user))
 
 
+@keyed(VisitTask.created_at, VisitTask.id)
 def tasks_query(user: User, *, state: TaskState | None = None, method: TaskMethod | None = None,
                 squad_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
@@ -377,6 +379,7 @@ def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:
     return records.get_record(session, user, visit_id, Visit, "visit")
 
 
+@keyed(Visit.received_at, Visit.id, descending=True)
 def visits_query(user: User, *, task_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
     stmt = select(Visit).where(visible_records_predicate(user))
@@ -392,5 +395,5 @@ register(RecordKind(
     name="visit", model=Visit, noun="visit", path="visits",
     create=lambda s, receipt, body, ctx: record_visit(s, receipt, body),
     amend=lambda s, user, visit, body, ctx: amend_visit(s, user, visit, body),
-    get=get_visit, query=visits_query, keys=lambda: [Visit.received_at, Visit.id],
-    gate=require_undercover_role, summary=lambda r: ([], None, r.narrative)))
+    get=get_visit, query=visits_query,
+    summary=lambda r: ([], None, r.narrative)))
