@@ -114,3 +114,23 @@ def login_limits():
         return view
 
     return decorate
+
+
+def before_reading(blp, rule) -> None:
+    """Run the domain's ``rule(user)`` for every request to ``blp`` before the request is read.
+
+    For areas whose very existence is kept from outsiders (undercover work, cases): an outsider
+    gets the domain's answer (404, no such resource) whatever they send, never a 422 about a body
+    that only an insider could have got right. The rule is the domain's (field/visits/visits.py
+    ``require_undercover_role``, field/cases/rules.py ``require_office``); the API only decides when
+    it runs. An unauthenticated request is left to the view (401).
+    """
+
+    @blp.before_request
+    def _domain_rule_first():
+        try:
+            user = current_user()
+        except AuthenticationFailed:
+            return None
+        rule(user)
+        return None

@@ -9,7 +9,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from field.visits import callbacks, findings, service_cases
+from field.visits import callbacks, findings, service_cases, visits
 from field.core.pages import page
 from schemas.common import PageArgsSchema, page_of
 from schemas.visits import (
@@ -23,10 +23,11 @@ from schemas.visits import (
     SampleSchema,
 )
 
-from .auth import authenticated, current_device, current_user
+from .auth import authenticated, before_reading, current_device, current_user
 from .db import commit, db
 from .idempotency import discloses_identity
 from .located import located
+from .records import record_routes
 from .submissions import receipt, status_of
 
 blp = Blueprint("callbacks", __name__, url_prefix="/api/v1",
@@ -34,6 +35,7 @@ blp = Blueprint("callbacks", __name__, url_prefix="/api/v1",
                             "reproducible random sample and assigns it to a squad (a visit task of method "
                             "callback); each call is recorded, and a problem heard can become a finding. "
                             "Office staff and the assigned squad only: 404 for anyone else")
+before_reading(blp, visits.require_undercover_role)  # outsiders: 404 whatever they send (the domain's rule)
 
 _CSV_BODY = {
     "required": True,
@@ -177,6 +179,10 @@ class SampleCases(MethodView):
 
 
 # -- callbacks ---------------------------------------------------------------------------------
+
+
+# Callbacks themselves: the record-kind seam's endpoints (api/records.py), on this blueprint.
+record_routes(blp, "callback")
 
 
 @blp.route("/callbacks/<uuid:callback_id>/findings")

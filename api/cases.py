@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response
+from flask import Response, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
 from field.cases import exports as case_exports, lifecycle as cases
 from field.cases import complainants, evidence_zip, notices, parties, time_limits, view as case_view
-from field.core.errors import NotFound
+from field.core.errors import AuthenticationFailed, NotFound
+from field.cases.rules import require_office
 from field.cases.models import Case, CaseKind
 from field.cases.read_model import CaseView, case_view as read_case_view
 from field.core.pages import page
@@ -60,8 +61,27 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1",
                             "don't-let-go, dispositions, public notices, timeline, exports (office staff)")
 
 
+@blp.before_request
+def _case_before_the_body():
+    """Before the request is read, the domain's answer for the case it names (``get_case``: office staff,
+    in scope) or, for the others, the office rule: anyone else is told no case exists, whatever they
+    send. The case found is the one the view works on: its office check ran once, here."""
+    try:
+        user = current_user()
+    except AuthenticationFailed:
+        return None  # the view answers 401
+    case_id = (request.view_args or {}).get("case_id")
+    if case_id is None:
+        require_office(user)
+    else:
+        g.case = cases.get_case(db(), user, case_id)
+    return None
+
+
 def _case(case_id: uuid.UUID) -> Case:
-    return cases.get_case(db(), current_user(), case_id)
+    """The case the request names, as the hook above found it."""
+    found = g.get("case")
+    return found if found is not None and found.id == case_id else cases.get_case(db(), current_user(), case_id)
 
 
 def _detail(case: Case) -> CaseView:

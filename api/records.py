@@ -41,12 +41,17 @@ def context() -> Context:
     return Context(far_threshold_m=float(current_app.config["FAR_FROM_TARGET_M"]), today=office_day())
 
 
+#: Kinds whose endpoints sit on their area's blueprint (its ``before_reading`` rule applies to them too);
+#: every other kind's are on this module's.
+HOSTED = {"visit": "visits", "finding": "visits", "callback": "callbacks"}
+
+
 def _documented(fn, text: str | None):
     fn.__doc__ = text
     return fn
 
 
-def _collection(spec: KindSchemas) -> type[MethodView]:
+def _collection(blp: Blueprint, spec: KindSchemas) -> type[MethodView]:
     kind = spec.kind
 
     def get(self, query, cursor, limit, area=None):
@@ -79,7 +84,7 @@ def _collection(spec: KindSchemas) -> type[MethodView]:
     return type(f"{_camel(kind.name)}Records", (MethodView,), attrs)
 
 
-def _by_id(spec: KindSchemas) -> type[MethodView]:
+def _by_id(blp: Blueprint, spec: KindSchemas) -> type[MethodView]:
     kind, param = spec.kind, spec.id_param
 
     def get(self, **path):
@@ -111,6 +116,12 @@ def _camel(name: str) -> str:
     return "".join(part.title() for part in name.split("_"))
 
 
-for _spec in kind_schemas():
-    blp.route(f"/{_spec.kind.path}")(_collection(_spec))
-    blp.route(f"/{_spec.kind.path}/<uuid:{_spec.id_param}>")(_by_id(_spec))
+def record_routes(host: Blueprint, *names: str) -> None:
+    """Add the endpoints of the kinds ``names`` (all registered ones when none) to ``host``."""
+    for spec in kind_schemas():
+        if (spec.kind.name in names) if names else (spec.kind.name not in HOSTED):
+            host.route(f"/{spec.kind.path}")(_collection(host, spec))
+            host.route(f"/{spec.kind.path}/<uuid:{spec.id_param}>")(_by_id(host, spec))
+
+
+record_routes(blp)

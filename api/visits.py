@@ -1,9 +1,10 @@
 """Undercover visits: finding categories, visit tasks, visits and findings (design: field/visits/visits.py).
 
 Every endpoint here answers 404 to inspectors, liaisons and leaders, as if it did not
-exist; squad members see their own squad's tasks and their own records, under codes. The
-domain says so (field/visits/visits.py ``require_undercover_role``, first in every verb and lookup
-of the area); this module only authenticates.
+exist, whatever they send; squad members see their own squad's tasks and their own records,
+under codes. The rule is the domain's (field/visits/visits.py ``require_undercover_role``, first
+in every verb and lookup of the area); ``before_reading`` runs it before the body is read. Visits
+and findings are record kinds: their endpoints come from api/records.py, hosted here.
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ from schemas.visits import (
     TaskUpdateSchema,
 )
 
-from .auth import authenticated, current_device, current_user
+from .auth import authenticated, before_reading, current_device, current_user
 from .db import commit, db
 from .idempotency import discloses_identity
 from .located import located
+from .records import record_routes
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1",
                 description="Undercover visits (明查暗访): the office's tasks for squads, their visits and findings, "
                             "and the finding categories. Office staff and squad members only: 404 for anyone else")
+before_reading(blp, visits.require_undercover_role)  # outsiders: 404 whatever they send (the domain's rule)
 
 register_entity_schema("visit_task", TaskSchema())
 
@@ -168,5 +171,6 @@ class TaskCases(MethodView):
         return cases
 
 
-# Visits and findings themselves: api/records.py makes their endpoints from the record-kind seam.
+# Visits and findings themselves: the record-kind seam's endpoints (api/records.py), on this blueprint.
+record_routes(blp, "visit", "finding")
 

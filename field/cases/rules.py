@@ -26,6 +26,10 @@ def _require_office(actor: User) -> None:
         raise NotFound("case")
 
 
+#: The same rule under its public name, for the API's hook that runs it before a request is read.
+require_office = _require_office
+
+
 def _require_open(case: Case, doing: str) -> None:
     if case.state not in OPEN_STATES:
         raise Conflict(f"Case {case.number} is {case.state.value}; {doing} is no longer possible.")
