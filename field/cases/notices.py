@@ -18,7 +18,7 @@ from . import confidential
 from field.directory.models import MonitorIdentity
 
 from .models import Case, CaseState, ComplainantContact, PublicNotice
-from .rules import _log, _require_office
+from .rules import _log
 
 
 #: States in which a public notice may be recorded: once something has been decided.

@@ -27,7 +27,7 @@ from .models import (
     SanctionGrade,
     SanctionSystem,
 )
-from .rules import _log, _require_office, _require_open
+from .rules import _log, _require_open
 
 
 #: States in which outcomes (dispositions) are decided.

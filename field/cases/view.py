@@ -20,7 +20,6 @@ from field.custody import chain as custody
 from field.custody.models import CustodyEntry
 
 from .models import Case
-from .rules import _require_office
 
 
 @dataclass
