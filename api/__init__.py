@@ -21,6 +21,7 @@ from .config import load_config
 from .db import init_db
 from .errors import PROBLEM_MIME, register_error_handlers
 from .idempotency import init_idempotency
+from .json_provider import OrjsonProvider
 from .swagger_ui import init_swagger_ui
 
 API_VERSION = "1"
@@ -72,7 +73,7 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
         },
         MAX_CONTENT_LENGTH=None,
     )
-    app.json.ensure_ascii = False
+    app.json = OrjsonProvider(app)
     if config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config["TRUSTED_PROXIES"], x_proto=1, x_host=1)
     if session_factory is not None:

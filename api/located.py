@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Response, current_app, request
+from flask_smorest.utils import get_appcontext
 
 from field.core.crs import CRS_NAMES
 from schemas.common import REQUEST_CRS
@@ -73,8 +73,10 @@ def located(blp, *, geojson: bool = False):
             finally:
                 REQUEST_CRS.reset(token)
             if as_geojson and isinstance(response, Response) and response.status_code == 200:
-                body = feature_collection(response.get_json())
-                response = Response(json.dumps(body, ensure_ascii=False), status=200, mimetype=GEOJSON_MIME,
+                # The page as flask-smorest dumped it (not its JSON parsed again), written once by orjson.
+                dumped = get_appcontext().get("result_dump")
+                body = feature_collection(dumped if dumped is not None else response.get_json())
+                response = Response(current_app.json.dumps_bytes(body), status=200, mimetype=GEOJSON_MIME,
                                     headers={"Vary": "Accept"})
             elif geojson and isinstance(response, Response):
                 response.headers["Vary"] = "Accept"

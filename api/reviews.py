@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.records import lifecycle as records
-from field.core.pages import page
 from schemas.common import PageArgsSchema, page_of
 from schemas.records import (
     CommentCreateSchema,
@@ -40,7 +39,7 @@ class ReviewQueue(MethodView):
     @authenticated()
     def get(self, filters, cursor, limit):
         """Records waiting for review, oldest first"""
-        return page(db(), records.review_queue, db(), current_user(), cursor=cursor, limit=limit, **filters)
+        return records.queue_page(db(), current_user(), filters, cursor=cursor, limit=limit)
 
 
 @blp.route("/records/<uuid:record_id>/review")

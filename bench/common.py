@@ -27,6 +27,8 @@ OUT_DIR = ROOT / "var" / "bench"
 
 #: The PostgreSQL server the benchmarks create their databases on (trust auth, as on CI).
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432")
+#: How the benchmarks' databases are named: two checkouts benching on one server set their own.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "fieldwatch_bench")
 
 
 @dataclass

@@ -28,9 +28,9 @@ from datetime import datetime, timezone
 from sqlalchemy import event
 from sqlalchemy.engine.interfaces import CacheStats
 
-from .common import PG_SERVER, fresh_pg_database, percentile
+from .common import DB_PREFIX, PG_SERVER, fresh_pg_database, percentile
 
-DATABASE = "fieldwatch_bench_ingest_profile"
+DATABASE = f"{DB_PREFIX}_ingest_profile"
 
 
 def finding_body(unit_id: str, rid: uuid.UUID) -> dict:

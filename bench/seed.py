@@ -9,8 +9,13 @@ is made through the domain functions, as the app makes it. The findings themselv
 written straight into the tables the app reads (``field_records``, the envelope the review
 queue and every spatial query read, and ``findings``), as the app would have written them:
 
-- points uniform over the province's box (105.3–110.2 E, 28.2–32.2 N); each finding belongs
-  to the district whose polygon holds its point, and is about that district's unit;
+- points as real ones fall: 85 % clustered in towns (six per district, a normal spread of about
+  2 km around each), 15 % uniform over the province's box (105.3–110.2 E, 28.2–32.2 N), the sparse
+  rural rest; each finding belongs to the district whose polygon holds its point, and is about
+  that district's unit;
+- one street (``SPARSE_STREET``, under ``SPARSE_DISTRICT``) holds almost nothing: the findings of
+  that district whose number is a multiple of 20,000 (two or three at 1M, none at 10k); its
+  reviewer (``sparse_reviewer``) is the scope that used to pay for the whole queue;
 - ``received_at`` spread evenly over the year before seeding; what arrived in the last 91
   days still waits for review (80 % submitted, 20 % in review: a quarter of all records), the
   rest was decided (85 % accepted, 8 % rejected, 7 % needs information);
@@ -40,10 +45,10 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from .common import OUT_DIR, PG_SERVER, fresh_pg_database
+from .common import DB_PREFIX, OUT_DIR, PG_SERVER, fresh_pg_database
 
 #: Bump when what is seeded changes: older seeded databases are then seeded again.
-SEED_VERSION = 2
+SEED_VERSION = 3
 PROVINCE_BOX = (105.3, 28.2, 110.2, 32.2)
 #: Columns × rows of the district grid over the province's box.
 GRID = (5, 4)
@@ -56,6 +61,12 @@ DISTRICTS = [
 ]
 #: The district of the district reviewer.
 HOME_DISTRICT = "500103"
+#: A street whose reviewer's scope holds almost nothing, and its district.
+SPARSE_DISTRICT, SPARSE_STREET = "500114", "500114001"
+#: Towns per district, the share of findings in towns, and their spread (degrees, ~2 km).
+TOWNS, IN_TOWNS, TOWN_SIGMA = 6, 0.85, 0.02
+#: Of the sparse district's findings, those numbered a multiple of this are the sparse street's.
+SPARSE_ONE_IN = 20_000
 PASSWORD = "bench password, not for production"
 WAITING_DAYS = 91
 SPAN_DAYS = 365
@@ -144,10 +155,14 @@ def _build_world(url: str) -> dict:
                                                       level=JurisdictionLevel.district, parent_id=city.id,
                                                       boundary=polygon)
                 districts[code] = d
+            sparse = jurisdictions.create_jurisdiction(s, actor=None, code=SPARSE_STREET, name="正阳街道",
+                                                       level=JurisdictionLevel.street,
+                                                       parent_id=districts[SPARSE_DISTRICT].id)
             users = {
                 "admin": ("bench.admin", Role.admin, province),
                 "city_reviewer": ("bench.city.reviewer", Role.reviewer, city),
                 "district_reviewer": ("bench.district.reviewer", Role.reviewer, districts[HOME_DISTRICT]),
+                "sparse_reviewer": ("bench.sparse.reviewer", Role.reviewer, sparse),
             }
             made = {}
             for key, (username, role, where) in users.items():
@@ -173,6 +188,7 @@ def _build_world(url: str) -> dict:
                               for i, (code, d) in enumerate(districts.items())},
                 "users": {key: username for key, (username, _, _) in users.items()},
                 "monitor_id": monitor.id, "squad_id": squad.id, "categories": categories,
+                "sparse_street_id": sparse.id,
             }
     finally:
         engine.dispose()
@@ -192,6 +208,21 @@ def generate(n: int, world: dict, *, seed: int = 20260601, anchor: datetime) -> 
     minx, miny, maxx, maxy = PROVINCE_BOX
     lon = rng.uniform(minx, maxx, n)
     lat = rng.uniform(miny, maxy, n)
+    polygons = district_polygons()
+    towns = []
+    for polygon in polygons:  # town centres inside each district
+        bx0, by0, bx1, by1 = polygon.bounds
+        made = 0
+        while made < TOWNS:
+            x, y = rng.uniform(bx0, bx1), rng.uniform(by0, by1)
+            if shapely.contains_xy(polygon, x, y):
+                towns.append((x, y))
+                made += 1
+    in_town = rng.uniform(0, 1, n) < IN_TOWNS
+    town = rng.integers(0, len(towns), n)
+    centres = np.array(towns)[town]
+    lon = np.where(in_town, np.clip(centres[:, 0] + rng.normal(0, TOWN_SIGMA, n), minx, maxx), lon)
+    lat = np.where(in_town, np.clip(centres[:, 1] + rng.normal(0, TOWN_SIGMA, n), miny, maxy), lat)
     which = np.full(n, -1)
     for i, polygon in enumerate(district_polygons()):
         inside = shapely.contains_xy(polygon, lon, lat) & (which < 0)
@@ -225,7 +256,8 @@ def generate(n: int, world: dict, *, seed: int = 20260601, anchor: datetime) -> 
         "id": ids,
         "lon": lon.tolist(), "lat": lat.tolist(),
         "accuracy_m": np.round(rng.uniform(3, 30, n), 1).tolist(),
-        "jurisdiction_id": [district_ids[i] for i in which.tolist()],
+        "jurisdiction_id": [world["sparse_street_id"] if codes[i] == SPARSE_DISTRICT and k % SPARSE_ONE_IN == 0
+                            else district_ids[i] for k, i in enumerate(which.tolist())],
         "unit_id": [unit_ids[i] for i in which.tolist()],
         "received_at": received, "device_time": device, "occurred_at": occurred,
         "reviewed_at": reviewed, "has_review": has_review.tolist(),
@@ -409,7 +441,7 @@ def seeded(backend: str, size: int, *, pg_server: str = PG_SERVER, workdir: Path
     """A database of ``backend`` holding ``size`` findings: reused when seeded alike before, else seeded now."""
     from field.core import migrate
 
-    name = f"fieldwatch_bench_seed_{label(size)}"
+    name = f"{DB_PREFIX}_seed_{label(size)}"
     if backend == "postgis":
         url = f"{pg_server.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
         exists = _pg_exists(pg_server, name)

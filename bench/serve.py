@@ -30,7 +30,7 @@ from pathlib import Path
 
 from stress.served import drop_database, stop_process, wait_ready
 
-from .common import ROOT, Options, fresh_pg_database
+from .common import DB_PREFIX, ROOT, Options, fresh_pg_database
 
 #: Gunicorn processes and threads per process: one process per core, plus one to cover
 #: the moments a process holds the GIL while its threads wait on the database.
@@ -130,7 +130,7 @@ def serving(opts: Options, name: str, *, storage: str = "local", workers: int = 
             threads: int = DEFAULT_THREADS, derive: bool = False, phones: int = 1, keep_database: bool = False,
             extra_args: tuple[str, ...] = ()) -> Iterator[Served]:
     """Everything a benchmark needs to talk HTTP to fieldwatch; torn down on exit."""
-    db_name = f"fieldwatch_bench_{name}"
+    db_name = f"{DB_PREFIX}_{name}"
     opts.workdir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"{name}-", dir=opts.workdir)))

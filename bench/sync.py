@@ -37,10 +37,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bench.common import OUT_DIR, Options, Row, fresh_pg_database, percentile, print_table, write_json
+from bench.common import DB_PREFIX, OUT_DIR, Options, Row, fresh_pg_database, percentile, print_table, write_json
 
 BENCHMARK = "6 sync"
-PG_DATABASE = "fieldwatch_bench_sync"
+PG_DATABASE = f"{DB_PREFIX}_sync"
 #: Issue targets.
 TARGET_BYTES_PER_RECORD = 300
 TARGET_EMPTY_DELTA_MS = 10.0

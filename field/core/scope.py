@@ -21,6 +21,15 @@ def subtree(path: str):
     return select(Jurisdiction.id).where(Jurisdiction.path.startswith(path, autoescape=True))
 
 
+def scope_legs(session: Session, jurisdiction_column, path: str) -> tuple:
+    """``paginate``'s ``legs`` for the subtree at ``path``: the column and the subtree's ids, or none
+    when the subtree is wider than pages.MAX_LEGS (its lists then walk the common index)."""
+    from .pages import MAX_LEGS
+
+    ids = list(session.execute(subtree(path).order_by(Jurisdiction.path).limit(MAX_LEGS + 1)).scalars())
+    return (jurisdiction_column, ids if len(ids) <= MAX_LEGS else [])
+
+
 def in_scope(jurisdiction_column, user: User) -> ColumnElement[bool]:
     """Predicate: the row's jurisdiction lies in ``user``'s subtree."""
     return jurisdiction_column.in_(subtree(user.jurisdiction.path))

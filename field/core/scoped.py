@@ -88,11 +88,12 @@ def within_area(session: Session, user: User, stmt: Select, column, area: Area) 
 
 def located_page(session: Session, user: User, stmt: Select, keys: Sequence, column, area: Area, *,
                  cursor: str | None, limit: int, location_of: Callable[[object], Location | None],
-                 descending: bool = False) -> Page:
+                 descending: bool = False, legs: tuple | None = None) -> Page:
     """A keyset page of ``stmt`` inside ``area`` (newest first when ``descending``); the nearest N
     instead when asked (no further page).
 
     With ``near`` given, each item gets ``distance_m`` (great-circle metres from the point).
+    ``legs`` as in ``paginate``: a scope of a few jurisdictions read one at a time and merged.
     """
     stmt = within_area(session, user, stmt, column, area)
     if area.nearest is not None:
@@ -101,7 +102,7 @@ def located_page(session: Session, user: User, stmt: Select, keys: Sequence, col
             obj.distance_m = metres
             items.append(obj)
         return Page(items, None)
-    page = paginate(session, stmt, keys, cursor=cursor, limit=limit, descending=descending)
+    page = paginate(session, stmt, keys, cursor=cursor, limit=limit, descending=descending, legs=legs)
     if area.near is not None:
         for obj in page.items:
             location = location_of(obj)

@@ -34,8 +34,9 @@ from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTrans
 from field.core.models.platform import OFFICE_ROLES, User
 from field.core.models.records import FieldRecord, RecordVersion, ReviewComment, ReviewState
 from field.core.models.base import utcnow
+from field.core.pages import Page, paginate
 from field.core.read_models import Beside
-from field.core.scope import get_one, in_scope, visible_records_predicate
+from field.core.scope import get_one, in_scope, scope_legs, subtree, visible_records_predicate
 from .policy import POLICY
 
 R = TypeVar("R", bound=FieldRecord)
@@ -293,13 +294,27 @@ def review_queue(session: Session, reviewer: User, *, kind: str | None = None, u
     if bbox:
         stmt = stmt.where(geo.in_bbox(session, FieldRecord.location, *bbox))
     if jurisdiction_id:
-        from field.accounts.jurisdictions import get_jurisdiction
-        from field.core.models.platform import Jurisdiction
-
-        area = get_jurisdiction(session, reviewer, jurisdiction_id)
-        sub = select(Jurisdiction.id).where(Jurisdiction.path.startswith(area.path, autoescape=True))
-        stmt = stmt.where(FieldRecord.jurisdiction_id.in_(sub))
+        area = _queue_area(session, reviewer, jurisdiction_id)
+        stmt = stmt.where(FieldRecord.jurisdiction_id.in_(subtree(area.path)))
     return stmt
+
+
+def _queue_area(session: Session, reviewer: User, jurisdiction_id: uuid.UUID):
+    from field.accounts.jurisdictions import get_jurisdiction
+
+    return get_jurisdiction(session, reviewer, jurisdiction_id)
+
+
+def queue_page(session: Session, reviewer: User, filters: dict, *, cursor: str | None, limit: int) -> Page:
+    """One page of ``review_queue``, oldest first. A scope (or asked-for area) of a few jurisdictions
+    is read jurisdiction by jurisdiction along ix_field_records_waiting_scope and merged, so a
+    reviewer whose scope holds little never walks the whole waiting set; a wide one walks
+    ix_field_records_waiting, where its records are dense."""
+    stmt = review_queue(session, reviewer, **filters)
+    area = filters.get("jurisdiction_id")
+    path = _queue_area(session, reviewer, area).path if area else reviewer.jurisdiction.path
+    return paginate(session, stmt, [FieldRecord.received_at, FieldRecord.id], cursor=cursor, limit=limit,
+                    legs=scope_legs(session, FieldRecord.jurisdiction_id, path))
 
 
 #: Queue filter names → the flag columns.

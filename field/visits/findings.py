@@ -17,7 +17,7 @@ from field.custody import chain as custody
 
 from field.records import lifecycle as records
 from field.core.errors import InvalidInput, NotAllowed
-from field.core.models.platform import Jurisdiction, Role, User
+from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
 from field.directory.models import Person, Unit
 from field.core.locations import Area
 from .models import Callback, Finding, Severity, Visit
@@ -25,8 +25,7 @@ from field.core.pages import Page, keyed
 from field.records.lifecycle import Receipt, Submitted
 from field.records.kinds import RecordKind, register, value_of
 from field.records.exports import envelope_columns
-from field.core.models.platform import OFFICE_ROLES
-from field.core.scope import visible_records_predicate
+from field.core.scope import scope_legs, visible_records_predicate
 from field.core.scoped import located_page, resolve_live
 from field.core.queries import narrowed
 from .taxonomy import resolve_category
@@ -167,9 +166,12 @@ def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUI
 def list_findings(session: Session, user: User, filters: dict, area: Area, *, cursor: str | None,
                   limit: int) -> Page:
     """A page of ``findings_query``, newest first, narrowed to ``area`` through the spatial index."""
+    # Office staff of a few jurisdictions read them one at a time along ix_field_records_scope_received.
+    legs = (scope_legs(session, Finding.jurisdiction_id, user.jurisdiction.path)
+            if user.role in OFFICE_ROLES else None)
     return located_page(session, user, findings_query(user, **filters), [Finding.received_at, Finding.id],
                         Finding.location, area, cursor=cursor, limit=limit, location_of=lambda f: f.position,
-                        descending=True)
+                        descending=True, legs=legs)
 
 
 #: The office's spreadsheet of findings (GET /findings/export.csv, .geojson): monitors by squad only.

@@ -21,7 +21,6 @@ from field.attachments import links
 from field.core.models.evidence import Attachment, Blob
 from field.core.models.platform import Jurisdiction, User
 from field.core.models.records import FieldRecord, ReviewState
-from field.core.pages import paginate
 from field.directory import squads, units
 from field.directory.models import Enterprise, Person, Squad, Unit
 from field.records import kinds as record_kinds_registry, lifecycle as records
@@ -229,8 +228,7 @@ def queue_rows(session: Session, reviewer: User, items: list[FieldRecord]) -> li
 
 def queue_page(session: Session, reviewer: User, filters: dict, *, cursor: str | None, limit: int) -> QueuePage:
     """One page of the review queue (``records.review_queue``), oldest first, as rows."""
-    stmt = records.review_queue(session, reviewer, **filters)
-    page = paginate(session, stmt, [FieldRecord.received_at, FieldRecord.id], cursor=cursor, limit=limit)
+    page = records.queue_page(session, reviewer, filters, cursor=cursor, limit=limit)
     return QueuePage(queue_rows(session, reviewer, page.items), page.next_cursor)
 
 

@@ -39,8 +39,15 @@ class FieldRecord(TimestampMixin, JurisdictionScoped, Base):
         Index("ix_field_records_waiting", "received_at", "id",
               postgresql_where=text("review_state IN ('submitted', 'in_review')"),
               sqlite_where=text("review_state IN ('submitted', 'in_review')")),
-        # Lists of records newest first (findings, visits), narrowed by area or filters on the way.
+        # The same, for a scope of a few jurisdictions: read one jurisdiction at a time from the cursor
+        # on and merged (field/core/pages.py, ``legs``), a sparse scope pays for its own rows only.
+        Index("ix_field_records_waiting_scope", "jurisdiction_id", "received_at", "id",
+              postgresql_where=text("review_state IN ('submitted', 'in_review')"),
+              sqlite_where=text("review_state IN ('submitted', 'in_review')")),
+        # Lists of records newest first (findings, visits), narrowed by area or filters on the way;
+        # and jurisdiction by jurisdiction for a scope of a few.
         Index("ix_field_records_received", "received_at", "id"),
+        Index("ix_field_records_scope_received", "jurisdiction_id", "received_at", "id"),
         Index("ix_field_records_submitter", "submitted_by_id", "received_at"),
     )
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "record"}
