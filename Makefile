@@ -1,4 +1,5 @@
-# Two commands on a fresh machine: `make run` serves the embedded default, `make test` runs the suite.
+# Two commands on a fresh machine: `make run` serves the embedded default (on an empty database with a sample
+# field day; SAMPLE=0 for none), `make test` runs the suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -26,7 +27,7 @@ migrate: install system-deps
 
 run: migrate
 	$(BIN)/fieldwatch seed-taxonomy
-	$(BIN)/fieldwatch seed-demo
+	$(BIN)/fieldwatch seed-demo $(if $(filter 0,$(SAMPLE)),,--sample)
 	@echo "console (office staff): http://$(HOST):$(PORT)/console/   public pages: http://$(HOST):$(PORT)/   API: http://$(HOST):$(PORT)/docs"
 	$(BIN)/fieldwatch run --host $(HOST) --port $(PORT)
 

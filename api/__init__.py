@@ -5,7 +5,6 @@ from __future__ import annotations
 import http
 import logging
 
-from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from sqlalchemy.orm import configure_mappers
@@ -18,7 +17,7 @@ from .bodies import BodyGuardDoc, init_json_guard
 from .clock import init_clock
 from .compression import init_compression
 from .config import load_config
-from .db import init_db
+from .db import UnitOfWorkFlask, init_db
 from .errors import PROBLEM_MIME, register_error_handlers
 from .idempotency import init_idempotency
 from .json_provider import OrjsonProvider
@@ -48,13 +47,13 @@ class FieldwatchApi(Api):
         pass
 
 
-def create_app(config_overrides: dict | None = None, *, session_factory=None) -> Flask:
+def create_app(config_overrides: dict | None = None, *, session_factory=None) -> UnitOfWorkFlask:
     """Build the app from the environment's configuration and ``config_overrides``.
 
     Tests pass a ``session_factory`` bound to their transaction.
     """
     config = load_config(**(config_overrides or {}))
-    app = Flask(__name__)
+    app = UnitOfWorkFlask(__name__)  # one unit of work per request: api/db.py
     app.config.update(config)
     app.config.update(
         API_TITLE="fieldwatch",

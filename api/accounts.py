@@ -9,11 +9,12 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from field.accounts import enrollment
 from field.accounts import users as accounts
-from schemas.accounts import DeviceSchema, LoginSchema, TokenSchema, UserSchema
+from schemas.accounts import DeviceSchema, EnrollSchema, LoginSchema, TokenSchema, UserSchema
 
-from .auth import authenticated, current_device, current_user, login_limits
-from .db import commit, db
+from .auth import authenticated, current_device, current_user, enroll_limits, login_limits
+from .db import db
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Log in from a device; the caller's account")
 
@@ -32,7 +33,25 @@ def login(body):
     """
     ttl = timedelta(days=current_app.config["TOKEN_TTL_DAYS"])
     issued = accounts.login(db(), body["username"], body["password"], body["device_name"], ttl)
-    commit()
+    return {"token": issued.token, "expires_at": issued.device.expires_at,
+            "device": accounts.DeviceView(issued.device, current=True), "user": issued.device.user}
+
+
+@blp.route("/auth/enroll", methods=["POST"])
+@blp.arguments(EnrollSchema)
+@blp.response(201, TokenSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@enroll_limits()
+def enroll(body):
+    """Exchange a one-time enrollment code (from an admin's QR code) for a bearer token
+
+    No password: the code is the proof, spent by this call, valid for minutes. The
+    QR code's payload is described in docs/console.md ("Device enrollment"). Failed
+    attempts count against the login limit of the client address.
+    """
+    ttl = timedelta(days=current_app.config["TOKEN_TTL_DAYS"])
+    issued = enrollment.redeem(db(), body["code"], body["device_name"], ttl)
     return {"token": issued.token, "expires_at": issued.device.expires_at,
             "device": accounts.DeviceView(issued.device, current=True), "user": issued.device.user}
 
@@ -43,7 +62,6 @@ def login(body):
 def logout():
     """Revoke the token of this request"""
     accounts.revoke_token(db(), current_device(), "logout")
-    commit()
 
 
 @blp.route("/me")
@@ -72,4 +90,3 @@ class MyDeviceById(MethodView):
         """Revoke one of the caller's devices (a lost phone)"""
         device = accounts.get_device(db(), current_user(), device_id)
         accounts.revoke_token(db(), device, "revoked")
-        commit()

@@ -12,7 +12,8 @@ from field.accounts.users import user_for_token
 from field.core.errors import AuthenticationFailed
 from field.core.models.platform import User
 
-from .db import db
+from .bodies import view_reads_own_body
+from .db import db, end_before_body
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
@@ -27,25 +28,20 @@ def _token_from_header() -> str | None:
     return token.strip()
 
 
-def current_user(*, continue_transaction: bool = False) -> User:
+def current_user() -> User:
     """The authenticated caller; 401 (problem body) when there is none or the token is dead.
 
-    ``continue_transaction``: the caller writes next in the transaction that read the token
-    (the Idempotency-Key, then the request's work), and the last-used touch commits with them.
+    The token's read and its last-used touch are part of the request's one transaction
+    (api/db.py), with the Idempotency-Key and the work. A view that reads a large body itself
+    (multipart, tus: ``reads_own_body``) has that transaction end here, before the body.
     """
     if "user" not in g:
         token = _token_from_header()
         if token is None:
             raise AuthenticationFailed("Send a bearer token: Authorization: Bearer <token>.")
-        session = db()
-        user, device = user_for_token(session, token)
-        # Commit the last-used touch now, before the view: a read request never commits. A read
-        # without a touch goes on in the same transaction: a commit and a checkout spared. A write
-        # request ends the token's transaction before its view, which may read a large body first:
-        # the transaction would hold SQLite's write lock (taken at BEGIN) or a pooled connection
-        # all along. Unless the caller writes at once in it (continue_transaction).
-        if not continue_transaction and (session.dirty or request.method not in ("GET", "HEAD", "OPTIONS")):
-            session.commit()
+        user, device = user_for_token(db(), token)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and view_reads_own_body(current_app):
+            end_before_body()
         g.user, g.device = user, device
     return g.user
 
@@ -87,6 +83,16 @@ def account_key() -> str:
     body = (request.get_json(silent=True) if request.is_json else request.form) or {}
     username = body.get("username") if isinstance(body, dict) else None
     return f"login-account:{str(username).strip().lower()}" if username else "login-account:-"
+
+
+def enroll_limits():
+    """POST /auth/enroll spends the login budget of the address: a code is guessed like a password."""
+
+    def per_address():
+        return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
+
+    return limiter.shared_limit(per_address, "login-address", key_func=get_remote_address,
+                                deduct_when=login_failed)
 
 
 def init_auth(app: Flask) -> None:

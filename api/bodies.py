@@ -106,7 +106,7 @@ def reads_own_body(view):
     return view
 
 
-def _view_reads_own_body(app: Flask) -> bool:
+def view_reads_own_body(app: Flask) -> bool:
     view = app.view_functions.get(request.endpoint) if request.endpoint else None
     return bool(getattr(getattr(view, "view_class", view), "reads_own_body", False))
 
@@ -116,7 +116,7 @@ def init_json_guard(app: Flask) -> None:
     def _guard():
         if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
             return
-        if _view_reads_own_body(app):
+        if view_reads_own_body(app):
             return
         if request.blueprint in app.extensions.get("FORM_BLUEPRINTS", ()):
             return  # web pages post forms, and bound their size themselves (web/pages.py)

@@ -24,7 +24,7 @@ from schemas.common import PageArgsSchema, page_of
 
 from .auth import authenticated, current_user
 from .clock import office_day
-from .db import commit, db
+from .db import db
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar",
                 description="Working days (official calendar with 调休, declared years, plus local overrides)")
@@ -62,7 +62,6 @@ class Overrides(MethodView):
     def post(self, body):
         """Add a local holiday or an extra working day for the admin's jurisdiction"""
         override = calendar.add_override(db(), current_user(), **body)
-        commit()
         return override
 
 
@@ -73,7 +72,6 @@ class Overrides(MethodView):
 def delete_override(override_id: uuid.UUID):
     """Remove an override"""
     calendar.remove_override(db(), current_user(), override_id)
-    commit()
 
 
 @blp.route("/years")
@@ -97,5 +95,4 @@ class Years(MethodView):
         the jurisdiction's cases are recomputed in the same transaction.
         """
         declared = calendar_years.declare_year(db(), current_user(), today=office_day(), **body)
-        commit()
         return declared

@@ -24,7 +24,7 @@ from schemas.visits import (
 )
 
 from .auth import authenticated, before_reading, current_device, current_user
-from .db import commit, db
+from .db import db
 from .idempotency import discloses_identity
 from .located import located
 from .records import record_routes
@@ -52,7 +52,6 @@ _CSV_BODY = {
 def _shown(page):
     """The page's cases with their outcomes; showing their applicants' contacts is logged first."""
     callbacks.show_cases(db(), current_user(), page.items, device_id=current_device().id)
-    commit()
     return page
 
 
@@ -92,7 +91,6 @@ class Batches(MethodView):
         if (request.content_length or 0) > service_cases.MAX_CSV_BYTES:
             abort(413, message=f"CSV files are limited to {service_cases.MAX_CSV_BYTES} bytes.")
         batch, created = callbacks.import_batch(db(), current_user(), request.get_data(cache=True), **args)
-        commit()
         return batch, 201 if created else 200
 
 
@@ -136,7 +134,6 @@ class BatchSamples(MethodView):
         """
         batch = callbacks.get_batch(db(), current_user(), batch_id)
         sample = callbacks.draw_sample(db(), current_user(), batch, **body)
-        commit()
         return callbacks.sample_view(db(), sample)
 
 
@@ -202,5 +199,4 @@ class CallbackFindings(MethodView):
         """
         callback = callbacks.get_callback(db(), current_user(), callback_id)
         result = findings.record_finding_from_callback(db(), receipt(), callback, body)
-        commit()
         return result.record, status_of(result)

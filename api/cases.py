@@ -2,7 +2,7 @@
 
 Every endpoint here is for reviewers and admins; to anyone else each one answers 404, as
 if cases did not exist (checked before the body is read). Write views call one function
-of field/cases/ and commit once; exports stream (field/cases/exports.py).
+of field/cases/ (the request's wrapper commits once: api/db.py); exports stream (field/cases/exports.py).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from schemas.common import PageArgsSchema, page_of
 
 from .auth import authenticated, current_device, current_user
 from .clock import office_day
-from .db import commit, db, streamed
+from .db import db, streamed
 from .evidence import blob_store
 from .idempotency import discloses_identity
 from .located import GEOJSON_MIME, CrsArgsSchema, located
@@ -118,7 +118,6 @@ class Cases(MethodView):
     def post(self, body):
         """Open a case from field records and/or a complaint the office took"""
         case = cases.open_case(db(), current_user(), **body)
-        commit()
         return _detail(case)
 
 
@@ -169,7 +168,6 @@ class CaseById(MethodView):
         """Change a running case's title, summary or handler"""
         case = _case(case_id)
         cases.update_case(db(), current_user(), case, body)
-        commit()
         return _detail(case)
 
 
@@ -185,7 +183,6 @@ class CaseTransitions(MethodView):
         """Move the case on (closing needs the four don't-let-go, dismissing a reason)"""
         case = _case(case_id)
         cases.transition(db(), current_user(), case, body["to"], body["reason"])
-        commit()
         return _detail(case)
 
 
@@ -199,7 +196,6 @@ class CaseSources(MethodView):
     def post(self, body, case_id: uuid.UUID):
         """Link another field record to the case"""
         source = cases.add_source(db(), current_user(), _case(case_id), body["record_id"])
-        commit()
         return source
 
 
@@ -213,7 +209,6 @@ class CaseSubjects(MethodView):
     def post(self, body, case_id: uuid.UUID):
         """Name a unit or a person the case is about"""
         subject = parties.add_subject(db(), current_user(), _case(case_id), **body)
-        commit()
         return subject
 
 
@@ -226,7 +221,6 @@ class CaseSubjectById(MethodView):
     def delete(self, case_id: uuid.UUID, subject_id: uuid.UUID):
         """Remove a subject named by mistake (not one with a disposition)"""
         parties.remove_subject(db(), current_user(), _case(case_id), subject_id)
-        commit()
 
 
 @blp.route("/cases/<uuid:case_id>/delay-notices")
@@ -240,7 +234,6 @@ class CaseDelayNotices(MethodView):
     def post(self, body, case_id: uuid.UUID):
         """The handler's delay notice (滞办告知书): reason and new date; kept, never changed"""
         notice = cases.record_delay_notice(db(), current_user(), _case(case_id), **body)
-        commit()
         return notice
 
 
@@ -254,7 +247,6 @@ class CaseGates(MethodView):
     def post(self, body, case_id: uuid.UUID):
         """Record one of the four don't-let-go (四个不放过) with its note and evidence"""
         gate = cases.record_gate(db(), current_user(), _case(case_id), **body)
-        commit()
         return gate
 
 
@@ -268,7 +260,6 @@ class CaseDispositions(MethodView):
     def post(self, body, case_id: uuid.UUID):
         """Record what was decided about a person or a unit of the case"""
         disposition = parties.record_disposition(db(), current_user(), _case(case_id), **body)
-        commit()
         return disposition
 
 
@@ -282,7 +273,6 @@ class CaseNotices(MethodView):
     def post(self, body, case_id: uuid.UUID):
         """Record a public notice (通报) of the case; its text may name no monitor or complainant"""
         notice = notices.issue_notice(db(), current_user(), _case(case_id), **body)
-        commit()
         return notice
 
 
@@ -316,7 +306,6 @@ class CaseEvidenceZip(MethodView):
         case, store = _case(case_id), blob_store()
         export = evidence_zip.prepare_evidence_export(db(), current_user(), case, store,
                                                       device_id=current_device().id)
-        commit()  # the export is on record before a byte leaves
         head = f"{export.entry.jurisdiction_id}:{export.entry.seq}:{export.entry.hash}"
         return Response(streamed(evidence_zip.evidence_zip(db(), export, store)),
                         mimetype="application/zip",
@@ -339,7 +328,6 @@ class CaseComplainant(MethodView):
         """
         contact = complainants.unmask_complainant(db(), current_user(), _case(case_id), reason=body["reason"],
                                                   device_id=current_device().id)
-        commit()
         return contact
 
 
@@ -363,7 +351,6 @@ class CaseKindByName(MethodView):
     def put(self, body, kind: str):
         """Set a kind's time limit for your jurisdiction and below (admins); running cases keep theirs"""
         limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), body["working_days"])
-        commit()
         return limit
 
     @blp.response(200, CaseTimeLimitSchema)
@@ -373,7 +360,6 @@ class CaseKindByName(MethodView):
     def delete(self, kind: str):
         """Go back to the limit inherited from above (or the default)"""
         limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), None)
-        commit()
         return limit
 
 

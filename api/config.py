@@ -70,6 +70,15 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "DEMO_ADMIN_PASSWORD": ("", str, "password of the demo admin made by `make run` (random if empty)"),
     "CONSOLE_SESSION_HOURS": (12, int, "lifetime of a console sign-in (its server-side session row)"),
     "CONSOLE_IDLE_MINUTES": (120, int, "a console session unused this long ends (checked to within 5 minutes)"),
+    "ENROLLMENT_MINUTES": (10, int, "an admin's device-enrollment QR code is valid this long (1 to 30 minutes)"),
+    "PUBLIC_URL": ("", str, "the server's address phones reach, put in enrollment QR codes (e.g. "
+                            "https://fw.example.gov.cn/); empty: the address the admin's browser used"),
+    "MAP_TILE_URL": ("", str, "the console map's basemap, a tile URL template ({z}/{x}/{y}, {s}); empty: no basemap, "
+                              "the jurisdiction boundaries alone (an offline intranet)"),
+    "MAP_TILE_CRS": ("wgs84", str, "the CRS of those tiles: wgs84 (OpenStreetMap, Tianditu) or gcj02 (AMap, Tencent), "
+                                   "to which markers are shifted"),
+    "MAP_TILE_SUBDOMAINS": ("abc", str, "the values of {s} in MAP_TILE_URL"),
+    "MAP_TILE_ATTRIBUTION": ("", str, "the basemap's attribution, shown on the map"),
     "OFFICE_TIME_ZONE": ("Asia/Shanghai", str, "time zone of the dates shown on web pages (the API answers in UTC)"),
 }
 
@@ -91,4 +100,6 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides) -> dict[s
     config.update(overrides)
     if config["DATABASE_URL"].startswith("postgres://"):
         config["DATABASE_URL"] = "postgresql://" + config["DATABASE_URL"][len("postgres://"):]
+    if config["MAP_TILE_CRS"] not in ("wgs84", "gcj02"):
+        raise SystemExit(f"Configuration: MAP_TILE_CRS={config['MAP_TILE_CRS']!r} is not wgs84 or gcj02")
     return config

@@ -23,7 +23,7 @@ from schemas.directory import (
 from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
-from .db import commit, db, streamed
+from .db import db, streamed
 from .located import located
 
 blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises",
@@ -54,7 +54,6 @@ class Enterprises(MethodView):
     def post(self, body):
         """Add an enterprise; the credit code is checked (GB 32100-2015) and must be new"""
         enterprise = enterprises.create_enterprise(db(), current_user(), **body)
-        commit()
         return enterprise
 
 
@@ -115,7 +114,6 @@ class EnterpriseById(MethodView):
         """Change an enterprise"""
         enterprise = enterprises.get_enterprise(db(), current_user(), enterprise_id, action="change")
         enterprises.update_enterprise(db(), current_user(), enterprise, body)
-        commit()
         return enterprise
 
     @blp.response(204)
@@ -126,4 +124,3 @@ class EnterpriseById(MethodView):
         """Delete an enterprise that is not a monitoring point"""
         enterprise = enterprises.get_enterprise(db(), current_user(), enterprise_id, action="change")
         enterprises.delete_enterprise(db(), current_user(), enterprise)
-        commit()

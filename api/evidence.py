@@ -50,7 +50,7 @@ from schemas.evidence import (
 
 from .auth import authenticated, current_device, current_user
 from .bodies import reads_own_body
-from .db import commit, db
+from .db import commit, db, keep_work
 from .located import located
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1",
@@ -124,7 +124,6 @@ class EvidenceUploads(MethodView):
             db(), blob_store(), file.stream, uploader=current_user(), device_id=current_device().id,
             kind=form["kind"], record_id=form["record_id"], policy=policy(), channel="multipart",
             declared_sha256=form["sha256"], filename=uploads.clean_filename(file.filename))
-        commit()
         return received.attachment, 201 if received.attachment_created else 200
 
 
@@ -215,8 +214,8 @@ def send_original(user, device_id, sha256: str) -> Response:
     name = attachment.filename or f"{blob.sha256[:16]}.{blob.ext}"
     read = originals.read_original(db(), blob_store(), attachment, user=user, device_id=device_id, filename=name,
                                    expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"], policy=policy())
-    commit()  # the read's custody entry, or the quarantine of a damaged original, before answering
     if read.refusal is not None:
+        keep_work()  # the quarantine of a damaged original and its custody entry stand: the answer is 409
         raise read.refusal
     if read.url:
         return _to_signed_url(read.url)
@@ -238,7 +237,6 @@ def send_derivative(user, device_id, sha256: str, name: str) -> Response:
                                   expires_s=current_app.config["EVIDENCE_SIGNED_URL_SECONDS"])
     originals.log_access(db(), user=user, device_id=device_id, attachment=attachment, what=name,
                          via="signed_url" if url else "stream")
-    commit()
     if url:
         return _to_signed_url(url)
     return _bytes(blob_store().open_derivative(blob.sha256, name), mimetype="image/jpeg", size=derivative.size,
@@ -257,11 +255,15 @@ def _derived(blob):
     deadline = time.monotonic() + DERIVE_WAIT_S
     while True:
         if derivation.claim_derivation(db(), blob.sha256, lease=current.derive_lease):
+            # Lease point: the derivation lease is committed, so that concurrent viewers see it
+            # and wait, and no transaction is open from here until the decode is done
+            # (make_derivatives: seconds of CPU; on SQLite a held write lock would stop every writer).
             commit()
-            # No transaction is open from here until the decode is done (make_derivatives).
             made = pipeline.make_derivatives(blob_store(), blob.sha256, policy=current, size=blob.size)
             derivation.record_derivatives(db(), blob, made)
-            commit()  # the viewing copies, or the quarantine if the bytes failed their hash
+            # Lease point: the viewing copies (or the quarantine, if the bytes failed their hash)
+            # end the lease, for the viewers waiting on it, whatever this request answers next.
+            commit()
             if blob.damaged_at is not None:
                 raise EvidenceDamaged(blob.sha256, blob.damage)
             return blob

@@ -8,20 +8,17 @@ never cached along the way either (``Cache-Control: no-store``).
 from __future__ import annotations
 
 import hashlib
-import logging
 
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import Blueprint, abort
-from sqlalchemy.exc import SQLAlchemyError
 
-from field.core import idempotency
 from field.core.errors import AuthenticationFailed
 
+from . import idempotency_store as idempotency
 from .auth import current_user
-from .db import db
+from .db import db, on_answer
 
 HEADER = "Idempotency-Key"
-log = logging.getLogger("fieldwatch.idempotency")
 #: The attribute that marks a view function as a disclosure of an identity.
 _DISCLOSES = "discloses_identity"
 
@@ -71,7 +68,7 @@ def init_idempotency(app: Flask) -> None:
             abort(422, messages={"headers": {HEADER: ["At most 200 characters."]}})
         try:
             # The key is taken in the transaction that reads the token and does the work.
-            user = current_user(continue_transaction=True)
+            user = current_user()
         except AuthenticationFailed:
             return None  # the view answers 401; nothing to remember
         result = idempotency.take(db(), user, key, _fingerprint())
@@ -83,20 +80,17 @@ def init_idempotency(app: Flask) -> None:
         return None
 
     @app.after_request
-    def _complete(response: Response):
+    def _no_store(response: Response):
         if request.endpoint and _discloses():
             response.headers["Cache-Control"] = "no-store"
-        taken = g.pop("idempotency_taken", None)
-        if taken is None:
-            return response
-        try:
-            if response.status_code >= 500:
-                idempotency.release(db(), taken)
-            else:
-                idempotency.answer(db(), taken, response.status_code, response.mimetype,
-                                   response.get_data(as_text=True))
-        except SQLAlchemyError:
-            # The request's own outcome stands: its work committed (or not) already. Unstored,
-            # a committed key stays in flight, and a retry is told so until it goes stale.
-            log.exception("the answer to Idempotency-Key %r could not be stored", taken.key)
         return response
+
+    def _record(response: Response, work_stands: bool) -> None:
+        # In the request's transaction, before the wrapper's one commit (api/db.py); again, as a
+        # refusal, if that commit failed (the key went with the rolled-back work).
+        taken = g.get("idempotency_taken")
+        if taken is not None:
+            idempotency.record(db(), taken, response.status_code, response.mimetype,
+                               response.get_data(as_text=True), work_stands=work_stands)
+
+    on_answer(app, _record)

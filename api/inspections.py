@@ -24,7 +24,7 @@ from schemas.inspections import (
 )
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 from .located import located
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1",
@@ -59,7 +59,6 @@ class InspectorUnitById(MethodView):
     def put(self, body, user_id: uuid.UUID):
         """Assign an inspector to a unit (a department or section); filings and records go to it"""
         row = inspectors.assign_unit(db(), current_user(), user_id, body["unit_id"])
-        commit()
         return row
 
     @blp.response(204)
@@ -68,7 +67,6 @@ class InspectorUnitById(MethodView):
     def delete(self, user_id: uuid.UUID):
         """Take an inspector off their unit; they can file nothing until assigned again"""
         inspectors.remove_assignment(db(), current_user(), user_id)
-        commit()
 
 
 @blp.route("/me/inspector-unit")
@@ -105,7 +103,6 @@ class Measures(MethodView):
         Send an Idempotency-Key header to make a retry safe.
         """
         approval = measures.request_measure(db(), current_user(), **body)
-        commit()
         return approval
 
 
@@ -128,7 +125,6 @@ def decide_measure(body, measure_id: uuid.UUID):
     """Approve or reject a requested compulsory measure (once; a rejection needs a note)"""
     approval = measures.get_measure(db(), current_user(), measure_id, action="decide")
     measures.decide_measure(db(), current_user(), approval, body["state"], body["note"])
-    commit()
     return approval
 
 

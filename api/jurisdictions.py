@@ -18,7 +18,7 @@ from schemas.jurisdictions import (
 )
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 
 blp = Blueprint("jurisdictions", __name__, url_prefix="/api/v1/jurisdictions",
                 description="Province → city → district → street; each user sees their own subtree")
@@ -41,7 +41,6 @@ class Jurisdictions(MethodView):
     def post(self, body):
         """Add a jurisdiction below one in the admin's scope"""
         j = jurisdictions.create_jurisdiction(db(), actor=current_user(), **body)
-        commit()
         return j
 
 
@@ -62,5 +61,4 @@ class JurisdictionById(MethodView):
         """Rename a jurisdiction or replace its boundary"""
         j = jurisdictions.get_jurisdiction(db(), current_user(), jurisdiction_id, action="jurisdictions.change")
         jurisdictions.update_jurisdiction(db(), current_user(), j, body)
-        commit()
         return j

@@ -18,7 +18,7 @@ from schemas.directory import (
 from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 from .located import located
 
 blp = Blueprint("monitoring_points", __name__, url_prefix="/api/v1/monitoring-points",
@@ -48,7 +48,6 @@ class MonitoringPoints(MethodView):
     def post(self, body):
         """Designate an enterprise as a monitoring point"""
         point = monitoring.create_point(db(), current_user(), **body)
-        commit()
         return point
 
 
@@ -71,7 +70,6 @@ class MonitoringPointById(MethodView):
         """Change a point: covert or open, liaisons, leader, visit frequency, active dates"""
         point = monitoring.get_point(db(), current_user(), point_id, action="change")
         monitoring.update_point(db(), current_user(), point, body)
-        commit()
         return point
 
     @blp.response(204)
@@ -81,4 +79,3 @@ class MonitoringPointById(MethodView):
         """End a designation (the enterprise stays)"""
         point = monitoring.get_point(db(), current_user(), point_id, action="change")
         monitoring.delete_point(db(), current_user(), point)
-        commit()

@@ -14,7 +14,7 @@ from schemas.directory import PersonCreateSchema, PersonQuerySchema, PersonSchem
 from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 
 blp = Blueprint("persons", __name__, url_prefix="/api/v1/persons",
                 description="Staff of units, with post and rank (admins write, all read)")
@@ -37,7 +37,6 @@ class Persons(MethodView):
     def post(self, body):
         """Add a person to a unit"""
         person = units.create_person(db(), current_user(), **body)
-        commit()
         return person
 
 
@@ -58,7 +57,6 @@ class PersonById(MethodView):
         """Change a person's post, rank, name or unit"""
         person = units.get_person(db(), current_user(), person_id, action="change")
         units.update_person(db(), current_user(), person, body)
-        commit()
         return person
 
     @blp.response(204)
@@ -68,4 +66,3 @@ class PersonById(MethodView):
         """Delete a person (records that name them keep pointing at them)"""
         person = units.get_person(db(), current_user(), person_id, action="change")
         units.delete_person(db(), current_user(), person)
-        commit()

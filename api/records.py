@@ -26,7 +26,7 @@ from schemas.records import KindSchemas, kind_schemas
 
 from .auth import authenticated, current_user
 from .clock import office_day
-from .db import commit, db
+from .db import db
 from .located import located
 from .submissions import receipt, status_of
 
@@ -63,7 +63,6 @@ def _collection(blp: Blueprint, spec: KindSchemas) -> type[MethodView]:
         user = current_user()
         kind.allow(user, "create")
         result = kind.create(db(), receipt(), body, context())
-        commit()
         return result.record, status_of(result)
 
     get = authenticated()(_documented(get, spec.docs.get("list")))
@@ -97,7 +96,6 @@ def _by_id(blp: Blueprint, spec: KindSchemas) -> type[MethodView]:
         kind.allow(user, "amend")
         record = kind.get_one(db(), user, path[param])
         kind.amend(db(), user, record, body, context())
-        commit()
         return record
 
     get = authenticated()(_documented(get, spec.docs.get("get")))

@@ -22,7 +22,7 @@ from schemas.records import (
 from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 
 register_entity_schema("record_review", RecordReviewSchema())
 
@@ -53,7 +53,6 @@ class RecordReview(MethodView):
         """Take a record into review, accept it, ask for more information or reject it"""
         record = records.get_record(db(), current_user(), record_id, action="review")
         records.review(db(), current_user(), record, body["state"], body["comment"])
-        commit()
         return record
 
 
@@ -75,7 +74,6 @@ class RecordComments(MethodView):
         """Add to the thread"""
         record = records.get_record(db(), current_user(), record_id)
         note = records.add_comment(db(), current_user(), record, body["body"])
-        commit()
         return note
 
 

@@ -26,7 +26,7 @@ from schemas.directory import (
 from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_device, current_user
-from .db import commit, db
+from .db import db
 from .idempotency import discloses_identity
 
 blp = Blueprint("squads", __name__, url_prefix="/api/v1/squads",
@@ -52,7 +52,6 @@ class Squads(MethodView):
     def post(self, body):
         """Form a squad with its code prefix"""
         squad = squads.create_squad(db(), current_user(), **body)
-        commit()
         return squad
 
 
@@ -73,7 +72,6 @@ class SquadById(MethodView):
         """Rename a squad (the code prefix never changes)"""
         squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         squads.update_squad(db(), current_user(), squad, body)
-        commit()
         return squad
 
     @blp.response(204)
@@ -84,7 +82,6 @@ class SquadById(MethodView):
         """Disband a squad that has no members left"""
         squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         squads.delete_squad(db(), current_user(), squad)
-        commit()
 
 
 @blp.route("/<uuid:squad_id>/members")
@@ -107,7 +104,6 @@ class SquadMembers(MethodView):
         """Enlist a monitor under a new code, with their real name and phone (never shown again but by unmask)"""
         squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         member = squads.enlist(db(), current_user(), squad, **body)
-        commit()
         return member
 
 
@@ -121,7 +117,6 @@ class SquadMemberById(MethodView):
         """Correct a monitor's real name or phone"""
         squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         member = squads.update_identity(db(), current_user(), squads.get_member(db(), squad, user_id), body)
-        commit()
         return member
 
     @blp.response(204)
@@ -131,7 +126,6 @@ class SquadMemberById(MethodView):
         """Take a monitor off the squad (their code is never handed out again)"""
         squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         squads.discharge(db(), current_user(), squads.get_member(db(), squad, user_id))
-        commit()
 
 
 @blp.route("/<uuid:squad_id>/members/<uuid:user_id>/unmask", methods=["POST"])
@@ -149,7 +143,6 @@ def unmask(body, squad_id: uuid.UUID, user_id: uuid.UUID):
     member = squads.get_member(db(), squad, user_id)
     identity, disclosure = squads.unmask(db(), current_user(), member, reason=body["reason"],
                                          device_id=current_device().id)
-    commit()
     return {"user_id": member.user_id, "code": member.code, "real_name": identity.real_name,
             "phone": identity.phone, "disclosure_id": disclosure.id, "disclosed_at": disclosure.disclosed_at}
 

@@ -13,7 +13,7 @@ from schemas.directory import UnitCreateSchema, UnitQuerySchema, UnitSchema, Uni
 from schemas.sync import register_entity_schema
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 from .located import located
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units",
@@ -41,7 +41,6 @@ class Units(MethodView):
     def post(self, body):
         """Add a unit; a section or window names its parent"""
         unit = units.create_unit(db(), current_user(), **body)
-        commit()
         return unit
 
 
@@ -65,7 +64,6 @@ class UnitById(MethodView):
         """Change a unit; a new jurisdiction moves its sections and staff with it"""
         unit = units.get_unit(db(), current_user(), unit_id, action="change")
         units.update_unit(db(), current_user(), unit, body)
-        commit()
         return unit
 
     @blp.response(204)
@@ -76,4 +74,3 @@ class UnitById(MethodView):
         """Delete a unit with nothing below it (records that name it keep pointing at it)"""
         unit = units.get_unit(db(), current_user(), unit_id, action="change")
         units.delete_unit(db(), current_user(), unit)
-        commit()

@@ -174,10 +174,16 @@ def _has_body() -> bool:
 
 @contextmanager
 def _lease_on(upload: Upload, caps: uploads.Caps = uploads.Caps()) -> Iterator[str]:
-    """Hold the upload's lease for the block: committed before, released (and committed) after, even on error."""
+    """Hold the upload's lease for the block: committed before, released (and committed) after, even on error.
+
+    The tus lease points, the one documented exception to the request's single commit (api/db.py):
+    a chunk's bytes take minutes to arrive, and are read with no transaction open (on SQLite an
+    open one holds the write lock every other request needs); the lease is how concurrent
+    PATCHes and HEADs of the same upload see it is taken, so it must be committed before.
+    """
     store = blob_store()
     token = uploads.acquire_lock(db(), store, upload, lease=_lease(), caps=caps)
-    commit()
+    commit()  # lease point: the lease is visible before the bytes are read
     try:
         yield token
     except BaseException:
@@ -188,12 +194,12 @@ def _lease_on(upload: Upload, caps: uploads.Caps = uploads.Caps()) -> Iterator[s
         except EvidenceError:
             pass  # the store is down: the offset stays what was committed, the next HEAD re-reads it
         uploads.release_lock(db(), upload, token)
-        commit()
+        commit()  # lease point: the lease is released (and the offset stored) although the request fails
         if upload.terminated_at is None:
             _expose(upload)
         raise
     uploads.release_lock(db(), upload, token)
-    commit()
+    commit()  # lease point: the lease ends with what the block stored, before anything after it can fail
 
 
 def _completion_lease(upload: Upload) -> timedelta:
@@ -211,7 +217,7 @@ def _receive_chunk(upload: Upload, offset: int, body: BinaryIO | None = None,
 
         def renew(lease: timedelta | None = None) -> None:
             uploads.renew_lock(db(), upload.id, token, lease=lease or _lease())
-            commit()
+            commit()  # lease point: a renewal is seen by the others only once committed
 
         uploads.append(db(), blob_store(), upload, offset=offset, stream=request.stream if body is None else body,
                        checksum=checksum,
@@ -228,7 +234,6 @@ def _receive_chunk(upload: Upload, offset: int, body: BinaryIO | None = None,
         raise refusal
     if upload.completed_at is not None and upload.staging_discarded_at is None:
         uploads.discard_staging(db(), blob_store(), upload)  # the original is committed: the copy may go
-        commit()
     _expose(upload)
 
 
@@ -277,6 +282,8 @@ class Uploads(MethodView):
         upload = uploads.create_upload(db(), user, device_id=current_device().id, length=length,
                                        metadata=metadata, limits=limits(), expires_in=_expires_in(),
                                        caps=_caps(), check_record=links.check_record_for_evidence)
+        # Lease point: the upload exists (its Location answers HEAD) before its first bytes' lease is
+        # taken, and stays if those bytes are refused: a tus client resumes it.
         commit()
         _set_header("Location", url_for("uploads.UploadById", upload_id=upload.id, _external=True))
         _expose(upload)

@@ -13,7 +13,7 @@ from schemas.accounts import DeviceSchema, UserCreateSchema, UserQuerySchema, Us
 from schemas.common import PageArgsSchema, page_of
 
 from .auth import authenticated, current_user
-from .db import commit, db
+from .db import db
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User accounts (admins)")
 
@@ -35,7 +35,6 @@ class Users(MethodView):
     def post(self, body):
         """Create an account"""
         user = accounts.create_user(db(), actor=current_user(), **body)
-        commit()
         return user
 
 
@@ -56,7 +55,6 @@ class UserById(MethodView):
         """Change an account; a role, jurisdiction, password or disabled change revokes its tokens"""
         user = accounts.get_user(db(), current_user(), user_id, action="users.manage")
         accounts.change_user(db(), current_user(), user, body)
-        commit()
         return user
 
 
@@ -77,4 +75,3 @@ class UserDevices(MethodView):
         """Revoke every token of an account (all its devices)"""
         user = accounts.get_user(db(), current_user(), user_id, action="users.manage")
         accounts.revoke_all_tokens(db(), user, "revoked")
-        commit()

@@ -31,7 +31,7 @@ from schemas.visits import (
 )
 
 from .auth import authenticated, before_reading, current_device, current_user
-from .db import commit, db
+from .db import db
 from .idempotency import discloses_identity
 from .located import located
 from .records import record_routes
@@ -67,7 +67,6 @@ class Categories(MethodView):
     def post(self, body):
         """Add a category for the admin's jurisdiction (it applies below it too; admins)"""
         row = taxonomy.create_category(db(), current_user(), **body)
-        commit()
         return row
 
 
@@ -89,7 +88,6 @@ class CategoryById(MethodView):
         """Relabel, regroup or (de)activate an office's own category (admins; the seeded ones are fixed)"""
         row = taxonomy.get_category(db(), current_user(), category_id)
         taxonomy.update_category(db(), current_user(), row, body)
-        commit()
         return row
 
 
@@ -123,7 +121,6 @@ class Tasks(MethodView):
         ``callback``, ``sample_id`` (a callback sample, assigned once).
         """
         task = visits.create_task(db(), current_user(), **body)
-        commit()
         return task
 
 
@@ -148,7 +145,6 @@ class TaskById(MethodView):
         """Change a task's theme, instructions, window or state (office staff)"""
         task = visits.get_task(db(), current_user(), task_id)
         visits.update_task(db(), current_user(), task, body)
-        commit()
         return task
 
 
@@ -167,7 +163,6 @@ class TaskCases(MethodView):
         task = visits.get_task(db(), current_user(), task_id)
         cases = page(db(), callbacks.task_cases_query, task, cursor=cursor, limit=limit)
         callbacks.show_cases(db(), current_user(), cases.items, device_id=current_device().id)
-        commit()
         return cases
 
 

@@ -10,7 +10,7 @@ it started is stopped by its own pid on the way out, and the database is dropped
 
 Gunicorn's worker count: ``DEFAULT_WORKERS`` sync-like processes, each with ``DEFAULT_THREADS``
 threads (gthread). A request spends much of its time waiting for PostgreSQL (a finding is
-two transactions: the token, idempotency key and record together, then the stored answer), so threads
+one transaction: the token, idempotency key, record and stored answer together), so threads
 overlap those waits; more processes than cores only add context switches on 2 cores.
 """
 

@@ -237,13 +237,18 @@ DEMO_TREE = [
 
 
 @main.command("seed-demo")
-def seed_demo():
+@click.option("--sample", is_flag=True,
+              help="Also lay down a small sample field day (accounts, a finding with photos, a report, a filing, a "
+                   "case half-way through its gates); only on an empty database.")
+def seed_demo(sample: bool):
     """On an empty database: a demo jurisdiction tree and an admin, whose credentials are printed;
-    and the custody signing key of the embedded default, if it is missing."""
+    and the custody signing key of the embedded default, if it is missing. With --sample, a small
+    field day too (cli/sample_day.py), so that the console shows a working office."""
     ensure_demo_key()
     with _session() as session:
         if accounts.count_users(session):
-            click.echo("accounts exist already: no demo data added")
+            click.echo("accounts exist already: no demo data added" + (" (and no sample: the database holds data)"
+                                                                       if sample else ""))
             # The password is printed only when the account is made; say how to get a new one.
             demo = "demo-admin" if accounts.find_user(session, "demo-admin") else "USERNAME"
             click.echo(f"  forgot the {'demo admin' if demo == 'demo-admin' else 'admin'}'s password? "
@@ -265,6 +270,17 @@ def seed_demo():
     click.echo("  Demo admin created (九龙坡区 500107):")
     click.echo("    username: demo-admin")
     click.echo(f"    password: {password}")
+    if sample:
+        from .sample_day import lay_down
+
+        try:
+            laid = lay_down(current_app, password)
+        finally:
+            current_app.extensions["ENGINE"].dispose()  # the API requests' pooled connections, closed now
+        click.echo("  Sample field day laid down; the same password for these accounts:")
+        for username, name in laid["users"].items():
+            click.echo(f"    {username}  ({name})")
+        click.echo(f"    case {laid['case']}, half-way through its four gates; a finding with two photos, one flagged")
     click.echo("")
 
 

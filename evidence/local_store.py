@@ -167,10 +167,22 @@ class LocalBlobStore:
             return staged + written
 
     def stage_size(self, upload_id: str) -> int:
+        """The staged size once any append in flight has ended: never a chunk half written.
+
+        A request that takes over a lapsed lease re-reads the offset from here while the
+        request it took over from may still be writing; a size read mid-chunk was answered
+        (and committed) as the offset, though no client ever sent a chunk ending there.
+        """
         try:
-            return self._stage_path(upload_id).stat().st_size
+            fd = os.open(self._stage_path(upload_id), os.O_RDONLY)
         except FileNotFoundError:
             return 0
+        with os.fdopen(fd, "rb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH)  # waits for an appender's LOCK_EX
+            try:
+                return os.fstat(handle.fileno()).st_size
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def stage_open(self, upload_id: str) -> BinaryIO:
         try:

@@ -16,6 +16,12 @@ class LoginSchema(StrictSchema):
     device_name = Line(100, required=True, metadata={"example": "Huawei P60 of Li Wei"})
 
 
+class EnrollSchema(StrictSchema):
+    code = Line(200, required=True, load_only=True,
+                metadata={"description": "The ``code`` of the enrollment QR code (docs/console.md)"})
+    device_name = Line(100, required=True, metadata={"example": "Huawei P60 of Li Wei"})
+
+
 class JurisdictionRefSchema(ma.Schema):
     id = ma.fields.UUID()
     code = ma.fields.String()

@@ -136,6 +136,7 @@ POLICY: dict[str, dict[Role, str]] = {
     "GET /readyz": everyone("A"),
     "GET /problems/{slug}": everyone("A"),
     "POST /api/v1/auth/login": everyone("A"),
+    "POST /api/v1/auth/enroll": everyone("A"),
 
     # -- one's own account and devices -------------------------------------------------------------
     "POST /api/v1/auth/logout": everyone("A"),

@@ -121,6 +121,16 @@ class _Builder:
             self.w.mine[("device_id", "own", caller)] = self.w.devices[caller]
         self.w.ids[("device_id", "peer")] = self.w.devices["reviewer_b"]
         self.w.ids[("device_id", "foreign")] = self.w.devices["f_admin"]
+        # An enrollment code for every caller's account, made by its district's admin: each cell of
+        # POST /auth/enroll spends one inside its savepoint, which is rolled back after it.
+        from field.accounts import enrollment
+
+        codes = self.w.extra.setdefault("enroll_codes", {})
+        for caller in CALLERS.values():
+            user = self.w.users[caller]
+            admin = self.w.users["admin" if user.jurisdiction_id == self.w.users["admin"].jurisdiction_id
+                                 else "f_admin"]
+            codes[caller] = enrollment.create_code(self.s, admin, user, timedelta(minutes=30)).code
 
     # -- the build --------------------------------------------------------------------------------
 
@@ -529,6 +539,8 @@ REQUESTS = {
     ("POST", "/api/v1/auth/login"): lambda w, role, rel: {
         "json": {"username": w.users[CALLERS[role]].username, "password": PASSWORD, "device_name": "matrix"},
         "headers": {}},
+    ("POST", "/api/v1/auth/enroll"): lambda w, role, rel: {
+        "json": {"code": w.extra["enroll_codes"][CALLERS[role]], "device_name": "matrix"}, "headers": {}},
     ("POST", "/api/v1/users"): lambda w, role, rel: {"json": {
         "username": f"new-{uuid.uuid4().hex[:8]}", "password": PASSWORD, "display_name": "新用户", "role": "inspector",
         "jurisdiction_id": _home(w, "j")}},

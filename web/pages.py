@@ -27,10 +27,16 @@ PUBLIC_BLUEPRINTS = frozenset({"public"})
 
 def content_security_policy(config) -> str:
     """No inline script or style, nothing from another origin but the evidence store's signed URLs."""
-    images = ["'self'"]
+    # data: for images only: the enrollment QR code is drawn into the page (its code is never stored, so
+    # no route could serve it later); a data: image cannot run script.
+    images = ["'self'", "data:"]
     if config["EVIDENCE_STORAGE"] == "s3" and config["S3_ENDPOINT_URL"]:
         parts = urlsplit(config["S3_ENDPOINT_URL"])
         images.append(f"{parts.scheme}://{parts.netloc}")
+    if config.get("MAP_TILE_URL"):
+        from .console.maps import tile_origin
+
+        images.append(tile_origin(config["MAP_TILE_URL"]))
     return "; ".join([
         "default-src 'none'", "script-src 'self'", "style-src 'self'", f"img-src {' '.join(images)}",
         "connect-src 'self'", "font-src 'self'", "form-action 'self'", "base-uri 'none'",

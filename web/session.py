@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import Response, current_app, g, request
 from sqlalchemy import inspect
 
-from api.db import db
+from api.db import db, keep_work
 from field.accounts import users as accounts
 from field.accounts.users import IssuedToken
 from field.core.errors import AuthenticationFailed, NotAllowed
@@ -71,12 +71,11 @@ def current() -> tuple[User, DeviceToken]:
     last_used = (touched[0] if touched else device.last_used_at) or device.created_at
     if utcnow() - last_used > idle:
         accounts.revoke_token(session, device, "idle")
-        session.commit()
+        keep_work()  # the revocation stands, although the request ends here
         raise NotSignedIn("idle")
     if user.role not in OFFICE_ROLES:  # a role change revokes every token; this is the second lock
         raise NotSignedIn("ended")
-    if session.dirty:
-        session.commit()  # the last-used touch, before the view (as api/auth.py does for tokens)
+    # The last-used touch commits with the request's work (api/db.py), as a bearer token's does.
     # api.auth.current_user() reads these too: the API's helpers work unchanged inside console views.
     g.console_user, g.console_device, g.console_token = user, device, token
     g.user, g.device = user, device

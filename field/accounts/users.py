@@ -172,6 +172,17 @@ def my_devices(session: Session, user: User, current_device_id: uuid.UUID | None
     return [DeviceView(d, d.id == current_device_id) for d in list_devices(session, user)]
 
 
+def live_device_counts(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many devices with a live token each of these accounts has (the console's people list)."""
+    if not user_ids:
+        return {}
+    return dict(session.execute(
+        select(DeviceToken.user_id, func.count(DeviceToken.id))
+        .where(DeviceToken.user_id.in_(user_ids), DeviceToken.revoked_at.is_(None), DeviceToken.expires_at > utcnow())
+        .group_by(DeviceToken.user_id)
+    ).all())
+
+
 def get_device(session: Session, user: User, device_id: uuid.UUID) -> DeviceToken:
     return get_one(session, DeviceToken, device_id, "device", DeviceToken.user_id == user.id)
 

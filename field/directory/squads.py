@@ -248,5 +248,15 @@ def disclosures_query(actor: User, squad: Squad) -> Select:
     return select(IdentityDisclosure).where(IdentityDisclosure.squad_id == squad.id)
 
 
+def active_member_counts(session: Session, squad_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many members each squad has now (the console's directory: counts, never names)."""
+    if not squad_ids:
+        return {}
+    return dict(session.execute(
+        select(SquadMember.squad_id, func.count()).where(SquadMember.squad_id.in_(squad_ids),
+                                                          SquadMember.left_at.is_(None))
+        .group_by(SquadMember.squad_id)).all())
+
+
 def count_squads(session: Session, user: User) -> int:
     return session.execute(select(func.count(Squad.id)).where(visible_squads(user))).scalar_one()

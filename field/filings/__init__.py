@@ -50,9 +50,9 @@ Rules:
 - An inspection record's coverage is judged when it arrives (and when it is amended): the
   filing the phone names if that one covers, otherwise any covering filing of the unit;
   none sets ``flag_unfiled``. Because an approval can come after the record (the office
-  reviews late), every transaction that changes a filing re-judges, when it commits, the
-  records the filing could cover or did cover (``register_coverage_recheck`` lets other
-  record kinds take part). Each change of coverage is a custody-log entry.
+  reviews late), every verb that changes a filing (filing, amending, the review's decision)
+  re-judges, explicitly and in its transaction, the records the filing could cover or did
+  cover (``coverage.rejudge``; ``register_coverage_recheck`` lets other record kinds take part). Each change of coverage is a custody-log entry.
 - The check-in is compared with the enterprise's stored position (both WGS-84):
   ``flag_far_from_target`` when distance − accuracy > ``far_threshold_m``
   (``FAR_FROM_TARGET_M``, 300 m by default), i.e. only when even the most favourable reading

@@ -1,5 +1,5 @@
 """Whether an approved filing covers an inspection (THE matching rule, also for liaisons' enforcement-visit
-reports), and the re-judgement, when a transaction that changed filings commits, of the records they cover."""
+reports), and the re-judgement of the records a filing covers, called by the verbs that change it (``rejudge``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Callable
 
-from sqlalchemy import ColumnElement, and_, event, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from field.core.models.records import ReviewState
@@ -65,45 +65,23 @@ CoverageRecheck = Callable[[Session, InspectionFiling], None]
 COVERAGE_RECHECKS: list[CoverageRecheck] = []
 
 
-_CHANGED_FILINGS = "inspections_changed_filings"
-
-
 def register_coverage_recheck(recheck: CoverageRecheck) -> CoverageRecheck:
-    """Have ``recheck`` called, before commit, for every filing the transaction created or changed."""
+    """Have ``recheck`` called by ``rejudge`` (a kind above filings/ registers itself: reports/)."""
     COVERAGE_RECHECKS.append(recheck)
     return recheck
 
 
-@event.listens_for(Session, "after_flush")
-def _note_changed_filings(session: Session, flush_context) -> None:
-    # new and dirty still hold the flushed objects here (after_flush, not after_flush_postexec).
-    changed = {obj.id for obj in (*session.new, *session.dirty) if isinstance(obj, InspectionFiling)}
-    if changed:
-        session.info.setdefault(_CHANGED_FILINGS, set()).update(changed)
+def rejudge(session: Session, filing: InspectionFiling) -> None:
+    """Re-judge the records ``filing`` covers or could cover, in the caller's transaction.
 
-
-@event.listens_for(Session, "before_commit")
-def _recheck_on_commit(session: Session) -> None:
-    """An office that approves a filing after the inspection was recorded (or rejects a statutory
-    one, or a filer who amends the window) changes which inspections are covered: re-judge them
-    in the same transaction, so ``flag_unfiled`` always says what the filings say now."""
-    if not session.info.get(_CHANGED_FILINGS) and not session.new and not session.dirty:
-        return
+    An office that approves a filing after the inspection was recorded (or rejects a statutory
+    one, or a filer who amends the window) changes which inspections are covered, so that
+    ``flag_unfiled`` always says what the filings say now. Called explicitly by every verb that
+    changes what a filing covers: filing it (``filings.file_inspection``), amending it
+    (``filings.amend_filing``) and deciding on it (``records.review``, through
+    ``InspectionFiling.reviewed``). Each change of coverage is a custody entry.
+    """
     session.flush()
-    changed = session.info.pop(_CHANGED_FILINGS, None)
-    if not changed:
-        return
-    for filing_id in sorted(changed):
-        filing = session.get(InspectionFiling, filing_id)
-        if filing is None:  # created in a savepoint that was rolled back
-            continue
-        for recheck in COVERAGE_RECHECKS:
-            recheck(session, filing)
+    for recheck in COVERAGE_RECHECKS:
+        recheck(session, filing)
     session.flush()
-    session.info.pop(_CHANGED_FILINGS, None)  # the re-judged records changed no filing
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, previous_transaction) -> None:
-    if not previous_transaction.nested:
-        session.info.pop(_CHANGED_FILINGS, None)

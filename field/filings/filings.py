@@ -22,6 +22,7 @@ from field.records.kinds import RecordKind, register, value_of
 from field.records.lifecycle import canonical_body
 from field.core.queries import narrowed
 
+from . import coverage
 from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filings
 from .policy import READERS
 from .measures import _log_measure
@@ -136,6 +137,7 @@ def file_inspection(session: Session, receipt: Receipt, filing_id: uuid.UUID, bo
     if result.created:
         for approval in result.record.measures:
             _log_measure(session, approval, "measure.requested", user)
+        coverage.rejudge(session, result.record)  # a statutory-exempt filing covers at once
     return result
 
 
@@ -148,6 +150,7 @@ def amend_filing(session: Session, user: User, filing: InspectionFiling, body: d
             setattr(filing, key, value)
 
     records.amend(session, user, filing, canonical_body(body), apply, comment)
+    coverage.rejudge(session, filing)  # the window, the enterprises or the kind may have changed
     return filing
 
 

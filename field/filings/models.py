@@ -107,6 +107,12 @@ class InspectionFiling(FieldRecord):
     measures: Mapped[list[CompulsoryMeasureApproval]] = relationship(
         back_populates="filing", lazy="selectin", order_by="CompulsoryMeasureApproval.created_at")
 
+    def reviewed(self, session) -> None:
+        """Approving or rejecting a filing changes which inspections it covers: re-judge them."""
+        from .coverage import rejudge  # coverage imports these models
+
+        rejudge(session, self)
+
 
 class CompulsoryMeasureApproval(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     """Prior approval (报批) of one compulsory measure against one enterprise, by office staff."""

@@ -196,6 +196,7 @@ def review(session: Session, reviewer: User, record: FieldRecord, to_state: Revi
     custody.record(session, jurisdiction_id=record.jurisdiction_id, kind="record.reviewed",
                    subject_type=record.kind, subject_id=record.id, actor=reviewer,
                    data={"from": before.value, "to": to_state.value})
+    record.reviewed(session)  # what the decision changes beyond the record (a filing: coverage)
     _tell_submitter(session, record)
     return note
 

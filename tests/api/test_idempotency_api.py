@@ -1,6 +1,6 @@
 """Idempotency-Key on POSTs: the first answer replayed, a reused key refused."""
 
-from field.core import idempotency
+from api import idempotency_store as idempotency
 from tests.conftest import PASSWORD
 
 
@@ -31,6 +31,7 @@ def test_the_same_key_with_another_body_is_a_422(client, admin_headers, tree):
 def test_a_key_still_in_flight_is_a_409(client, admin, admin_headers, tree, session_factory):
     with session_factory() as s:
         assert idempotency.claim(s, admin, "k-3", "another request's fingerprint") is None
+        s.commit()  # the store never commits: its caller (here, a request elsewhere) does
     resp = client.post("/api/v1/users", headers={**admin_headers, "Idempotency-Key": "k-3"}, json=_new_user(tree))
     # the fingerprint differs, so this is a reuse: 422; with the same request it would be 409
     assert resp.status_code == 422
@@ -44,6 +45,7 @@ def test_an_identical_request_while_the_first_runs_is_a_409(client, admin, admin
         fp = _fingerprint()
     with session_factory() as s:
         idempotency.claim(s, admin, "k-4", fp)
+        s.commit()
     resp = client.post("/api/v1/users", headers={**admin_headers, "Idempotency-Key": "k-4"}, json=body)
     assert resp.status_code == 409 and "still being processed" in resp.get_json()["detail"]
 
@@ -105,23 +107,42 @@ def test_a_request_that_fails_after_its_commit_releases_its_key(app, client, adm
     assert len(calls) == 2
 
 
-def test_what_a_view_leaves_uncommitted_is_not_committed_with_its_answer(app, client, admin, login,
-                                                                          session_factory):
+def test_what_a_refused_view_wrote_is_not_committed_with_its_answer(app, client, admin, login, session_factory):
+    # Issue 13: the wrapper commits a view that returns (api/db.py), so "left uncommitted" is
+    # now "refused": what the view wrote goes with the rollback, its answer is stored alone.
+    from api.db import db
+    from field.core.errors import InvalidInput
+    from field.core.models.platform import User
+
+    @app.route("/writes-then-refuses", methods=["POST"])
+    def writes_then_refuses():
+        db().get(User, admin.id).display_name = "never committed"
+        db().flush()
+        raise InvalidInput("display_name", "refused after writing")
+
+    headers = {**login(admin), "Idempotency-Key": "k-uncommitted"}
+    assert client.post("/writes-then-refuses", headers=headers, json={}).status_code == 422
+    replay = client.post("/writes-then-refuses", headers=headers, json={})
+    assert replay.status_code == 422 and replay.headers["Idempotent-Replayed"] == "true"
+    with session_factory() as s:
+        assert s.get(User, admin.id).display_name != "never committed"
+
+
+def test_what_a_view_writes_is_committed_with_its_answer(app, client, admin, login, session_factory):
     from api.db import db
     from field.core.models.platform import User
 
     @app.route("/writes-without-commit", methods=["POST"])
     def writes_without_commit():
-        db().get(User, admin.id).display_name = "never committed"
-        db().flush()
+        db().get(User, admin.id).display_name = "committed by the wrapper"
         return {"ok": True}, 201
 
-    headers = {**login(admin), "Idempotency-Key": "k-uncommitted"}
+    headers = {**login(admin), "Idempotency-Key": "k-written"}
     assert client.post("/writes-without-commit", headers=headers, json={}).status_code == 201
     replay = client.post("/writes-without-commit", headers=headers, json={})
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
     with session_factory() as s:
-        assert s.get(User, admin.id).display_name != "never committed"
+        assert s.get(User, admin.id, populate_existing=True).display_name == "committed by the wrapper"
 
 
 def test_a_write_with_a_key_commits_the_token_touch_with_its_work(client, admin, login, tree, session_factory):

@@ -50,9 +50,13 @@ class LiveOffice:
     monitor_code: str
     finding_id: uuid.UUID
     photo_sha: str
+    #: Part 2's stories: the admin, the window findings are about, the monitor's bearer token.
+    admin: str = "admin"
+    window_id: uuid.UUID | None = None
+    monitor_token: str = ""
 
 
-def _lay_down(app) -> tuple[str, str, uuid.UUID]:
+def _lay_down(app) -> tuple[str, str, uuid.UUID, uuid.UUID]:
     with app.extensions["SESSION_FACTORY"]() as s:
         _province, _city, district = chongqing(s)
         jurisdictions.create_jurisdiction(s, actor=None, code="500107001", name="杨家坪街道",
@@ -88,7 +92,7 @@ def _lay_down(app) -> tuple[str, str, uuid.UUID]:
             findings.record_finding(s, Receipt(bob_user, None, None), body(
                 category="delays", unit_id=bureau.id, location=None, description=f"营业执照变更拖延办理（第{i + 1}件）"))
         s.commit()
-        return alice.code, alice.user_id, finding.id
+        return alice.code, alice.user_id, finding.id, window.id
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +101,7 @@ def live(backend, tmp_path_factory):
     url = fresh_database_url(backend, tmp, "_browser")
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url, "EVIDENCE_DIR": str(tmp / "evidence"), "SECRET_KEY": "browser"})
-    code, alice_id, finding_id = _lay_down(app)
+    code, alice_id, finding_id, window_id = _lay_down(app)
     client = app.test_client()
     token = client.post("/api/v1/auth/login", json={"username": code.lower(), "password": PASSWORD,
                                                     "device_name": "alice's phone"}).get_json()["token"]
@@ -106,7 +110,8 @@ def live(backend, tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveOffice(f"http://127.0.0.1:{server.server_port}", app, "li.reviewer", code, finding_id, sha)
+    yield LiveOffice(f"http://127.0.0.1:{server.server_port}", app, "li.reviewer", code, finding_id, sha,
+                     window_id=window_id, monitor_token=token)
     server.shutdown()
     thread.join(10)
     app.extensions["ENGINE"].dispose()

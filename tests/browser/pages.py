@@ -5,12 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
 WAIT_S = 10
+
+
+def _arrived(driver: WebDriver) -> bool:
+    """A new document is loaded (the old one's mark is gone); any answer given mid-navigation means not yet."""
+    try:
+        return driver.execute_script(
+            "return window.__fieldwatchLeaving === undefined && document.readyState === 'complete'"
+        )
+    except WebDriverException:
+        return False
+
+
+def _gone(element) -> bool:
+    """The element has left the document (chromedriver may say so with an unknown error, see below)."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
 
 
 class Page:
@@ -22,10 +46,16 @@ class Page:
         WebDriverWait(driver, WAIT_S).until(ready.presence_of_element_located(self.marker))
 
     def navigate(self, action) -> None:
-        """Run ``action`` (a click) and wait until the browser has left this page."""
-        old = self.find("main")
+        """Run ``action`` (a click) and wait until the browser has left this page and loaded the next.
+
+        The old document is marked by a window property rather than watched through an element
+        reference: while a document is being replaced, chromedriver may answer a question about an
+        old element with "Node with given id does not belong to the document" (an unknown error,
+        not a stale reference), which made ``staleness_of`` fail at random.
+        """
+        self.driver.execute_script("window.__fieldwatchLeaving = true")
         action()
-        WebDriverWait(self.driver, WAIT_S).until(ready.staleness_of(old))
+        WebDriverWait(self.driver, WAIT_S).until(_arrived)
 
     def find(self, selector: str):
         return self.driver.find_element(By.CSS_SELECTOR, selector)
@@ -135,7 +165,7 @@ class QueuePage(Page):
         end = self.find('[data-test="queue-end"]')
         self.find('[data-test="more"]').click()
         # htmx swaps the end of the table (the link's tbody) for the next rows and a new end.
-        WebDriverWait(self.driver, WAIT_S).until(ready.staleness_of(end))
+        WebDriverWait(self.driver, WAIT_S).until(lambda _: _gone(end))
         WebDriverWait(self.driver, WAIT_S).until(
             ready.presence_of_element_located((By.CSS_SELECTOR, '[data-test="queue-end"]')))
         return len(self.find_all('[data-test="queue-row"]'))
@@ -205,3 +235,144 @@ class PublicLandingPage(Page):
     def open(cls, driver: WebDriver, base: str) -> PublicLandingPage:
         driver.get(f"{base}/")
         return cls(driver, base)
+
+
+# -- part 2: versions, cases, figures, map, people ------------------------------------------------
+
+
+class RecordHistory:
+    """What the record page says about versions and the photo's place (part 2)."""
+
+    def __init__(self, page: RecordPage):
+        self.page = page
+
+    def changed_cells(self) -> list[str]:
+        return [c.text for c in self.page.find_all('[data-test="changed-cell"]')]
+
+    def version_columns(self) -> int:
+        return len(self.page.find_all('[data-test="versions"] thead th')) - 1
+
+    def photo_distance(self) -> str:
+        return self.page.find('[data-test="photo-distance"]').text
+
+    def map_ready(self) -> bool:
+        """maps.js has drawn the small map (Leaflet made its container)."""
+        WebDriverWait(self.page.driver, WAIT_S).until(
+            lambda d: self.page.find('[data-test="photo-map"]').get_attribute("data-ready") == "1")
+        return bool(self.page.find_all('[data-test="photo-map"].leaflet-container'))
+
+    def custody_entries(self) -> int:
+        return len(self.page.find_all('[data-test="custody-entry"]'))
+
+
+def accept(record: RecordPage, comment: str = "") -> RecordPage:
+    record._decide("accepted", comment)
+    WebDriverWait(record.driver, WAIT_S).until(
+        ready.presence_of_element_located((By.CSS_SELECTOR, '[data-test="decided"]')))
+    return RecordPage(record.driver, record.base)
+
+
+class CaseBoardPage(Page):
+    marker = (By.CSS_SELECTOR, '[data-test="case-board"]')
+
+    @classmethod
+    def open(cls, driver: WebDriver, base: str) -> CaseBoardPage:
+        driver.get(f"{base}/console/cases")
+        return cls(driver, base)
+
+    def numbers_in(self, state: str) -> list[str]:
+        return [c.get_attribute("data-number")
+                for c in self.find_all(f'[data-test="column-{state}"] [data-test="case-card"]')]
+
+    def open_case(self, number: str) -> CasePage:
+        self.navigate(lambda: self.find(f'[data-number="{number}"]').click())
+        return CasePage(self.driver, self.base)
+
+
+class CasePage(Page):
+    marker = (By.CSS_SELECTOR, '[data-test="case-state"]')
+
+    def state(self) -> str:
+        return self.find('[data-test="case-state"]').text
+
+    def move(self, to: str) -> CasePage:
+        self.navigate(lambda: self.find(f'[data-test="move-{to}"]').click())
+        return CasePage(self.driver, self.base)
+
+    def gates_done(self) -> int:
+        return len(self.find_all('[data-test^="gate-"][data-done="yes"]'))
+
+    def record_gate(self, gate: str, note: str) -> CasePage:
+        self.find(f'[data-test="open-gate-{gate}"]').click()
+        form = self.find(f'[data-test="gate-form-{gate}"]')
+        form.find_element(By.CSS_SELECTOR, 'textarea[name="note"]').send_keys(note)
+        for box in form.find_elements(By.CSS_SELECTOR, 'input[name="evidence"]'):
+            box.click()
+        self.navigate(lambda: self.find(f'[data-test="record-gate-{gate}"]').click())
+        return CasePage(self.driver, self.base)
+
+    def can_close(self) -> bool:
+        return bool(self.find_all('[data-test="move-closed"]'))
+
+    def timeline(self) -> list[str]:
+        return [e.text for e in self.find_all('[data-test="timeline-entry"]')]
+
+
+class FiguresPage(Page):
+    marker = (By.CSS_SELECTOR, '[data-test="period-form"]')
+
+    @classmethod
+    def open(cls, driver: WebDriver, base: str) -> FiguresPage:
+        driver.get(f"{base}/console/figures")
+        return cls(driver, base)
+
+    def charts(self) -> int:
+        return len(self.find_all("svg.chart"))
+
+    def csv_links(self) -> list[str]:
+        return [a.get_attribute("href") for a in self.find_all('a[data-test^="csv-"]')]
+
+
+class MapPage(Page):
+    marker = (By.CSS_SELECTOR, '[data-test="map"]')
+
+    @classmethod
+    def open(cls, driver: WebDriver, base: str) -> MapPage:
+        driver.get(f"{base}/console/map")
+        page = cls(driver, base)
+        try:
+            WebDriverWait(driver, WAIT_S).until(
+                lambda d: page.find('[data-test="map"]').get_attribute("data-ready") == "1")
+        except Exception as timeout:
+            raise AssertionError(f"the map was not drawn: {driver.get_log('browser')}") from timeout
+        return page
+
+    def markers(self) -> int:
+        """Markers and clusters drawn (SVG paths of circle markers, cluster icons)."""
+        return len(self.find_all(".leaflet-interactive")) + len(self.find_all(".marker-cluster"))
+
+
+class PersonPage(Page):
+    marker = (By.CSS_SELECTOR, '[data-test="person-name"]')
+
+    @classmethod
+    def open(cls, driver: WebDriver, base: str, user_id) -> PersonPage:
+        driver.get(f"{base}/console/people/{user_id}")
+        return cls(driver, base)
+
+    def make_code(self) -> PersonPage:
+        self.navigate(lambda: self.find('[data-test="make-code"]').click())
+        return PersonPage(self.driver, self.base)
+
+    def qr_png(self) -> bytes:
+        """The QR code as the screen shows it (a phone's camera would see these pixels)."""
+        return self.find('[data-test="enroll-qr"]').screenshot_as_png
+
+    def devices(self) -> list[str]:
+        return [r.find_element(By.TAG_NAME, "td").text for r in self.find_all('[data-test="device-row"]')]
+
+    def revoke(self, device_name: str) -> PersonPage:
+        row = next(r for r in self.find_all('[data-test="device-row"]')
+                   if r.find_element(By.TAG_NAME, "td").text == device_name)
+        self.navigate(lambda: row.find_element(By.CSS_SELECTOR, '[data-test="revoke"]').click())
+        return PersonPage(self.driver, self.base)

@@ -320,6 +320,48 @@ def test_a_chunk_at_the_wrong_offset_is_refused(blob_store):
     assert blob_store.stage_size(upload) == 5
 
 
+class _Paused(io.RawIOBase):
+    """A request body that sends ``first`` bytes, then waits for ``go`` before sending the rest."""
+
+    def __init__(self, data: bytes, first: int, go: threading.Event, sent_first: threading.Event):
+        self._data, self._first, self._go, self._sent_first, self._at = data, first, go, sent_first, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._at == self._first:
+            self._sent_first.set()
+            self._go.wait(10)
+        end = min(len(self._data), self._at + len(buffer), self._first if self._at < self._first else len(self._data))
+        n = end - self._at
+        buffer[:n] = self._data[self._at:end]
+        self._at = end
+        return n
+
+
+def test_the_staged_size_is_never_read_mid_chunk(blob_store):
+    """Found by stress/racing_patch.py: a request taking over a lapsed lease read the size of a
+    chunk still being written (49152 of 54626) and answered it as the upload's offset."""
+    upload = new_upload_id()
+    blob_store.stage_append(upload, 0, io.BytesIO(b"p" * 1000))
+    go, sent_first = threading.Event(), threading.Event()
+    chunk = data_of(3 * 65536, 7)
+    writer = threading.Thread(target=blob_store.stage_append,
+                              args=(upload, 1000, _Paused(chunk, 65536, go, sent_first)))
+    writer.start()
+    assert sent_first.wait(10)
+    seen: list[int] = []
+    reader = threading.Thread(target=lambda: seen.append(blob_store.stage_size(upload)))
+    reader.start()
+    reader.join(0.3)
+    go.set()
+    writer.join(10)
+    reader.join(10)
+    assert seen and seen[0] in (1000, 1000 + len(chunk))  # before the chunk or after it, never inside
+    assert blob_store.stage_size(upload) == 1000 + len(chunk)
+
+
 def test_a_chunk_passing_max_bytes_is_refused_whole(blob_store):
     upload = new_upload_id()
     blob_store.stage_append(upload, 0, io.BytesIO(data_of(MB)), max_bytes=2 * MB)

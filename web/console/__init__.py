@@ -47,4 +47,4 @@ blp.register_error_handler(RateLimitExceeded, _error)
 blp.register_error_handler(Exception, _error)
 
 
-from . import views  # noqa: E402,F401  (routes register on blp)
+from . import calendar_page, cases, directory_page, figures_page, map_page, people, views  # noqa: E402,F401  (routes register on blp)

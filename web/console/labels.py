@@ -63,3 +63,61 @@ def label(table: dict, value) -> str:
         return ""
     found = table.get(value)
     return str(found) if found is not None else str(value).replace("_", " ")
+#: Custody log entries about an original (field/custody/chain.py), as the trail shows them.
+CUSTODY = {
+    "evidence.received": _l("received"), "evidence.verified": _l("hash verified"),
+    "evidence.attached": _l("attached to a record"), "evidence.derived": _l("viewing copies made"),
+    "evidence.viewed": _l("viewed"), "evidence.downloaded": _l("original downloaded"),
+    "evidence.exported": _l("exported in a case file"), "evidence.damaged": _l("found damaged"),
+    "evidence.repaired": _l("repaired from a good copy"),
+}
+CASE_STATES = {
+    "opened": _l("Opened"), "investigating": _l("Investigating"), "deciding": _l("Deciding"),
+    "rectifying": _l("Rectifying"), "closed": _l("Closed"), "dismissed": _l("Dismissed"),
+}
+#: The buttons that move a case to each state.
+CASE_MOVES = {
+    "investigating": _l("Start investigating"), "deciding": _l("Move to decision"),
+    "rectifying": _l("Move to rectification"), "closed": _l("Close the case"), "dismissed": _l("Dismiss"),
+    "opened": _l("Reopen"),
+}
+CASE_KINDS = {
+    "efficiency_complaint": _l("Efficiency complaint"), "work_style": _l("Work style"),
+    "arbitrary_charges": _l("Arbitrary charges"), "inspection_irregularity": _l("Irregular inspection"),
+    "discipline": _l("Work discipline"),
+}
+#: The four don't-let-go (四个不放过).
+GATES = {
+    "facts_established": _l("Facts established"), "problem_corrected": _l("Problem corrected"),
+    "responsible_dealt_with": _l("Those responsible dealt with"), "rectification_done": _l("Rectification done"),
+}
+DISPOSITIONS = {
+    "admonishment_talk": _l("Admonishment talk"), "public_criticism": _l("Public criticism"),
+    "loss_of_award_eligibility": _l("Loss of award eligibility"), "reassignment": _l("Reassignment"),
+    "removal_from_post": _l("Removal from post"), "dismissal": _l("Dismissal"),
+    "ordered_resignation": _l("Ordered resignation"), "disciplinary_sanction": _l("Disciplinary sanction"),
+    "transfer_to_judiciary": _l("Transfer to the judiciary"), "yellow_card": _l("Yellow card"),
+    "listed_supervision": _l("Listed supervision"), "loss_of_excellent_grade": _l("Loss of the excellent grade"),
+}
+SANCTION_SYSTEMS = {"administrative": _l("Administrative sanction"), "party": _l("Party discipline")}
+GRADES = {
+    "warning": _l("Warning"), "serious_warning": _l("Serious warning"), "demerit": _l("Demerit"),
+    "major_demerit": _l("Major demerit"), "demotion": _l("Demotion"), "dismissal_from_post": _l("Dismissal from post"),
+    "removal_from_party_post": _l("Removal from party post"), "party_probation": _l("Party probation"),
+    "expulsion": _l("Expulsion"),
+}
+COMPLAINT_CHANNELS = {"phone": _l("by phone"), "letter": _l("by letter"), "visit": _l("in person"),
+                      "online": _l("online")}
+TIMELINE = {
+    "case.opened": _l("case opened"), "case.updated": _l("case changed"), "case.state_changed": _l("state changed"),
+    "case.source_added": _l("record added"), "case.subject_added": _l("subject named"),
+    "case.subject_removed": _l("subject removed"), "case.delay_notice": _l("delay notice"),
+    "case.gate_recorded": _l("gate recorded"), "case.disposition_recorded": _l("disposition recorded"),
+    "case.notice_issued": _l("public notice recorded"), "case.evidence_exported": _l("evidence exported"),
+    "case.complainant_unmasked": _l("complainant's identity read"),
+    "case.deadline_recomputed": _l("deadline recomputed"),
+}
+FIGURES = {"sampled": _l("service cases sampled"), "called": _l("called back"), "reached": _l("reached"),
+           "satisfied": _l("satisfied"), "dissatisfied": _l("dissatisfied")}
+DIRECTORY_TABS = {"units": _l("Units"), "enterprises": _l("Enterprises"), "points": _l("Monitoring points"),
+                  "squads": _l("Squads")}

@@ -88,3 +88,27 @@ def fields_of(session, sheet) -> list[Shown]:
             refs.names.setdefault(str(value), data[f"{key[:-3]}_name"])
         shown.append(_shown(key, value, refs))
     return shown
+
+
+def version_text(text: str | None, names: dict[str, str]) -> str | None:
+    """A value of a version's body as people read it: an id by its name, a point as "lat, lon ± m",
+    an instant in the office's time zone; anything else as sent."""
+    import json
+
+    from flask_babel import format_datetime
+
+    if text is None:
+        return None
+    if text in names:
+        return names[text]
+    if _INSTANT.match(text):
+        return format_datetime(datetime.fromisoformat(text.replace("Z", "+00:00")), "yyyy-MM-dd HH:mm:ss")
+    if text.startswith("{") and '"coordinates"' in text:
+        try:
+            point = json.loads(text)
+            lon, lat = point["coordinates"][:2]
+            accuracy = point.get("accuracy_m")
+            return f"{lat:.6f}, {lon:.6f}" + (f" ± {accuracy:g} m" if accuracy else "")
+        except (ValueError, KeyError, TypeError):
+            return text
+    return text

@@ -1,4 +1,4 @@
-"""The console's pages: each parses, calls one domain function, commits (POST) and renders or redirects."""
+"""The console's pages: each parses, calls one domain function and renders or redirects (the wrapper commits: api/db.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api.auth import login_limits
-from api.db import commit, db
+from api.db import db
 from api.evidence import send_derivative, send_original
 from field.core.errors import AuthenticationFailed, InvalidInput, InvalidTransition
 from field.records import lifecycle as records
-from field.visits import review_sheet
+from field.visits import record_history, review_sheet
 from schemas.records import QueueArgsSchema, ReviewDecisionSchema
 
 from .. import session
 from ..pages import local_path
-from . import blp
-from .record_fields import fields_of
+from . import blp, maps
+from .record_fields import fields_of, version_text
 
 PAGE_SIZE = 25
 _FILTERS = tuple(QueueArgsSchema().fields)
@@ -49,7 +49,6 @@ def sign_in():
         return render_template("console/sign_in.html", next=back, username=username, failed=True), 401
     except session.NotOfficeStaff as refused:
         return render_template("console/not_for_you.html", role=refused.role.value), 403
-    commit()
     response = redirect(back, code=303)
     session.set_cookie(response, issued)
     return response
@@ -58,7 +57,6 @@ def sign_in():
 @blp.post("/sign-out")
 def sign_out():
     session.sign_out()
-    commit()
     response = redirect(url_for(".sign_in_form", signed_out=1), code=303)
     session.clear_cookie(response)
     return response
@@ -100,7 +98,26 @@ def _record_page(record_id: uuid.UUID, *, error: str | None = None, comment: str
     user, _device = session.current()
     sheet = review_sheet.record_sheet(db(), user, record_id)
     return render_template("console/record.html", sheet=sheet, fields=fields_of(db(), sheet),
-                           error=error, comment=comment, decided=request.args.get("decided")), status
+                           error=error, comment=comment, decided=request.args.get("decided"),
+                           versions=record_history.version_table(db(), sheet.record),
+                           trails={item.sha256: record_history.evidence_trail(db(), user, item.sha256)
+                                   for item in sheet.evidence if item.arrived},
+                           positions=_photo_positions(sheet), version_text=version_text), status
+
+
+def _photo_positions(sheet) -> dict[str, dict]:
+    """Per photo with an EXIF position, beside a record with one: the distance and a small map's spec."""
+    shown = {}
+    for item in sheet.evidence:
+        distance = record_history.photo_distance_m(sheet.location, item.gps)
+        if distance is None:
+            continue
+        record_at, photo_at = maps.shown(*sheet.location[:2]), maps.shown(*item.gps[:2])
+        shown[item.sha256] = {"distance_m": distance, "map": maps.spec(
+            markers=[{"lat": record_at[0], "lon": record_at[1], "kind": "record", "label": _("Record's position")},
+                     {"lat": photo_at[0], "lon": photo_at[1], "kind": "photo", "label": _("Photo's position")}],
+            lines=[[list(record_at), list(photo_at)]], max_zoom=17)}
+    return shown
 
 
 @blp.get("/records/<uuid:record_id>")
@@ -129,7 +146,6 @@ def review(record_id: uuid.UUID):
         else:
             error, status = refused.detail, 422
         return _record_page(record_id, error=error, comment=comment, status=status)
-    commit()
     return redirect(url_for(".record", record_id=record_id, decided=body["state"].value), code=303)
 
 

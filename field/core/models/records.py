@@ -90,6 +90,14 @@ class FieldRecord(TimestampMixin, JurisdictionScoped, Base):
 
     submitted_by: Mapped[User] = relationship(lazy="joined", foreign_keys=[submitted_by_id])
 
+    def reviewed(self, session) -> None:
+        """What a review decision on this kind changes beyond its state, in the same transaction.
+
+        ``field.records.lifecycle.review`` calls it, after the decision is flushed. Nothing by
+        default; a kind whose decision changes other records overrides it (an inspection
+        filing: the records it covers, field/filings/coverage.py).
+        """
+
 
 class Positioned:
     """A kind whose envelope point is its place: ``position`` is it as a stored ``Location`` (WGS-84, with
