@@ -3,6 +3,6 @@
 from field.core.policy import ADMINS, Policy
 
 POLICY = Policy({
-    "users.manage": ADMINS,          # list, create, read, change, revoke another's tokens
+    "users.manage": ADMINS,          # list, create, read, change, revoke another's tokens, enroll a device
     "jurisdictions.change": ADMINS,  # add, rename, redraw
 })
