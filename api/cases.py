@@ -65,7 +65,10 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1",
 def _case_before_the_body():
     """Before the request is read, the domain's answer for the case it names (``get_case``: office staff,
     in scope) or, for the others, the office rule: anyone else is told no case exists, whatever they
-    send. The case found is the one the view works on: its office check ran once, here."""
+    send. The case found is the one the view works on: its office check ran once, here.
+
+    Office staff naming a case they do not have get their body judged first, as for any other
+    resource (a 422 before the 404): the view looks the case up again and answers 404 then."""
     try:
         user = current_user()
     except AuthenticationFailed:
@@ -73,8 +76,11 @@ def _case_before_the_body():
     case_id = (request.view_args or {}).get("case_id")
     if case_id is None:
         require_office(user)
-    else:
+        return None
+    try:
         g.case = cases.get_case(db(), user, case_id)
+    except NotFound:
+        require_office(user)  # an outsider: no case exists, whatever the body
     return None
 
 
