@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from field.core.evidence_errors import BlobConflict, BlobNotFound, OffsetMismatch, TooLarge
+from field.core.evidence_errors import BlobConflict, BlobNotFound, OffsetMismatch, StageBusy, TooLarge
 from field.core.storage import OriginalHead, StoredBlob, stream_digest
 
 from .storage import (
@@ -167,18 +167,21 @@ class LocalBlobStore:
             return staged + written
 
     def stage_size(self, upload_id: str) -> int:
-        """The staged size once any append in flight has ended: never a chunk half written.
+        """The staged size, never read in the middle of an append: StageBusy while one is in flight.
 
-        A request that takes over a lapsed lease re-reads the offset from here while the
-        request it took over from may still be writing; a size read mid-chunk was answered
-        (and committed) as the offset, though no client ever sent a chunk ending there.
+        A request taking over a lapsed lease re-reads the offset from here while the request
+        it took over from may still be writing; a size read mid-chunk was answered (and
+        committed) as the offset, though no client ever sent a chunk ending there.
         """
         try:
             fd = os.open(self._stage_path(upload_id), os.O_RDONLY)
         except FileNotFoundError:
             return 0
         with os.fdopen(fd, "rb") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH)  # waits for an appender's LOCK_EX
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)  # an appender holds LOCK_EX
+            except BlockingIOError:
+                raise StageBusy() from None
             try:
                 return os.fstat(handle.fileno()).st_size
             finally:

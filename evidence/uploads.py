@@ -37,7 +37,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from field.core.errors import InvalidInput, NotFound
-from field.core.evidence_errors import EvidenceError, OffsetMismatch, TooLarge
+from field.core.evidence_errors import EvidenceError, OffsetMismatch, StageBusy, TooLarge
 from field.core.models.base import utcnow
 from field.core.models.evidence import MEDIA_KINDS
 from field.core.models.evidence import Upload
@@ -237,7 +237,12 @@ def acquire_lock(
     if taken != 1:
         raise UploadLocked()
     session.refresh(upload)
-    resync(session, store, upload)
+    try:
+        resync(session, store, upload)
+    except StageBusy:
+        # The lease lapsed but its holder is still writing: the upload is as busy as if it held it.
+        # The caller's rollback returns the lease (nothing is committed before this returns).
+        raise UploadLocked() from None
     return token
 
 
@@ -263,7 +268,10 @@ def release_lock(session: Session, upload: Upload, token: str) -> None:
 
 
 def resync(session: Session, store: BlobStore, upload: Upload) -> None:
-    """Take the offset from the store (after a crash or a cut connection, it knows best)."""
+    """Take the offset from the store (after a crash or a cut connection, it knows best).
+
+    StageBusy when a chunk is being appended right now (the size is not settled).
+    """
     if upload.completed_at is None and upload.staging_discarded_at is None:
         staged = store.stage_size(upload.staging_id)
         if staged != upload.offset:
@@ -382,9 +390,11 @@ def cleanup_expired(session: Session, store: BlobStore, *, now: datetime | None 
     """
     now = now or utcnow()
     done = 0
+    busy: list[uuid.UUID] = []  # still receiving bytes although their lease lapsed: left alone
     while True:
         stale = list(session.execute(
             select(Upload).where(
+                Upload.id.not_in(busy),
                 Upload.staging_discarded_at.is_(None),
                 or_(Upload.completed_at.is_not(None),
                     (Upload.expires_at < now) & (Upload.offset < Upload.length)),
@@ -395,7 +405,11 @@ def cleanup_expired(session: Session, store: BlobStore, *, now: datetime | None 
             return done
         for upload in stale:
             if upload.completed_at is None and upload.failed_at is None and upload.terminated_at is None:
-                staged = store.stage_size(upload.staging_id)
+                try:
+                    staged = store.stage_size(upload.staging_id)
+                except StageBusy:
+                    busy.append(upload.id)
+                    continue
                 if staged == upload.length:  # every byte arrived; the offset's commit did not
                     upload.offset = staged
                     continue

@@ -104,6 +104,20 @@ class OffsetMismatch(EvidenceError):
         )
 
 
+class StageBusy(EvidenceError):
+    """A chunk is being appended to the staged bytes right now: their size is not settled.
+
+    Raised instead of waiting: whoever asks (taking over a lapsed lease, the clean-up) holds a
+    database transaction, which the appender needs to renew its lease; waiting for the appender
+    there would make each wait for the other.
+    """
+
+    code = "stage_busy"
+
+    def __init__(self) -> None:
+        super().__init__("A chunk is being appended to this upload right now.")
+
+
 class BlobConflict(EvidenceError):
     """An object already stored under a hash does not match bytes with that hash.
 
