@@ -94,14 +94,14 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     from . import (
         accounts, approvals, calendar, callbacks, cases, commitments, custody, directory, enterprises, evaluations,
         evidence, exports, figures, health, inspections, jurisdictions, leader_visits, monitoring_points, persons,
-        reports, reviews, service, service_visits, squads, sync,
+        records, reviews, service, service_visits, squads, sync,
         units, uploads, users, visits,
     )
 
     for module in (health, accounts, users, jurisdictions, calendar, reviews,
                    units, persons, enterprises, monitoring_points, squads, directory, sync,
-                   exports, inspections, visits, callbacks, reports, leader_visits, cases, evaluations, evidence, uploads,
-                   figures, custody, approvals, commitments, service, service_visits):
+                   exports, records, inspections, visits, callbacks, leader_visits, cases, evaluations, evidence,
+                   uploads, figures, custody, approvals, commitments, service, service_visits):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
     # The console and the public pages (docs/console.md): the one place that imports web/.

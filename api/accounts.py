@@ -33,9 +33,8 @@ def login(body):
     """
     ttl = timedelta(days=current_app.config["TOKEN_TTL_DAYS"])
     issued = accounts.login(db(), body["username"], body["password"], body["device_name"], ttl)
-    issued.device.current = True
     return {"token": issued.token, "expires_at": issued.device.expires_at,
-            "device": issued.device, "user": issued.device.user}
+            "device": accounts.DeviceView(issued.device, current=True), "user": issued.device.user}
 
 
 @blp.route("/auth/enroll", methods=["POST"])
@@ -53,9 +52,8 @@ def enroll(body):
     """
     ttl = timedelta(days=current_app.config["TOKEN_TTL_DAYS"])
     issued = enrollment.redeem(db(), body["code"], body["device_name"], ttl)
-    issued.device.current = True
     return {"token": issued.token, "expires_at": issued.device.expires_at,
-            "device": issued.device, "user": issued.device.user}
+            "device": accounts.DeviceView(issued.device, current=True), "user": issued.device.user}
 
 
 @blp.route("/auth/logout", methods=["POST"])
@@ -80,11 +78,7 @@ class MyDevices(MethodView):
     @authenticated()
     def get(self):
         """The caller's devices with a live token"""
-        devices = accounts.list_devices(db(), current_user())
-        this = current_device().id
-        for d in devices:
-            d.current = d.id == this
-        return devices
+        return accounts.my_devices(db(), current_user(), current_device().id)
 
 
 @blp.route("/me/devices/<uuid:device_id>")

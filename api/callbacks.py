@@ -9,31 +9,25 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from field.visits import callbacks, findings, service_cases
-from field.core.errors import AuthenticationFailed
-from field.visits.models import Callback, CallbackBatch, CallbackSample, ServiceCase
-from field.core.pages import paginate
-from field.visits.visits import require_undercover_role
+from field.visits import callbacks, findings, service_cases, visits
+from field.core.pages import page
 from schemas.common import PageArgsSchema, page_of
 from schemas.visits import (
     CSV_HEADER,
     BatchArgsSchema,
     BatchSchema,
-    CallbackAmendSchema,
-    CallbackCreateSchema,
     CallbackFindingCreateSchema,
-    CallbackQuerySchema,
-    CallbackSchema,
     CaseSchema,
     FindingSchema,
     SampleCreateSchema,
     SampleSchema,
 )
 
-from .auth import authenticated, current_device, current_user
+from .auth import authenticated, before_reading, current_device, current_user
 from .db import db
 from .idempotency import discloses_identity
 from .located import located
+from .records import record_routes
 from .submissions import receipt, status_of
 
 blp = Blueprint("callbacks", __name__, url_prefix="/api/v1",
@@ -41,6 +35,7 @@ blp = Blueprint("callbacks", __name__, url_prefix="/api/v1",
                             "reproducible random sample and assigns it to a squad (a visit task of method "
                             "callback); each call is recorded, and a problem heard can become a finding. "
                             "Office staff and the assigned squad only: 404 for anyone else")
+before_reading(blp, visits.require_undercover_role)  # outsiders: 404 whatever they send (the domain's rule)
 
 _CSV_BODY = {
     "required": True,
@@ -52,16 +47,6 @@ _CSV_BODY = {
                              "example": f"{CSV_HEADER}\nJLP2026041500123,区规划自然资源局/不动产登记中心,"
                                         "不动产转移登记,2026-04-15,王女士,13800000000\n"}},
 }
-
-
-@blp.before_request
-def _undercover_only():
-    """Inspectors, liaisons and leaders get 404 here whatever they send: the area does not exist for them."""
-    try:
-        user = current_user()
-    except AuthenticationFailed:
-        return None  # the view answers 401
-    require_undercover_role(user)
 
 
 def _shown(page):
@@ -82,8 +67,7 @@ class Batches(MethodView):
     @authenticated()
     def get(self, cursor, limit):
         """Imported batches of service cases, newest first (office staff)"""
-        return paginate(db(), callbacks.batches_query(current_user()),
-                        [CallbackBatch.created_at, CallbackBatch.id], cursor=cursor, limit=limit, descending=True)
+        return page(db(), callbacks.batches_query, current_user(), cursor=cursor, limit=limit)
 
     @blp.arguments(BatchArgsSchema, location="query")
     @blp.doc(requestBody=_CSV_BODY)
@@ -130,8 +114,7 @@ class BatchCases(MethodView):
     def get(self, batch_id: uuid.UUID, cursor, limit):
         """A batch's cases by case number, with their callback outcomes (office staff; logged in custody)"""
         batch = callbacks.get_batch(db(), current_user(), batch_id)
-        return _shown(paginate(db(), callbacks.batch_cases_query(batch), [ServiceCase.case_no, ServiceCase.id],
-                               cursor=cursor, limit=limit))
+        return _shown(page(db(), callbacks.batch_cases_query, batch, cursor=cursor, limit=limit))
 
 
 @blp.route("/callback-batches/<uuid:batch_id>/samples")
@@ -151,8 +134,7 @@ class BatchSamples(MethodView):
         """
         batch = callbacks.get_batch(db(), current_user(), batch_id)
         sample = callbacks.draw_sample(db(), current_user(), batch, **body)
-        sample.case_nos = callbacks.drawn_case_nos(db(), sample)
-        return sample
+        return callbacks.sample_view(db(), sample)
 
 
 # -- samples -----------------------------------------------------------------------------------
@@ -167,8 +149,7 @@ class Samples(MethodView):
     @authenticated()
     def get(self, cursor, limit):
         """Samples drawn, newest first (office staff; each one's cases: GET /callback-samples/<id>)"""
-        return paginate(db(), callbacks.samples_query(current_user()),
-                        [CallbackSample.created_at, CallbackSample.id], cursor=cursor, limit=limit, descending=True)
+        return page(db(), callbacks.samples_query, current_user(), cursor=cursor, limit=limit)
 
 
 @blp.route("/callback-samples/<uuid:sample_id>")
@@ -178,9 +159,7 @@ class SampleById(MethodView):
     @authenticated()
     def get(self, sample_id: uuid.UUID):
         """One sample: its seed, what was asked, and the case numbers in draw order (office staff)"""
-        sample = callbacks.get_sample(db(), current_user(), sample_id)
-        sample.case_nos = callbacks.drawn_case_nos(db(), sample)
-        return sample
+        return callbacks.sample_view(db(), callbacks.get_sample(db(), current_user(), sample_id))
 
 
 @blp.route("/callback-samples/<uuid:sample_id>/cases")
@@ -193,60 +172,14 @@ class SampleCases(MethodView):
     def get(self, sample_id: uuid.UUID, cursor, limit):
         """A sample's cases by case number, with their callback outcomes (office staff; logged in custody)"""
         sample = callbacks.get_sample(db(), current_user(), sample_id)
-        return _shown(paginate(db(), callbacks.sample_cases_query(sample.id),
-                               [ServiceCase.case_no, ServiceCase.id], cursor=cursor, limit=limit))
+        return _shown(page(db(), callbacks.sample_cases_query, sample.id, cursor=cursor, limit=limit))
 
 
 # -- callbacks ---------------------------------------------------------------------------------
 
 
-@blp.route("/callbacks")
-class Callbacks(MethodView):
-    @blp.arguments(CallbackQuerySchema, location="query")
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, page_of(CallbackSchema))
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, query, cursor, limit):
-        """Callbacks, newest first: office staff all of their scope, a squad member their own"""
-        return paginate(db(), callbacks.callbacks_query(current_user(), **query),
-                        [Callback.received_at, Callback.id], cursor=cursor, limit=limit, descending=True)
-
-    @blp.arguments(CallbackCreateSchema)
-    @blp.response(201, CallbackSchema)
-    @blp.alt_response(200, schema=CallbackSchema, description="A repeat: the stored callback")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def post(self, body):
-        """Record one call to an applicant (the assigned squad's members, or office staff)
-
-        A case may be called several times (not reached, then reached). Offline-safe like
-        every record: 201 first, 200 for repeats, 409 for the same id with another body.
-        """
-        result = callbacks.record_callback(db(), receipt(), body)
-        return result.record, status_of(result)
-
-
-@blp.route("/callbacks/<uuid:callback_id>")
-class CallbackById(MethodView):
-    @blp.response(200, CallbackSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, callback_id: uuid.UUID):
-        """One callback"""
-        return callbacks.get_callback(db(), current_user(), callback_id)
-
-    @blp.arguments(CallbackAmendSchema)
-    @blp.response(200, CallbackSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def put(self, body, callback_id: uuid.UUID):
-        """Amend a callback the office asked more information about (its submitter)"""
-        callback = callbacks.get_callback(db(), current_user(), callback_id)
-        callbacks.amend_callback(db(), current_user(), callback, body)
-        return callback
+# Callbacks themselves: the record-kind seam's endpoints (api/records.py), on this blueprint.
+record_routes(blp, "callback")
 
 
 @blp.route("/callbacks/<uuid:callback_id>/findings")

@@ -8,19 +8,19 @@ of field/cases/ (the request's wrapper commits once: api/db.py); exports stream 
 from __future__ import annotations
 
 import uuid
-from functools import wraps
 
-from flask import Response
+from flask import Response, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
 from field.cases import exports as case_exports, lifecycle as cases
 from field.cases import complainants, evidence_zip, notices, parties, time_limits, view as case_view
-from field.core.errors import NotFound
-from field.core.models.platform import OFFICE_ROLES
+from field.core.errors import AuthenticationFailed, NotFound
+from field.cases.rules import require_office
 from field.cases.models import Case, CaseKind
-from field.core.pages import paginate
+from field.cases.read_model import CaseView, case_view as read_case_view
+from field.core.pages import page
 from schemas.cases import (
     CaseCreateSchema,
     AccountabilityCaseDetailSchema,
@@ -61,24 +61,37 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1",
                             "don't-let-go, dispositions, public notices, timeline, exports (office staff)")
 
 
-def office_only(view):
-    """Outermost: a valid token, and office staff; anyone else is told no case exists."""
+@blp.before_request
+def _case_before_the_body():
+    """Before the request is read, the domain's answer for the case it names (``get_case``: office staff,
+    in scope) or, for the others, the office rule: anyone else is told no case exists, whatever they
+    send. The case found is the one the view works on: its office check ran once, here.
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_user().role not in OFFICE_ROLES:
-            raise NotFound("case")
-        return view(*args, **kwargs)
-
-    return authenticated()(wrapper)
+    Office staff naming a case they do not have get their body judged first, as for any other
+    resource (a 422 before the 404): the view looks the case up again and answers 404 then."""
+    try:
+        user = current_user()
+    except AuthenticationFailed:
+        return None  # the view answers 401
+    case_id = (request.view_args or {}).get("case_id")
+    if case_id is None:
+        require_office(user)
+        return None
+    try:
+        g.case = cases.get_case(db(), user, case_id)
+    except NotFound:
+        require_office(user)  # an outsider: no case exists, whatever the body
+    return None
 
 
 def _case(case_id: uuid.UUID) -> Case:
-    return cases.get_case(db(), current_user(), case_id)
+    """The case the request names, as the hook above found it."""
+    found = g.get("case")
+    return found if found is not None and found.id == case_id else cases.get_case(db(), current_user(), case_id)
 
 
-def _detail(case: Case) -> Case:
-    return case_view.with_details(db(), case)
+def _detail(case: Case) -> CaseView:
+    return read_case_view(db(), case)
 
 
 _CSV_DOC = {"200": {"description": "UTF-8 CSV with a byte-order mark (for Excel) and a header row, streamed",
@@ -94,21 +107,20 @@ _ZIP_DOC = {"200": {"description": "ZIP: evidence/<sha256>.<ext>, MANIFEST.sha25
 
 @blp.route("/cases")
 class Cases(MethodView):
-    @office_only
     @blp.arguments(CaseQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(AccountabilityCaseSchema))
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, query, cursor, limit):
         """Cases in your scope, newest first; ?overdue=true lists those past their deadline"""
-        stmt = cases.cases_query(current_user(), **query)
-        return paginate(db(), stmt, [Case.opened_at, Case.id], cursor=cursor, limit=limit, descending=True)
+        return page(db(), cases.cases_query, current_user(), cursor=cursor, limit=limit, **query)
 
-    @office_only
     @blp.arguments(CaseCreateSchema)
     @blp.response(201, AccountabilityCaseDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @authenticated()
     def post(self, body):
         """Open a case from field records and/or a complaint the office took"""
         case = cases.open_case(db(), current_user(), **body)
@@ -117,10 +129,10 @@ class Cases(MethodView):
 
 @blp.route("/cases/export.csv")
 class CasesCsv(MethodView):
-    @office_only
     @blp.arguments(CaseQuerySchema, location="query")
     @blp.doc(responses=_CSV_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, query):
         """The cases of the list's filters as CSV for the office's spreadsheets"""
         stmt = cases.cases_query(current_user(), **query)
@@ -131,11 +143,11 @@ class CasesCsv(MethodView):
 
 @blp.route("/cases/export.geojson")
 class CasesGeoJson(MethodView):
-    @office_only
     @blp.arguments(CaseQuerySchema, location="query")
     @blp.arguments(CrsArgsSchema, location="query", as_kwargs=True)
     @blp.doc(responses=_GEOJSON_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, query, crs):
         """The cases of the list's filters as a GeoJSON FeatureCollection"""
         stmt = cases.cases_query(current_user(), **query)
@@ -145,19 +157,19 @@ class CasesGeoJson(MethodView):
 
 @blp.route("/cases/<uuid:case_id>")
 class CaseById(MethodView):
-    @office_only
     @located(blp)
     @blp.response(200, AccountabilityCaseDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, case_id: uuid.UUID):
         """One case with its sources, subjects, clock, gates, outcomes and evidence"""
         return _detail(_case(case_id))
 
-    @office_only
     @blp.arguments(CaseUpdateSchema)
     @blp.response(200, AccountabilityCaseDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def patch(self, body, case_id: uuid.UUID):
         """Change a running case's title, summary or handler"""
         case = _case(case_id)
@@ -167,12 +179,12 @@ class CaseById(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/transitions")
 class CaseTransitions(MethodView):
-    @office_only
     @blp.arguments(CaseTransitionSchema)
     @blp.response(200, AccountabilityCaseDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="Not allowed now: `allowed` lists what is; closing "
                                                              "without the four gates lists `missing_gates`")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Move the case on (closing needs the four don't-let-go, dismissing a reason)"""
         case = _case(case_id)
@@ -182,11 +194,11 @@ class CaseTransitions(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/sources")
 class CaseSources(MethodView):
-    @office_only
     @blp.arguments(CaseSourceInSchema)
     @blp.response(201, CaseSourceRefSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Link another field record to the case"""
         source = cases.add_source(db(), current_user(), _case(case_id), body["record_id"])
@@ -195,11 +207,11 @@ class CaseSources(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/subjects")
 class CaseSubjects(MethodView):
-    @office_only
     @blp.arguments(CaseSubjectInSchema)
     @blp.response(201, CaseSubjectSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Name a unit or a person the case is about"""
         subject = parties.add_subject(db(), current_user(), _case(case_id), **body)
@@ -208,10 +220,10 @@ class CaseSubjects(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/subjects/<uuid:subject_id>")
 class CaseSubjectById(MethodView):
-    @office_only
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def delete(self, case_id: uuid.UUID, subject_id: uuid.UUID):
         """Remove a subject named by mistake (not one with a disposition)"""
         parties.remove_subject(db(), current_user(), _case(case_id), subject_id)
@@ -219,12 +231,12 @@ class CaseSubjectById(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/delay-notices")
 class CaseDelayNotices(MethodView):
-    @office_only
     @blp.arguments(CaseDelayNoticeInSchema)
     @blp.response(201, CaseDelayNoticeSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """The handler's delay notice (滞办告知书): reason and new date; kept, never changed"""
         notice = cases.record_delay_notice(db(), current_user(), _case(case_id), **body)
@@ -233,11 +245,11 @@ class CaseDelayNotices(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/gates")
 class CaseGates(MethodView):
-    @office_only
     @blp.arguments(CaseGateInSchema)
     @blp.response(201, CaseGateSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Record one of the four don't-let-go (四个不放过) with its note and evidence"""
         gate = cases.record_gate(db(), current_user(), _case(case_id), **body)
@@ -246,11 +258,11 @@ class CaseGates(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/dispositions")
 class CaseDispositions(MethodView):
-    @office_only
     @blp.arguments(CaseDispositionInSchema)
     @blp.response(201, CaseDispositionSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Record what was decided about a person or a unit of the case"""
         disposition = parties.record_disposition(db(), current_user(), _case(case_id), **body)
@@ -259,11 +271,11 @@ class CaseDispositions(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/notices")
 class CaseNotices(MethodView):
-    @office_only
     @blp.arguments(CaseNoticeInSchema)
     @blp.response(201, CaseNoticeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Record a public notice (通报) of the case; its text may name no monitor or complainant"""
         notice = notices.issue_notice(db(), current_user(), _case(case_id), **body)
@@ -272,9 +284,9 @@ class CaseNotices(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/timeline")
 class CaseTimeline(MethodView):
-    @office_only
     @blp.response(200, CaseTimelineEntrySchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, case_id: uuid.UUID):
         """Everything that happened to the case, oldest first, from the custody log"""
         return case_view.timeline(db(), current_user(), _case(case_id))
@@ -282,9 +294,9 @@ class CaseTimeline(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/evidence")
 class CaseEvidence(MethodView):
-    @office_only
     @blp.response(200, CaseEvidenceSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, case_id: uuid.UUID):
         """Every piece of evidence of the case with its custody summary and plausibility flags"""
         return case_view.case_evidence(db(), _case(case_id))
@@ -292,9 +304,9 @@ class CaseEvidence(MethodView):
 
 @blp.route("/cases/<uuid:case_id>/evidence.zip")
 class CaseEvidenceZip(MethodView):
-    @office_only
     @blp.doc(responses=_ZIP_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self, case_id: uuid.UUID):
         """The case's evidence as a ZIP a third party can verify (logged as an export)"""
         case, store = _case(case_id), blob_store()
@@ -310,11 +322,11 @@ class CaseEvidenceZip(MethodView):
 @blp.route("/cases/<uuid:case_id>/complainant")
 class CaseComplainant(MethodView):
     @discloses_identity
-    @office_only
     @blp.arguments(ComplainantUnmaskSchema)
     @blp.response(200, CaseComplainantSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def post(self, body, case_id: uuid.UUID):
         """Who complained (admins only, with a reason; the disclosure is logged in the custody chain)
 
@@ -327,9 +339,9 @@ class CaseComplainant(MethodView):
 
 @blp.route("/case-kinds")
 class CaseKinds(MethodView):
-    @office_only
     @blp.response(200, CaseTimeLimitSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def get(self):
         """Kinds of case and their time limits in working days, as they apply in your jurisdiction"""
         return time_limits.time_limits(db(), current_user())
@@ -337,20 +349,20 @@ class CaseKinds(MethodView):
 
 @blp.route("/case-kinds/<string:kind>")
 class CaseKindByName(MethodView):
-    @office_only
     @blp.arguments(CaseTimeLimitUpdateSchema)
     @blp.response(200, CaseTimeLimitSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def put(self, body, kind: str):
         """Set a kind's time limit for your jurisdiction and below (admins); running cases keep theirs"""
         limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), body["working_days"])
         return limit
 
-    @office_only
     @blp.response(200, CaseTimeLimitSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @authenticated()
     def delete(self, kind: str):
         """Go back to the limit inherited from above (or the default)"""
         limit = time_limits.set_time_limit(db(), current_user(), _kind(kind), None)

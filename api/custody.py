@@ -13,14 +13,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
-from field.core.models.platform import Role
-from field.core.pages import paginate
+from field.core.pages import page
 from field.custody import checkpoints
-from field.custody.models import CustodyCheckpoint
 from schemas.common import PageArgsSchema, page_of
 from schemas.custody import CheckpointSchema
 
-from .auth import authenticated
+from .auth import authenticated, current_user
 from .db import db
 
 blp = Blueprint("custody", __name__, url_prefix="/api/v1/custody",
@@ -35,21 +33,20 @@ _NOTE_DOC = {"responses": {"200": {
 class Checkpoints(MethodView):
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(CheckpointSchema))
-    @authenticated(Role.admin)
+    @authenticated()
     def get(self, cursor, limit):
         """Signed checkpoints of the custody log, newest first"""
-        return paginate(db(), checkpoints.checkpoints_query(), [CustodyCheckpoint.made_at, CustodyCheckpoint.id],
-                        cursor=cursor, limit=limit, descending=True)
+        return page(db(), checkpoints.checkpoints_query, current_user(), cursor=cursor, limit=limit)
 
 
 @blp.route("/checkpoints/<uuid:checkpoint_id>")
 class CheckpointNote(MethodView):
     @blp.doc(**_NOTE_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def get(self, checkpoint_id: uuid.UUID):
         """One checkpoint as its signed note, to print, file or hand to a third party"""
-        row = checkpoints.get_checkpoint(db(), checkpoint_id)
+        row = checkpoints.get_checkpoint(db(), checkpoint_id, current_user())
         response = Response(row.note, mimetype="text/plain")
         response.headers["Content-Disposition"] = content_disposition(
             f"custody-checkpoint-{row.made_at:%Y%m%dT%H%M%SZ}-{row.id.hex[:8]}.txt")

@@ -1,4 +1,8 @@
-"""Streamed exports of findings and contact-point reports for the office (CSV and GeoJSON)."""
+"""Streamed exports of field records for the office (CSV and GeoJSON): every kind with export columns.
+
+A kind registered in field/records/kinds.py with ``export_columns`` gets
+GET /api/v1/<path>/export.csv and /export.geojson here (findings and contact-point reports today).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,8 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from evidence.storage import content_disposition
-from field.visits import findings
 from field.records import exports as record_exports
-from field.reports import reports
-from field.core.models.platform import OFFICE_ROLES
+from field.records.kinds import RecordKind, kinds
 
 from .auth import authenticated, current_user
 from .db import db, streamed
@@ -29,41 +31,30 @@ def _stream(chunks, mimetype: str, filename: str) -> Response:
         "Content-Disposition": content_disposition(filename), "X-Content-Type-Options": "nosniff"})
 
 
-@blp.route("/findings/export.csv")
-@blp.doc(responses=_CSV)
-@authenticated(*OFFICE_ROLES)
-def findings_csv():
-    """Findings in the caller's scope as CSV"""
-    stmt = findings.findings_query(current_user())
-    return _stream(record_exports.csv_chunks(db(), stmt, record_exports.FINDING_COLUMNS), "text/csv", "findings.csv")
+def _exports(kind: RecordKind) -> None:
+    plural = kind.path.replace("-", " ")
+
+    def as_csv():
+        user = current_user()
+        kind.allow(user, "export")
+        return _stream(record_exports.csv_chunks(db(), kind.query(user), kind.export_columns), "text/csv",
+                       f"{kind.path}.csv")
+
+    def as_geojson(crs):
+        user = current_user()
+        kind.allow(user, "export")
+        return _stream(record_exports.geojson_chunks(db(), kind.query(user), kind.export_columns, crs),
+                       GEOJSON_MIME, f"{kind.path}.geojson")
+
+    as_csv.__doc__ = f"{plural.capitalize()} in the caller's scope as CSV"
+    as_geojson.__doc__ = f"{plural.capitalize()} in the caller's scope as GeoJSON"
+    as_csv.__name__, as_geojson.__name__ = f"{kind.name}_csv", f"{kind.name}_geojson"
+    forbidden = blp.alt_response(403, response="FORBIDDEN")
+    blp.route(f"/{kind.path}/export.csv")(blp.doc(responses=_CSV)(forbidden(authenticated()(as_csv))))
+    blp.route(f"/{kind.path}/export.geojson")(blp.arguments(CrsArgsSchema, location="query", as_kwargs=True)(
+        blp.doc(responses=_GEOJSON)(forbidden(authenticated()(as_geojson)))))
 
 
-@blp.route("/findings/export.geojson")
-@blp.arguments(CrsArgsSchema, location="query", as_kwargs=True)
-@blp.doc(responses=_GEOJSON)
-@authenticated(*OFFICE_ROLES)
-def findings_geojson(crs):
-    """Findings in the caller's scope as GeoJSON"""
-    stmt = findings.findings_query(current_user())
-    return _stream(record_exports.geojson_chunks(db(), stmt, record_exports.FINDING_COLUMNS, crs),
-                   GEOJSON_MIME, "findings.geojson")
-
-
-@blp.route("/reports/export.csv")
-@blp.doc(responses=_CSV)
-@authenticated(*OFFICE_ROLES)
-def reports_csv():
-    """Contact-point reports in the caller's scope as CSV"""
-    stmt = reports.reports_query(current_user())
-    return _stream(record_exports.csv_chunks(db(), stmt, record_exports.REPORT_COLUMNS), "text/csv", "reports.csv")
-
-
-@blp.route("/reports/export.geojson")
-@blp.arguments(CrsArgsSchema, location="query", as_kwargs=True)
-@blp.doc(responses=_GEOJSON)
-@authenticated(*OFFICE_ROLES)
-def reports_geojson(crs):
-    """Contact-point reports in the caller's scope as GeoJSON"""
-    stmt = reports.reports_query(current_user())
-    return _stream(record_exports.geojson_chunks(db(), stmt, record_exports.REPORT_COLUMNS, crs),
-                   GEOJSON_MIME, "reports.geojson")
+for _kind in kinds():
+    if _kind.export_columns:
+        _exports(_kind)

@@ -8,8 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.accounts import jurisdictions
-from field.core.models.platform import Jurisdiction, Role
-from field.core.pages import paginate
+from field.core.pages import page
 from schemas.common import PageArgsSchema, page_of
 from schemas.jurisdictions import (
     JurisdictionCreateSchema,
@@ -33,13 +32,12 @@ class Jurisdictions(MethodView):
     @authenticated()
     def get(self, query, cursor, limit):
         """Jurisdictions in the caller's scope"""
-        stmt = jurisdictions.jurisdictions_query(current_user(), **query)
-        return paginate(db(), stmt, [Jurisdiction.code, Jurisdiction.id], cursor=cursor, limit=limit)
+        return page(db(), jurisdictions.jurisdictions_query, current_user(), cursor=cursor, limit=limit, **query)
 
     @blp.arguments(JurisdictionCreateSchema)
     @blp.response(201, JurisdictionSchema)
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(Role.admin)
+    @authenticated()
     def post(self, body):
         """Add a jurisdiction below one in the admin's scope"""
         j = jurisdictions.create_jurisdiction(db(), actor=current_user(), **body)
@@ -58,9 +56,9 @@ class JurisdictionById(MethodView):
     @blp.arguments(JurisdictionUpdateSchema)
     @blp.response(200, JurisdictionSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def patch(self, body, jurisdiction_id: uuid.UUID):
         """Rename a jurisdiction or replace its boundary"""
-        j = jurisdictions.get_jurisdiction(db(), current_user(), jurisdiction_id)
+        j = jurisdictions.get_jurisdiction(db(), current_user(), jurisdiction_id, action="jurisdictions.change")
         jurisdictions.update_jurisdiction(db(), current_user(), j, body)
         return j

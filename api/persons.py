@@ -8,9 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.directory import units
-from field.directory.models import Person
-from field.core.models.platform import Role
-from field.core.pages import paginate
+from field.core.pages import page
 from schemas.common import PageArgsSchema, page_of
 from schemas.directory import PersonCreateSchema, PersonQuerySchema, PersonSchema, PersonUpdateSchema
 from schemas.sync import register_entity_schema
@@ -31,12 +29,11 @@ class Persons(MethodView):
     @authenticated()
     def get(self, query, cursor, limit):
         """Persons in the caller's scope"""
-        stmt = units.persons_query(current_user(), **query)
-        return paginate(db(), stmt, [Person.created_at, Person.id], cursor=cursor, limit=limit)
+        return page(db(), units.persons_query, current_user(), cursor=cursor, limit=limit, **query)
 
     @blp.arguments(PersonCreateSchema)
     @blp.response(201, PersonSchema)
-    @authenticated(Role.admin)
+    @authenticated()
     def post(self, body):
         """Add a person to a unit"""
         person = units.create_person(db(), current_user(), **body)
@@ -55,17 +52,17 @@ class PersonById(MethodView):
     @blp.arguments(PersonUpdateSchema)
     @blp.response(200, PersonSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def patch(self, body, person_id: uuid.UUID):
         """Change a person's post, rank, name or unit"""
-        person = units.get_person(db(), current_user(), person_id)
+        person = units.get_person(db(), current_user(), person_id, action="change")
         units.update_person(db(), current_user(), person, body)
         return person
 
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def delete(self, person_id: uuid.UUID):
         """Delete a person (records that name them keep pointing at them)"""
-        person = units.get_person(db(), current_user(), person_id)
+        person = units.get_person(db(), current_user(), person_id, action="change")
         units.delete_person(db(), current_user(), person)

@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.records import lifecycle as records
-from field.core.models.platform import OFFICE_ROLES
 from schemas.common import PageArgsSchema, page_of
 from schemas.records import (
     CommentCreateSchema,
@@ -37,7 +36,7 @@ class ReviewQueue(MethodView):
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(RecordEnvelopeSchema))
     @blp.alt_response(404, response="NOT_FOUND", description="jurisdiction_id names no jurisdiction in scope")
-    @authenticated(*OFFICE_ROLES)
+    @authenticated()
     def get(self, filters, cursor, limit):
         """Records waiting for review, oldest first"""
         return records.queue_page(db(), current_user(), filters, cursor=cursor, limit=limit)
@@ -49,10 +48,10 @@ class RecordReview(MethodView):
     @blp.response(200, RecordEnvelopeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(*OFFICE_ROLES)
+    @authenticated()
     def post(self, body, record_id: uuid.UUID):
         """Take a record into review, accept it, ask for more information or reject it"""
-        record = records.get_record(db(), current_user(), record_id)
+        record = records.get_record(db(), current_user(), record_id, action="review")
         records.review(db(), current_user(), record, body["state"], body["comment"])
         return record
 

@@ -8,10 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.directory import squads
-from field.core.models.platform import Role
-from field.directory.models import Squad
-from field.directory.models import IdentityDisclosure
-from field.core.pages import paginate
+from field.core.pages import page
 from schemas.common import PageArgsSchema, page_of
 from schemas.directory import (
     DisclosureSchema,
@@ -46,13 +43,12 @@ class Squads(MethodView):
     @authenticated()
     def get(self, query, cursor, limit):
         """Squads the caller may see: the office's, or the monitor's own"""
-        stmt = squads.squads_query(current_user(), **query)
-        return paginate(db(), stmt, [Squad.created_at, Squad.id], cursor=cursor, limit=limit)
+        return page(db(), squads.squads_query, current_user(), cursor=cursor, limit=limit, **query)
 
     @blp.arguments(SquadCreateSchema)
     @blp.response(201, SquadSchema)
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(Role.admin)
+    @authenticated()
     def post(self, body):
         """Form a squad with its code prefix"""
         squad = squads.create_squad(db(), current_user(), **body)
@@ -71,20 +67,20 @@ class SquadById(MethodView):
     @blp.arguments(SquadUpdateSchema)
     @blp.response(200, SquadSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def patch(self, body, squad_id: uuid.UUID):
         """Rename a squad (the code prefix never changes)"""
-        squad = squads.get_squad(db(), current_user(), squad_id)
+        squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         squads.update_squad(db(), current_user(), squad, body)
         return squad
 
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(Role.admin)
+    @authenticated()
     def delete(self, squad_id: uuid.UUID):
         """Disband a squad that has no members left"""
-        squad = squads.get_squad(db(), current_user(), squad_id)
+        squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         squads.delete_squad(db(), current_user(), squad)
 
 
@@ -103,10 +99,10 @@ class SquadMembers(MethodView):
     @blp.response(201, SquadMemberSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(Role.admin)
+    @authenticated()
     def post(self, body, squad_id: uuid.UUID):
         """Enlist a monitor under a new code, with their real name and phone (never shown again but by unmask)"""
-        squad = squads.get_squad(db(), current_user(), squad_id)
+        squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         member = squads.enlist(db(), current_user(), squad, **body)
         return member
 
@@ -116,19 +112,19 @@ class SquadMemberById(MethodView):
     @blp.arguments(SquadMemberUpdateSchema)
     @blp.response(200, SquadMemberSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def patch(self, body, squad_id: uuid.UUID, user_id: uuid.UUID):
         """Correct a monitor's real name or phone"""
-        squad = squads.get_squad(db(), current_user(), squad_id)
+        squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         member = squads.update_identity(db(), current_user(), squads.get_member(db(), squad, user_id), body)
         return member
 
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def delete(self, squad_id: uuid.UUID, user_id: uuid.UUID):
         """Take a monitor off the squad (their code is never handed out again)"""
-        squad = squads.get_squad(db(), current_user(), squad_id)
+        squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
         squads.discharge(db(), current_user(), squads.get_member(db(), squad, user_id))
 
 
@@ -137,13 +133,13 @@ class SquadMemberById(MethodView):
 @blp.arguments(UnmaskSchema)
 @blp.response(200, IdentitySchema)
 @blp.alt_response(404, response="NOT_FOUND")
-@authenticated(Role.admin)
+@authenticated()
 def unmask(body, squad_id: uuid.UUID, user_id: uuid.UUID):
     """Who is behind a code: admins only, with a reason; written to the disclosure log and the custody chain
 
     A disclosure: never replayed (a request with an Idempotency-Key is refused), never cached.
     """
-    squad = squads.get_squad(db(), current_user(), squad_id)
+    squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
     member = squads.get_member(db(), squad, user_id)
     identity, disclosure = squads.unmask(db(), current_user(), member, reason=body["reason"],
                                          device_id=current_device().id)
@@ -155,10 +151,8 @@ def unmask(body, squad_id: uuid.UUID, user_id: uuid.UUID):
 @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, page_of(DisclosureSchema))
 @blp.alt_response(404, response="NOT_FOUND")
-@authenticated(Role.admin)
+@authenticated()
 def disclosures(cursor, limit, squad_id: uuid.UUID):
     """The unmasking log of a squad, newest first (admins)"""
-    squad = squads.get_squad(db(), current_user(), squad_id)
-    return paginate(db(), squads.disclosures_query(current_user(), squad),
-                    [IdentityDisclosure.disclosed_at, IdentityDisclosure.id], cursor=cursor, limit=limit,
-                    descending=True)
+    squad = squads.get_squad(db(), current_user(), squad_id, action="squads.change")
+    return page(db(), squads.disclosures_query, current_user(), squad, cursor=cursor, limit=limit)

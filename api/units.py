@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.directory import units
-from field.core.models.platform import Role
 from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
 from schemas.directory import UnitCreateSchema, UnitQuerySchema, UnitSchema, UnitUpdateSchema
 from schemas.sync import register_entity_schema
@@ -38,7 +37,7 @@ class Units(MethodView):
     @blp.arguments(UnitCreateSchema)
     @blp.response(201, UnitSchema)
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(Role.admin)
+    @authenticated()
     def post(self, body):
         """Add a unit; a section or window names its parent"""
         unit = units.create_unit(db(), current_user(), **body)
@@ -60,18 +59,18 @@ class UnitById(MethodView):
     @blp.response(200, UnitSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(Role.admin)
+    @authenticated()
     def patch(self, body, unit_id: uuid.UUID):
         """Change a unit; a new jurisdiction moves its sections and staff with it"""
-        unit = units.get_unit(db(), current_user(), unit_id)
+        unit = units.get_unit(db(), current_user(), unit_id, action="change")
         units.update_unit(db(), current_user(), unit, body)
         return unit
 
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(Role.admin)
+    @authenticated()
     def delete(self, unit_id: uuid.UUID):
         """Delete a unit with nothing below it (records that name it keep pointing at it)"""
-        unit = units.get_unit(db(), current_user(), unit_id)
+        unit = units.get_unit(db(), current_user(), unit_id, action="change")
         units.delete_unit(db(), current_user(), unit)

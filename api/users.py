@@ -8,8 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from field.accounts import users as accounts
-from field.core.models.platform import Role, User
-from field.core.pages import paginate
+from field.core.pages import page
 from schemas.accounts import DeviceSchema, UserCreateSchema, UserQuerySchema, UserSchema, UserUpdateSchema
 from schemas.common import PageArgsSchema, page_of
 
@@ -24,16 +23,15 @@ class Users(MethodView):
     @blp.arguments(UserQuerySchema, location="query")
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, page_of(UserSchema))
-    @authenticated(Role.admin)
+    @authenticated()
     def get(self, query, cursor, limit):
         """List accounts in the admin's jurisdiction"""
-        stmt = accounts.users_query(current_user(), role=query["role"])
-        return paginate(db(), stmt, [User.created_at, User.id], cursor=cursor, limit=limit)
+        return page(db(), accounts.users_query, current_user(), role=query["role"], cursor=cursor, limit=limit)
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     @blp.alt_response(409, response="CONFLICT")
-    @authenticated(Role.admin)
+    @authenticated()
     def post(self, body):
         """Create an account"""
         user = accounts.create_user(db(), actor=current_user(), **body)
@@ -44,18 +42,18 @@ class Users(MethodView):
 class UserById(MethodView):
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def get(self, user_id: uuid.UUID):
         """One account"""
-        return accounts.get_user(db(), current_user(), user_id)
+        return accounts.get_user(db(), current_user(), user_id, action="users.manage")
 
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def patch(self, body, user_id: uuid.UUID):
         """Change an account; a role, jurisdiction, password or disabled change revokes its tokens"""
-        user = accounts.get_user(db(), current_user(), user_id)
+        user = accounts.get_user(db(), current_user(), user_id, action="users.manage")
         accounts.change_user(db(), current_user(), user, body)
         return user
 
@@ -64,16 +62,16 @@ class UserById(MethodView):
 class UserDevices(MethodView):
     @blp.response(200, DeviceSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def get(self, user_id: uuid.UUID):
         """An account's devices with a live token"""
-        user = accounts.get_user(db(), current_user(), user_id)
+        user = accounts.get_user(db(), current_user(), user_id, action="users.manage")
         return accounts.list_devices(db(), user)
 
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated(Role.admin)
+    @authenticated()
     def delete(self, user_id: uuid.UUID):
         """Revoke every token of an account (all its devices)"""
-        user = accounts.get_user(db(), current_user(), user_id)
+        user = accounts.get_user(db(), current_user(), user_id, action="users.manage")
         accounts.revoke_all_tokens(db(), user, "revoked")

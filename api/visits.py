@@ -1,7 +1,10 @@
 """Undercover visits: finding categories, visit tasks, visits and findings (design: field/visits/visits.py).
 
 Every endpoint here answers 404 to inspectors, liaisons and leaders, as if it did not
-exist; squad members see their own squad's tasks and their own records, under codes.
+exist, whatever they send; squad members see their own squad's tasks and their own records,
+under codes. The rule is the domain's (field/visits/visits.py ``require_undercover_role``, first
+in every verb and lookup of the area); ``before_reading`` runs it before the body is read. Visits
+and findings are record kinds: their endpoints come from api/records.py, hosted here.
 """
 
 from __future__ import annotations
@@ -11,11 +14,9 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field.visits import callbacks, findings, taxonomy, visits
-from field.core.errors import AuthenticationFailed
-from field.visits.models import FindingCategory, ServiceCase, Visit, VisitTask
-from field.core.pages import paginate
-from schemas.common import AreaArgsSchema, PageArgsSchema, page_of
+from field.visits import callbacks, taxonomy, visits
+from field.core.pages import page
+from schemas.common import PageArgsSchema, page_of
 from schemas.sync import register_entity_schema
 from schemas.visits import (
     CaseSchema,
@@ -23,41 +24,24 @@ from schemas.visits import (
     CategoryQuerySchema,
     CategorySchema,
     CategoryUpdateSchema,
-    FindingAmendSchema,
-    FindingCreateSchema,
-    FindingQuerySchema,
-    FindingSchema,
     TaskCreateSchema,
     TaskQuerySchema,
     TaskSchema,
     TaskUpdateSchema,
-    VisitAmendSchema,
-    VisitCreateSchema,
-    VisitQuerySchema,
-    VisitSchema,
 )
 
-from .auth import authenticated, current_device, current_user
+from .auth import authenticated, before_reading, current_device, current_user
 from .db import db
 from .idempotency import discloses_identity
 from .located import located
-from .submissions import receipt, status_of
+from .records import record_routes
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1",
                 description="Undercover visits (明查暗访): the office's tasks for squads, their visits and findings, "
                             "and the finding categories. Office staff and squad members only: 404 for anyone else")
+before_reading(blp, visits.require_undercover_role)  # outsiders: 404 whatever they send (the domain's rule)
 
 register_entity_schema("visit_task", TaskSchema())
-
-
-@blp.before_request
-def _undercover_only():
-    """Inspectors, liaisons and leaders get 404 here whatever they send: the area does not exist for them."""
-    try:
-        user = current_user()
-    except AuthenticationFailed:
-        return None  # the view answers 401
-    visits.require_undercover_role(user)
 
 
 # -- finding categories ------------------------------------------------------------------------
@@ -72,8 +56,7 @@ class Categories(MethodView):
     @authenticated()
     def get(self, query, cursor, limit):
         """The finding categories that apply to the caller (office staff: and those below them)"""
-        stmt = taxonomy.categories_query(db(), current_user(), **query)
-        return paginate(db(), stmt, [FindingCategory.code, FindingCategory.id], cursor=cursor, limit=limit)
+        return page(db(), taxonomy.categories_query, db(), current_user(), cursor=cursor, limit=limit, **query)
 
     @blp.arguments(CategoryCreateSchema)
     @blp.response(201, CategorySchema)
@@ -121,8 +104,7 @@ class Tasks(MethodView):
     @authenticated()
     def get(self, query, cursor, limit):
         """Visit tasks: office staff all of their scope, a squad member their own squad's"""
-        stmt = visits.tasks_query(current_user(), **query)
-        return paginate(db(), stmt, [VisitTask.created_at, VisitTask.id], cursor=cursor, limit=limit)
+        return page(db(), visits.tasks_query, current_user(), cursor=cursor, limit=limit, **query)
 
     @located(blp)
     @blp.arguments(TaskCreateSchema)
@@ -179,129 +161,11 @@ class TaskCases(MethodView):
         Showing the contacts is a disclosure, logged in the custody chain (applicant_contacts.shown).
         """
         task = visits.get_task(db(), current_user(), task_id)
-        page = paginate(db(), callbacks.task_cases_query(task), [ServiceCase.case_no, ServiceCase.id],
-                        cursor=cursor, limit=limit)
-        callbacks.show_cases(db(), current_user(), page.items, device_id=current_device().id)
-        return page
+        cases = page(db(), callbacks.task_cases_query, task, cursor=cursor, limit=limit)
+        callbacks.show_cases(db(), current_user(), cases.items, device_id=current_device().id)
+        return cases
 
 
-# -- visits ------------------------------------------------------------------------------------
+# Visits and findings themselves: the record-kind seam's endpoints (api/records.py), on this blueprint.
+record_routes(blp, "visit", "finding")
 
-
-@blp.route("/visits")
-class Visits(MethodView):
-    @located(blp, geojson=True)
-    @blp.arguments(VisitQuerySchema, location="query")
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, page_of(VisitSchema))
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, query, cursor, limit):
-        """Visits: office staff all of their scope, a squad member their own"""
-        stmt = visits.visits_query(current_user(), **query)
-        return paginate(db(), stmt, [Visit.received_at, Visit.id], cursor=cursor, limit=limit, descending=True)
-
-    @located(blp)
-    @blp.arguments(VisitCreateSchema)
-    @blp.response(201, VisitSchema)
-    @blp.alt_response(200, schema=VisitSchema, description="A repeat: the stored visit")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def post(self, body):
-        """Record a visit (a squad member)
-
-        Send it again as often as needed: the first sending answers 201, every repeat 200
-        with the stored visit; the same id with another body is a 409. Who went is given
-        by member codes; the sender is always among them.
-        """
-        result = visits.record_visit(db(), receipt(), body)
-        return result.record, status_of(result)
-
-
-@blp.route("/visits/<uuid:visit_id>")
-class VisitById(MethodView):
-    @located(blp)
-    @blp.response(200, VisitSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, visit_id: uuid.UUID):
-        """One visit"""
-        return visits.get_visit(db(), current_user(), visit_id)
-
-    @located(blp)
-    @blp.arguments(VisitAmendSchema)
-    @blp.response(200, VisitSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def put(self, body, visit_id: uuid.UUID):
-        """Amend a visit the office asked more information about (its submitter)
-
-        The whole visit again, as a new version; it goes back to submitted. Sending the
-        same amendment again changes nothing.
-        """
-        visit = visits.get_visit(db(), current_user(), visit_id)
-        visits.amend_visit(db(), current_user(), visit, body)
-        return visit
-
-
-# -- findings ----------------------------------------------------------------------------------
-
-
-@blp.route("/findings")
-class Findings(MethodView):
-    @located(blp, geojson=True)
-    @blp.arguments(FindingQuerySchema, location="query")
-    @blp.arguments(AreaArgsSchema, location="query", as_kwargs=True)
-    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, page_of(FindingSchema))
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, query, area, cursor, limit):
-        """Findings, newest first: office staff all of their scope, a squad member their own; near, radius,
-        box, boundary and nearest-N as for the directory"""
-        return findings.list_findings(db(), current_user(), query, area, cursor=cursor, limit=limit)
-
-    @located(blp)
-    @blp.arguments(FindingCreateSchema)
-    @blp.response(201, FindingSchema)
-    @blp.alt_response(200, schema=FindingSchema, description="A repeat: the stored finding")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def post(self, body):
-        """Record a finding (a squad member)
-
-        The category must be active where the unit is (422 naming ``category``); the
-        unit, the person and the visit must be ones the sender may name (422 naming the
-        field). Offline-safe like every record: 201 first, 200 for repeats, 409 for the
-        same id with another body.
-        """
-        result = findings.record_finding(db(), receipt(), body)
-        return result.record, status_of(result)
-
-
-@blp.route("/findings/<uuid:finding_id>")
-class FindingById(MethodView):
-    @located(blp)
-    @blp.response(200, FindingSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @authenticated()
-    def get(self, finding_id: uuid.UUID):
-        """One finding"""
-        return findings.get_finding(db(), current_user(), finding_id)
-
-    @located(blp)
-    @blp.arguments(FindingAmendSchema)
-    @blp.response(200, FindingSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    @authenticated()
-    def put(self, body, finding_id: uuid.UUID):
-        """Amend a finding the office asked more information about (its submitter)"""
-        finding = findings.get_finding(db(), current_user(), finding_id)
-        findings.amend_finding(db(), current_user(), finding, body)
-        return finding

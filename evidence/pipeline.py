@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from field.core.evidence_errors import CorruptMedia, EvidenceDamaged, EvidenceError, TooManyPixels, UnsupportedMedia
 from field.core.models.evidence import Blob
+from field.core.office import OFFICE_TZ_NAME
 from field.core.storage import BlobStore
 
 from . import integrity, uploads
@@ -51,7 +52,7 @@ class Policy:
     #: Largest photo, in pixels declared by its header, that is accepted (decompression bombs).
     max_pixels: int = 50_000_000
     #: Zone of camera clocks that wrote no offset: the office's.
-    camera_zone: str = "Asia/Shanghai"
+    camera_zone: str = OFFICE_TZ_NAME
     thumb_px: int = 320
     preview_px: int = 1280
     #: How long a derivation may take before another worker may take it over.

@@ -8,7 +8,6 @@ in folders, tame upload ids, derivative names), copying a stream while hashing i
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 import uuid
@@ -17,9 +16,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-from field.core.evidence_errors import HashMismatch, TooLarge
+from field.core.evidence_errors import HashMismatch
 from field.core.storage import CHUNK_SIZE, DERIVATIVE_NAMES, BlobStore  # noqa: F401 (CHUNK_SIZE: api reads it here)
-from field.core.storage import read_chunks as _read_chunks
+from field.core.storage import copy_digest
+from field.core.storage import read_chunks as _read_chunks  # noqa: F401 (the stores read through it)
 
 
 #: S3 client bounds when the configuration gives none (see S3_* in api/config.py).
@@ -99,15 +99,7 @@ def _fan_out(sha256: str) -> str:
 
 def _copy_hashing(stream: BinaryIO, sink: BinaryIO, max_bytes: int | None) -> tuple[str, int]:
     """Copy in CHUNK_SIZE pieces while hashing; TooLarge as soon as ``max_bytes`` is passed."""
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in _read_chunks(stream):
-        size += len(chunk)
-        if max_bytes is not None and size > max_bytes:
-            raise TooLarge(max_bytes)
-        digest.update(chunk)
-        sink.write(chunk)
-    return digest.hexdigest(), size
+    return copy_digest(stream, sink, max_bytes=max_bytes)
 
 
 def _check_expected(expected: str | None, actual: str) -> None:

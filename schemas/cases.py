@@ -289,30 +289,25 @@ class AccountabilityCaseSchema(ma.Schema):
 
 
 class AccountabilityCaseDetailSchema(AccountabilityCaseSchema):
-    """A case with everything that belongs to it; never who complained."""
+    """A case with everything that belongs to it; never who complained.
+
+    Dumps a ``field.cases.read_model.CaseView``: the domain computed its sources, evidence,
+    missing gates and allowed transitions; this only writes them out."""
 
     summary = ma.fields.String()
     opened_by = ma.fields.Nested(UserRefSchema)
-    sources = ma.fields.List(ma.fields.Nested(CaseSourceSchema), attribute="source_views")
+    sources = ma.fields.List(ma.fields.Nested(CaseSourceSchema))
     subjects = ma.fields.List(ma.fields.Nested(CaseSubjectSchema))
     complaint = ma.fields.Nested(CaseComplaintSchema, allow_none=True)
     complainant_on_file = ma.fields.Boolean(metadata={
         "description": "Whether a complainant's name or contact is kept (admins: POST …/complainant)"})
     delay_notices = ma.fields.List(ma.fields.Nested(CaseDelayNoticeSchema))
     gates = ma.fields.List(ma.fields.Nested(CaseGateSchema))
-    missing_gates = ma.fields.Method("_missing_gates")
+    missing_gates = ma.fields.List(ma.fields.Enum(Gate, by_value=True))
     dispositions = ma.fields.List(ma.fields.Nested(CaseDispositionSchema))
     notices = ma.fields.List(ma.fields.Nested(CaseNoticeSchema))
-    evidence = ma.fields.List(ma.fields.Nested(CaseEvidenceSchema), attribute="evidence_items")
-    allowed_transitions = ma.fields.Method("_allowed")
-
-    def _missing_gates(self, case):
-        from field.cases.lifecycle import missing_gates
-        return [g.value for g in missing_gates(case)]
-
-    def _allowed(self, case):
-        from field.cases.lifecycle import allowed_transitions
-        return [s.value for s in allowed_transitions(case)]
+    evidence = ma.fields.List(ma.fields.Nested(CaseEvidenceSchema))
+    allowed_transitions = ma.fields.List(ma.fields.Enum(CaseState, by_value=True))
 
 
 class CaseTimelineEntrySchema(ma.Schema):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from field.records import kinds
 from field.service.models import Campaign, ObligationPeriod, ServiceRole
 
 from .common import LocationField, StrictSchema, Text
 from .directory import UserRefSchema
-from .records import RecordBodySchema, RecordEnvelopeSchema
+from .records import KindSchemas, RecordBodySchema, RecordEnvelopeSchema, register_schemas
 from .reports import PeriodSchema
 
 _EXAMPLE_LOCATION = {"type": "Point", "coordinates": [106.5286, 29.5026], "crs": "gcj02", "accuracy_m": 8.0}
@@ -105,3 +106,17 @@ class ServiceComplianceSchema(ma.Schema):
     current_period = ma.fields.Nested(PeriodCountSchema, allow_none=True)
     last_completed_period = ma.fields.Nested(PeriodCountSchema, allow_none=True)
     behind = ma.fields.Boolean(metadata={"description": "The current or the last completed period is short"})
+
+
+register_schemas(KindSchemas(
+    kind=kinds.kind("service_visit"), create=ServiceVisitCreateSchema, amend=ServiceVisitAmendSchema,
+    out=ServiceVisitSchema, query=ServiceVisitQuerySchema, id_param="service_visit_id", docs={
+        "list": "Service visits the caller may see, latest first (office staff: their scope; an official: their own)",
+        "create": ("Log a visit to a project the caller serves (chief, secretary) or an enterprise they are linked to\n"
+                   "\n"
+                   "Safe to send again: 201 the first time, 200 with the stored visit after; the same id with\n"
+                   "another body is a 409. Photos: upload them with this record's id (tus or multipart). A visit\n"
+                   "far from the project is flagged, not refused."),
+        "get": "One service visit",
+        "amend": "Amend a visit the office asked more information about (its official)",
+    }))

@@ -44,6 +44,7 @@ Two rules hold over the whole table, and tests/api/test_authz_matrix.py proves b
 from __future__ import annotations
 
 from field.core.models.platform import Role
+from tests.authz_kinds import contributions
 
 ROLES = (Role.admin, Role.reviewer, Role.inspector, Role.squad_member, Role.liaison, Role.leader)
 RELATIONS = ("own", "peer", "sibling", "foreign")
@@ -450,6 +451,12 @@ POLICY: dict[str, dict[Role, str]] = {
     "PUT /api/v1/visit-obligations": admin_only("A", "3"),
     "GET /api/v1/service-compliance": row("L+..-", "L+..-", "L-..-", "L-..-", "L-..-", "L+..-"),
 }
+
+
+# Record kinds registered after the seam bring their rows with their own tests (tests/authz_kinds.py).
+for _share in contributions().values():
+    POLICY.update({operation: row(*cells) for operation, cells in _share.policy.items()})
+    LISTED.update(_share.listed)
 
 
 def cell(operation: str, role: Role) -> str:

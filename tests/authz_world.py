@@ -42,6 +42,7 @@ from field.visits.models import TaskMethod
 from field.directory.models import UnitKind
 from field.core.models.base import utcnow
 from tests import corpus
+from tests.authz_kinds import contributions
 from tests.directory_fixtures import credit_code
 from tests.visits_fixtures import cases_csv
 
@@ -145,6 +146,9 @@ class _Builder:
         self.tokens()
         s.commit()
         self.records()
+        for share in contributions().values():  # record kinds' own objects (tests/authz_kinds.py)
+            if share.build is not None:
+                share.build(self)
         s.commit()
         self.approvals()
         s.commit()
@@ -822,3 +826,6 @@ REQUESTS = {
         "content_type": "application/offset+octet-stream"},
     ("DELETE", "/api/v1/uploads/{upload_id}"): lambda w, role, rel: {"headers": _tus()},
 }
+
+for _share in contributions().values():
+    REQUESTS.update(_share.requests)

@@ -16,11 +16,12 @@ from datetime import timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from field.core.errors import AuthenticationFailed, InvalidInput, NotAllowed
+from field.core.errors import AuthenticationFailed, InvalidInput
 from field.core.models.base import utcnow
-from field.core.models.platform import Role, User
+from field.core.models.platform import User
 
 from .models import EnrollmentCode
+from .policy import POLICY
 from .users import IssuedToken, _token_hash, issue_token
 
 CODE_PREFIX = "fwe_"
@@ -36,8 +37,7 @@ class IssuedCode:
 
 def create_code(session: Session, actor: User, user: User, ttl: timedelta) -> IssuedCode:
     """A new one-time code for ``user`` (already fetched in the admin's scope)."""
-    if actor.role is not Role.admin:
-        raise NotAllowed("Only an admin enrolls devices.")
+    POLICY.require(actor, "users.manage")
     if user.disabled:
         raise InvalidInput("user", "This account is disabled; enable it before enrolling a device.")
     if not timedelta(minutes=1) <= ttl <= MAX_TTL:
@@ -98,8 +98,7 @@ def open_codes(session: Session, user: User) -> list[EnrollmentCode]:
 
 def withdraw(session: Session, actor: User, row: EnrollmentCode) -> None:
     """An admin cancels a code before a phone used it (a QR code shown to the wrong person)."""
-    if actor.role is not Role.admin:
-        raise NotAllowed("Only an admin enrolls devices.")
+    POLICY.require(actor, "users.manage")
     if row.used_at is None:
         row.expires_at = utcnow()
     session.flush()

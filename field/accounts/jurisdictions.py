@@ -9,10 +9,13 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from field.core.pages import keyed
 from field.core import geo
 from field.core.errors import Conflict, InvalidInput, NotAllowed
 from field.core.models.platform import LEVEL_DEPTH, Jurisdiction, JurisdictionLevel, Role, User
 from field.core.scope import get_one, in_scope, jurisdiction_in_scope
+from field.core.queries import narrowed
+from .policy import POLICY
 
 #: Digits of the code that a child shares with its parent, by the child's level:
 #: 110000 → 110100 → 110105 → 110105001.
@@ -34,6 +37,7 @@ def create_jurisdiction(
     parent_id: uuid.UUID | None = None, boundary: BaseGeometry | None = None,
 ) -> Jurisdiction:
     """Add a jurisdiction; ``actor`` None is the command line (the first province)."""
+    POLICY.require(actor, "jurisdictions.change")
     level = JurisdictionLevel(level)
     _check_code(code, level)
     parent = None
@@ -70,17 +74,17 @@ def create_jurisdiction(
     return j
 
 
+@keyed(Jurisdiction.code, Jurisdiction.id)
 def jurisdictions_query(actor: User, *, parent_id: uuid.UUID | None = None,
                         level: JurisdictionLevel | None = None):
     stmt = select(Jurisdiction).where(in_scope(Jurisdiction.id, actor))
-    if parent_id is not None:
-        stmt = stmt.where(Jurisdiction.parent_id == parent_id)
-    if level is not None:
-        stmt = stmt.where(Jurisdiction.level == level)
+    stmt = narrowed(stmt, (Jurisdiction.parent_id, parent_id), (Jurisdiction.level, level))
     return stmt
 
 
-def get_jurisdiction(session: Session, actor: User, jurisdiction_id: uuid.UUID) -> Jurisdiction:
+def get_jurisdiction(session: Session, actor: User, jurisdiction_id: uuid.UUID, *,
+                     action: str | None = None) -> Jurisdiction:
+    POLICY.require(actor, action)
     return get_one(session, Jurisdiction, jurisdiction_id, "jurisdiction", in_scope(Jurisdiction.id, actor))
 
 

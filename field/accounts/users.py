@@ -13,10 +13,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from field.core.pages import keyed
 from field.core.errors import AuthenticationFailed, Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
 from field.core.models.platform import DeviceToken, Role, User
 from field.core.models.base import utcnow
+from field.core.read_models import Beside
 from field.core.scope import get_in_scope, get_one, resolve_jurisdiction
+from .policy import POLICY
 
 #: argon2id with the library's defaults (RFC 9106 second recommendation).
 _hasher = PasswordHasher()
@@ -155,6 +158,20 @@ def list_devices(session: Session, user: User, *, include_revoked: bool = False)
     return list(session.execute(stmt.order_by(DeviceToken.created_at)).scalars())
 
 
+@dataclass(frozen=True)
+class DeviceView(Beside):
+    """A device as the caller's list shows it: the token's row, and whether it is the one asking."""
+
+    device: DeviceToken
+    current: bool
+    __row__ = "device"
+
+
+def my_devices(session: Session, user: User, current_device_id: uuid.UUID | None) -> list[DeviceView]:
+    """The caller's devices with a live token, the one making the request marked."""
+    return [DeviceView(d, d.id == current_device_id) for d in list_devices(session, user)]
+
+
 def live_device_counts(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     """How many devices with a live token each of these accounts has (the console's people list)."""
     if not user_ids:
@@ -170,7 +187,8 @@ def get_device(session: Session, user: User, device_id: uuid.UUID) -> DeviceToke
     return get_one(session, DeviceToken, device_id, "device", DeviceToken.user_id == user.id)
 
 
-def get_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
+def get_user(session: Session, actor: User, user_id: uuid.UUID, *, action: str | None = None) -> User:
+    POLICY.require(actor, action)
     return get_in_scope(session, User, user_id, actor, "user")
 
 
@@ -209,6 +227,7 @@ def change_user(session: Session, actor: User, user: User, changes: dict) -> Use
     return user
 
 
+@keyed(User.created_at, User.id)
 def users_query(actor: User, *, role: Role | None = None, include_disabled: bool = True):
     from field.core.scope import in_scope
 

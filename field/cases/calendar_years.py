@@ -34,14 +34,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from field.core.calendar import ancestor_ids, declared_on_chain
-from field.core.errors import Conflict, DomainError, FieldProblem, InvalidInput, NotAllowed
+from field.core.errors import Conflict, DomainError, FieldProblem, InvalidInput
 from field.core.models.calendar import CalendarYear, CalendarYearDay
-from field.core.models.platform import Jurisdiction, Role, User
+from field.core.models.platform import Jurisdiction, User
 from field.core.scope import subtree
 from field.core.workdays import LIBRARY_VERSION, LIBRARY_YEARS, validate_schedule
 from field.custody import chain as custody
 
 from . import deadlines
+from .policy import POLICY
 
 #: What a day of a year without a schedule is, said the same way everywhere.
 PROVISIONAL_RULE = ("A year that neither chinese-calendar nor a declaration covers is counted on weekends alone "
@@ -67,8 +68,7 @@ def declare_year(session: Session, actor: User | None, *, year: int, holidays: l
                  makeup_workdays: list[date], weekends_only: bool = False, source: str = "", today: date,
                  jurisdiction: Jurisdiction | None = None) -> Declared:
     """Declare ``year`` with its schedule for ``jurisdiction`` (default: the admin's) and below."""
-    if actor is not None and actor.role is not Role.admin:
-        raise NotAllowed("Only an admin changes the calendar.")
+    POLICY.require(actor, "calendar.declare")
     jurisdiction = jurisdiction or (actor.jurisdiction if actor is not None else None)
     if jurisdiction is None:
         raise InvalidInput("jurisdiction", "Name the jurisdiction the year is declared for.")

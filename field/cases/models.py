@@ -227,12 +227,6 @@ class Case(IdMixin, TimestampMixin, JurisdictionScoped, Base):
     dispositions: Mapped[list[Disposition]] = relationship(lazy="selectin", order_by="Disposition.recorded_at")
     notices: Mapped[list[PublicNotice]] = relationship(lazy="selectin", order_by="PublicNotice.recorded_at")
 
-    #: Not columns: what ``field.cases.view.with_details`` adds for the case view (source records'
-    #: envelopes, the evidence list, whether a complainant's contact is on file). None unless set.
-    source_views = None
-    evidence_items = None
-    complainant_on_file = None
-
     def overdue_on(self, day: date) -> bool:
         """The Python twin of ``field.cases.lifecycle.overdue_predicate``."""
         return self.ended_on is None and self.effective_deadline < day

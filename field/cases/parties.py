@@ -27,7 +27,7 @@ from .models import (
     SanctionGrade,
     SanctionSystem,
 )
-from .rules import _log, _require_office, _require_open
+from .rules import _log, _require_open
 
 
 #: States in which outcomes (dispositions) are decided.
@@ -65,7 +65,6 @@ def _subject_data(subject: CaseSubject) -> dict:
 
 def add_subject(session: Session, actor: User, case: Case, *, unit_id: uuid.UUID | None = None,
                 person_id: uuid.UUID | None = None) -> CaseSubject:
-    _require_office(actor)
     _require_open(case, "naming subjects")
     subject = _subject(session, actor, case, unit_id, person_id, "")
     session.flush()
@@ -80,7 +79,6 @@ def _disposes_of(disposition: Disposition, subject: CaseSubject) -> bool:
 
 
 def remove_subject(session: Session, actor: User, case: Case, subject_id: uuid.UUID) -> None:
-    _require_office(actor)
     subject = next((s for s in case.subjects if s.id == subject_id), None)
     if subject is None:
         raise NotFound("subject")
@@ -99,7 +97,6 @@ def record_disposition(session: Session, actor: User, case: Case, *, kind: Dispo
                        sanction_system: SanctionSystem | None = None, grade: SanctionGrade | None = None,
                        note: str = "", today: date | None = None) -> Disposition:
     """An outcome for a person or a unit named in the case; the person's rank is copied as it is now."""
-    _require_office(actor)
     kind = DispositionKind(kind)
     if case.state not in DECIDING_STATES:
         raise Conflict(f"Dispositions are recorded while a case is deciding or rectifying; "

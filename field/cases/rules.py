@@ -16,9 +16,18 @@ from .models import OPEN_STATES, Case
 
 
 def _require_office(actor: User) -> None:
-    """Cases exist only for the office: to anyone else every case is absent."""
+    """Cases exist only for the office: to anyone else every case is absent.
+
+    Checked once per request, where a case is looked up or made (``get_case``, ``cases_query``,
+    ``open_case``, the time limits): a verb handed a ``Case`` (a transition, a gate, a subject …)
+    trusts the lookup that gave it. The disclosures (the evidence ZIP, a complainant's identity)
+    check again: they are not a step of the case but a release of what it holds."""
     if actor.role not in OFFICE_ROLES:
         raise NotFound("case")
+
+
+#: The same rule under its public name, for the API's hook that runs it before a request is read.
+require_office = _require_office
 
 
 def _require_open(case: Case, doing: str) -> None:

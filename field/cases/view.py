@@ -19,9 +19,7 @@ from field.core.models.records import FieldRecord
 from field.custody import chain as custody
 from field.custody.models import CustodyEntry
 
-from .complainants import has_complainant_contact
 from .models import Case
-from .rules import _require_office
 
 
 @dataclass
@@ -134,8 +132,8 @@ class SourceView:
 _RECORD_FLAGS = ("unfiled", "implausible_evidence", "clock_skew", "far_from_target")
 
 
-def with_details(session: Session, case: Case) -> Case:
-    """Fill the case view's extras: source envelopes, every piece of evidence, complainant on file."""
+def source_views(session: Session, case: Case) -> list[SourceView]:
+    """The case's sources as the case view shows them: each record's envelope, in linking order."""
     records = {r.id: r for r in _source_records(session, case)}
     views = []
     for source in case.sources:
@@ -149,10 +147,7 @@ def with_details(session: Session, case: Case) -> Case:
             record.review_state.value if record else None, record.received_at if record else None,
             record.unit_id if record else None, record.category_code if record else None,
             [f for f in _RECORD_FLAGS if record is not None and getattr(record, f"flag_{f}")], location))
-    case.source_views = views
-    case.evidence_items = case_evidence(session, case)
-    case.complainant_on_file = has_complainant_contact(session, case)
-    return case
+    return views
 
 
 @dataclass(frozen=True)
@@ -168,7 +163,6 @@ class TimelineEntry:
 
 def timeline(session: Session, actor: User, case: Case) -> list[TimelineEntry]:
     """Everything that happened to the case, oldest first, from the custody log."""
-    _require_office(actor)
     entries = custody.history(session, "case", case.id)
     ids = {e.actor_id for e in entries if e.actor_id}
     names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .errors import Conflict, NotAllowed
 from .models.calendar import CalendarOverride, CalendarYear
+from .pages import keyed
 from .models.platform import Jurisdiction, Role, User
 from .scope import get_one, in_scope
 from .workdays import LIBRARY_YEARS, WorkCalendar, YearSchedule
@@ -88,6 +89,7 @@ def remove_override(session: Session, actor: User, override_id: uuid.UUID) -> No
     session.flush()
 
 
+@keyed(CalendarOverride.day, CalendarOverride.id)
 def overrides_query(actor: User):
     """Overrides that apply to the caller: those of their jurisdiction, below it, and above it."""
     stmt = select(CalendarOverride)

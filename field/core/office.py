@@ -16,7 +16,9 @@ from typing import Iterator
 
 from .models.base import utcnow
 
-OFFICE_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+#: The zone's name, for what needs it spelled (PostgreSQL's ``timezone()``, a camera's offset-less time).
+OFFICE_TZ_NAME = "Asia/Shanghai"
+OFFICE_TZ = timezone(timedelta(hours=8), OFFICE_TZ_NAME)
 
 _fixed: ContextVar[date | None] = ContextVar("fieldwatch_office_day", default=None)
 

@@ -137,3 +137,20 @@ def _paginate_by_legs(session: Session, stmt: Select, keys: Sequence, order, bou
              for item in session.execute(stmt.where(keys[-1].in_(ids))).scalars()}
     items = [by_id[i] for i in ids if i in by_id]
     return Page(items, _encode(list(found[-1])) if more else None)
+
+
+def keyed(*keys, descending: bool = False):
+    """Declare the paging keys of a query function (``@keyed(Case.opened_at, Case.id, descending=True)``):
+    the domain, not the view, says how its lists are ordered and cut. ``page`` reads them."""
+
+    def mark(query):
+        query.page_keys, query.page_descending = keys, descending
+        return query
+
+    return mark
+
+
+def page(session: Session, query, *args, cursor: str | None, limit: int, **filters) -> Page:
+    """One page of what ``query(*args, **filters)`` selects, by the keys the query function declares."""
+    return paginate(session, query(*args, **filters), list(query.page_keys), cursor=cursor, limit=limit,
+                    descending=query.page_descending)

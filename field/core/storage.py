@@ -137,28 +137,33 @@ def read_chunks(stream: BinaryIO) -> Iterator[memoryview]:
             yield memoryview(chunk)
 
 
-def hash_file(fp: BinaryIO, *, max_bytes: int | None = None) -> tuple[str, int]:
-    """SHA-256 and length of a seekable file from its start, in CHUNK_SIZE pieces; TooLarge past ``max_bytes``."""
-    fp.seek(0)
+def copy_digest(stream: BinaryIO, sink: BinaryIO | None = None, *,
+                max_bytes: int | None = None) -> tuple[str, int]:
+    """SHA-256 and length of what is left of ``stream``, read in CHUNK_SIZE pieces and, with a ``sink``,
+    written there as it is hashed; TooLarge as soon as ``max_bytes`` is passed. The one hashing loop."""
     digest = hashlib.sha256()
     size = 0
-    for chunk in read_chunks(fp):
+    for chunk in read_chunks(stream):
         size += len(chunk)
         if max_bytes is not None and size > max_bytes:
             raise TooLarge(max_bytes)
         digest.update(chunk)
-    fp.seek(0)
+        if sink is not None:
+            sink.write(chunk)
     return digest.hexdigest(), size
+
+
+def hash_file(fp: BinaryIO, *, max_bytes: int | None = None) -> tuple[str, int]:
+    """SHA-256 and length of a seekable file from its start, in CHUNK_SIZE pieces; TooLarge past ``max_bytes``."""
+    fp.seek(0)
+    found = copy_digest(fp, max_bytes=max_bytes)
+    fp.seek(0)
+    return found
 
 
 def stream_digest(stream: BinaryIO) -> tuple[str, int]:
     """SHA-256 and length of what is left of ``stream`` (seekable or not), read in CHUNK_SIZE pieces."""
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in read_chunks(stream):
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
+    return copy_digest(stream)
 
 
 #: How a stored original that cannot be read is described (a read, the worker, ``fieldwatch verify``).

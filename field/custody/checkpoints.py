@@ -36,11 +36,13 @@ from sqlalchemy.orm import Session
 
 from field.core.errors import NotFound
 from field.core.models.base import utcnow
-from field.core.models.platform import Jurisdiction
+from field.core.models.platform import Jurisdiction, User
+from field.core.pages import keyed
 
 from . import chain as custody
 from .models import CustodyChain, CustodyCheckpoint, CustodyEntry
 from .notes import NoteError, Signer, Verifier, split
+from .policy import POLICY
 
 #: The second line's keyword: names the format, so that no other signed text of the same key
 #: (should the key ever sign anything else) reads as a checkpoint.
@@ -230,12 +232,15 @@ def check_extends(session: Session, checkpoint: Checkpoint) -> list[custody.Chai
     return breaks
 
 
-def checkpoints_query():
-    """Every stored checkpoint (the list pages it newest first)."""
+@keyed(CustodyCheckpoint.made_at, CustodyCheckpoint.id, descending=True)
+def checkpoints_query(actor: User | None = None):
+    """Every stored checkpoint, newest first (admins; ``actor`` None: the command line)."""
+    POLICY.require(actor, "checkpoints.read")
     return select(CustodyCheckpoint)
 
 
-def get_checkpoint(session: Session, checkpoint_id: uuid.UUID) -> CustodyCheckpoint:
+def get_checkpoint(session: Session, checkpoint_id: uuid.UUID, actor: User | None = None) -> CustodyCheckpoint:
+    POLICY.require(actor, "checkpoints.read")
     row = session.get(CustodyCheckpoint, checkpoint_id)
     if row is None:
         raise NotFound("checkpoint")

@@ -65,53 +65,37 @@ class CustodyCheckpoint(Base):
     note: Mapped[str] = mapped_column(Text)
 
 
+def _append_only(table: str, said: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The triggers by which the database itself refuses to change or remove ``table``'s rows (``said``: how
+    the refusal names it), for PostgreSQL and SQLite, and the statements that drop them."""
+    create = {
+        "postgresql": [
+            f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
+           BEGIN RAISE EXCEPTION '{said} (% refused)', TG_OP; END;
+           $$ LANGUAGE plpgsql""",
+            f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+           ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()""",
+        ],
+        "sqlite": [
+            f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+           BEGIN SELECT RAISE(ABORT, '{said} (UPDATE refused)'); END""",
+            f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+           BEGIN SELECT RAISE(ABORT, '{said} (DELETE refused)'); END""",
+        ],
+    }
+    drop = {
+        "postgresql": [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+                       f"DROP FUNCTION IF EXISTS {table}_append_only()"],
+        "sqlite": [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"],
+    }
+    return create, drop
+
+
 #: The database itself refuses to change or remove a logged entry, whatever the application does.
-APPEND_ONLY_DDL = {
-    "postgresql": [
-        """CREATE OR REPLACE FUNCTION custody_entries_append_only() RETURNS trigger AS $$
-           BEGIN RAISE EXCEPTION 'the custody log is append-only (% refused)', TG_OP; END;
-           $$ LANGUAGE plpgsql""",
-        """CREATE TRIGGER custody_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
-           ON custody_entries FOR EACH STATEMENT EXECUTE FUNCTION custody_entries_append_only()""",
-    ],
-    "sqlite": [
-        """CREATE TRIGGER custody_entries_no_update BEFORE UPDATE ON custody_entries
-           BEGIN SELECT RAISE(ABORT, 'the custody log is append-only (UPDATE refused)'); END""",
-        """CREATE TRIGGER custody_entries_no_delete BEFORE DELETE ON custody_entries
-           BEGIN SELECT RAISE(ABORT, 'the custody log is append-only (DELETE refused)'); END""",
-    ],
-}
-
-DROP_APPEND_ONLY_DDL = {
-    "postgresql": ["DROP TRIGGER IF EXISTS custody_entries_append_only ON custody_entries",
-                   "DROP FUNCTION IF EXISTS custody_entries_append_only()"],
-    "sqlite": ["DROP TRIGGER IF EXISTS custody_entries_no_update",
-               "DROP TRIGGER IF EXISTS custody_entries_no_delete"],
-}
-
+APPEND_ONLY_DDL, DROP_APPEND_ONLY_DDL = _append_only("custody_entries", "the custody log is append-only")
 #: Checkpoints too are written once.
-CHECKPOINTS_APPEND_ONLY_DDL = {
-    "postgresql": [
-        """CREATE OR REPLACE FUNCTION custody_checkpoints_append_only() RETURNS trigger AS $$
-           BEGIN RAISE EXCEPTION 'custody checkpoints are append-only (% refused)', TG_OP; END;
-           $$ LANGUAGE plpgsql""",
-        """CREATE TRIGGER custody_checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
-           ON custody_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION custody_checkpoints_append_only()""",
-    ],
-    "sqlite": [
-        """CREATE TRIGGER custody_checkpoints_no_update BEFORE UPDATE ON custody_checkpoints
-           BEGIN SELECT RAISE(ABORT, 'custody checkpoints are append-only (UPDATE refused)'); END""",
-        """CREATE TRIGGER custody_checkpoints_no_delete BEFORE DELETE ON custody_checkpoints
-           BEGIN SELECT RAISE(ABORT, 'custody checkpoints are append-only (DELETE refused)'); END""",
-    ],
-}
-
-DROP_CHECKPOINTS_APPEND_ONLY_DDL = {
-    "postgresql": ["DROP TRIGGER IF EXISTS custody_checkpoints_append_only ON custody_checkpoints",
-                   "DROP FUNCTION IF EXISTS custody_checkpoints_append_only()"],
-    "sqlite": ["DROP TRIGGER IF EXISTS custody_checkpoints_no_update",
-               "DROP TRIGGER IF EXISTS custody_checkpoints_no_delete"],
-}
+CHECKPOINTS_APPEND_ONLY_DDL, DROP_CHECKPOINTS_APPEND_ONLY_DDL = _append_only(
+    "custody_checkpoints", "custody checkpoints are append-only")
 
 for _table, _ddl in ((CustodyEntry.__table__, APPEND_ONLY_DDL),
                      (CustodyCheckpoint.__table__, CHECKPOINTS_APPEND_ONLY_DDL)):

@@ -19,6 +19,7 @@ from .monitoring import follow_enterprise, visible_points, visible_points_of
 from field.core.pages import Page, paginate
 from field.core.scope import in_scope
 from field.core.scoped import clean, get_live, live, located_page, require_admin, target_jurisdiction, text_matches
+from .policy import POLICY
 
 #: The flags an enterprise carries, in the order the CSV and the API list them.
 FLAGS = ("above_designated_size", "key_enterprise", "key_project")
@@ -111,7 +112,8 @@ def with_point_status(session: Session, user: User, enterprises: list[Enterprise
     return enterprises
 
 
-def get_enterprise(session: Session, user: User, enterprise_id: uuid.UUID) -> Enterprise:
+def get_enterprise(session: Session, user: User, enterprise_id: uuid.UUID, *, action: str | None = None) -> Enterprise:
+    POLICY.require(user, action)
     enterprise = get_live(session, Enterprise, enterprise_id, user, "enterprise")
     return with_point_status(session, user, [enterprise])[0]
 

@@ -29,6 +29,8 @@ from .models import Enterprise, MonitoringPoint, VisitFrequency, monitoring_poin
 from field.core.pages import Page
 from field.core.scope import in_scope, jurisdiction_in_scope
 from field.core.scoped import get_live, live, located_page, require_admin, resolve_live, text_matches
+from field.core.queries import narrowed
+from .policy import POLICY
 
 #: Roles that see only the points they are assigned to (as liaison or leader).
 OWN_POINTS_ONLY = frozenset({Role.liaison, Role.leader})
@@ -201,7 +203,8 @@ def follow_enterprise(session: Session, enterprise: Enterprise) -> None:
         _log(session, point, before)
 
 
-def get_point(session: Session, user: User, point_id: uuid.UUID) -> MonitoringPoint:
+def get_point(session: Session, user: User, point_id: uuid.UUID, *, action: str | None = None) -> MonitoringPoint:
+    POLICY.require(user, action)
     return get_live(session, MonitoringPoint, point_id, user, "monitoring point", visible_points(user))
 
 
@@ -212,10 +215,7 @@ def points_query(user: User, *, covert: bool | None = None, enterprise_id: uuid.
             .options(contains_eager(MonitoringPoint.enterprise)).where(visible_points(user)))
     if covert is not None:
         stmt = stmt.where(MonitoringPoint.covert.is_(covert))
-    if enterprise_id is not None:
-        stmt = stmt.where(MonitoringPoint.enterprise_id == enterprise_id)
-    if leader_id is not None:
-        stmt = stmt.where(MonitoringPoint.leader_id == leader_id)
+    stmt = narrowed(stmt, (MonitoringPoint.enterprise_id, enterprise_id), (MonitoringPoint.leader_id, leader_id))
     if liaison_id is not None:
         stmt = stmt.where(MonitoringPoint.id.in_(select(monitoring_point_liaisons.c.point_id)
                                                  .where(monitoring_point_liaisons.c.user_id == liaison_id)))

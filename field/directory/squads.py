@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from field.custody import chain as custody
 
 from field.accounts import users as accounts
+from field.core.pages import keyed
 from field.core import sync
 from field.core.errors import Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
 from field.core.models.platform import OFFICE_ROLES, Role, User
@@ -29,6 +30,7 @@ from field.core.models.changes import Change
 from .models import IdentityDisclosure, MonitorIdentity, Squad, SquadMember
 from field.core.scope import in_scope, jurisdiction_in_scope
 from field.core.scoped import clean, get_live, live, require_admin, target_jurisdiction, text_matches
+from .policy import POLICY
 
 #: Letters of the member codes: no I or O, which read as 1 and 0.
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -101,10 +103,12 @@ def delete_squad(session: Session, actor: User | None, squad: Squad) -> None:
     _log(session, squad)
 
 
-def get_squad(session: Session, user: User, squad_id: uuid.UUID) -> Squad:
+def get_squad(session: Session, user: User, squad_id: uuid.UUID, *, action: str | None = None) -> Squad:
+    POLICY.require(user, action)
     return get_live(session, Squad, squad_id, user, "squad", visible_squads(user))
 
 
+@keyed(Squad.created_at, Squad.id)
 def squads_query(user: User, *, q: str | None = None) -> Select:
     stmt = select(Squad).where(visible_squads(user))
     if q:
@@ -237,6 +241,7 @@ def unmask(session: Session, actor: User, member: SquadMember, *, reason: str,
     return identity, disclosure
 
 
+@keyed(IdentityDisclosure.disclosed_at, IdentityDisclosure.id, descending=True)
 def disclosures_query(actor: User, squad: Squad) -> Select:
     if actor.role is not Role.admin:
         raise NotAllowed("Only an admin reads the unmasking log.")

@@ -14,8 +14,9 @@ from field.core.locations import Area, GivenLocation, place
 from field.core.models.platform import User
 from field.core.models.base import utcnow
 from .models import Person, PersonRank, Unit, UnitKind
-from field.core.pages import Page
+from field.core.pages import Page, keyed
 from field.core.scope import in_scope
+from field.core.queries import narrowed
 from field.core.scoped import (
     clean,
     get_live,
@@ -26,6 +27,7 @@ from field.core.scoped import (
     target_jurisdiction,
     text_matches,
 )
+from .policy import POLICY
 
 #: Which kinds a unit of each kind may hang below (None: the top of the tree).
 ALLOWED_PARENTS: dict[UnitKind, frozenset[UnitKind | None]] = {
@@ -147,7 +149,9 @@ def delete_unit(session: Session, actor: User | None, unit: Unit) -> None:
     sync.record(session, "unit", unit.id, unit.jurisdiction_id)
 
 
-def get_unit(session: Session, user: User, unit_id: uuid.UUID) -> Unit:
+def get_unit(session: Session, user: User, unit_id: uuid.UUID, *, action: str | None = None) -> Unit:
+    """One live unit in scope; ``action`` (directory/policy.py): what the caller will do, checked first."""
+    POLICY.require(user, action)
     return get_live(session, Unit, unit_id, user, "unit")
 
 
@@ -216,17 +220,16 @@ def delete_person(session: Session, actor: User | None, person: Person) -> None:
     sync.record(session, "person", person.id, person.jurisdiction_id)
 
 
-def get_person(session: Session, user: User, person_id: uuid.UUID) -> Person:
+def get_person(session: Session, user: User, person_id: uuid.UUID, *, action: str | None = None) -> Person:
+    POLICY.require(user, action)
     return get_live(session, Person, person_id, user, "person")
 
 
+@keyed(Person.created_at, Person.id)
 def persons_query(user: User, *, unit_id: uuid.UUID | None = None, rank: PersonRank | None = None,
                   q: str | None = None) -> Select:
     stmt = select(Person).where(live(Person), in_scope(Person.jurisdiction_id, user))
-    if unit_id is not None:
-        stmt = stmt.where(Person.unit_id == unit_id)
-    if rank is not None:
-        stmt = stmt.where(Person.rank == rank)
+    stmt = narrowed(stmt, (Person.unit_id, unit_id), (Person.rank, rank))
     if q:
         stmt = stmt.where(text_matches(q, Person.name, Person.post))
     return stmt

@@ -10,17 +10,21 @@ from sqlalchemy.orm import Session
 
 from field.core.calendar import calendar_for
 from field.core.errors import InvalidInput
-from field.core.models.platform import Jurisdiction, User
+from field.core.models.platform import Role, Jurisdiction, User
 from field.core.models.records import ReviewState
+from field.core.pages import keyed
 from field.core.scope import get_one
 from field.core.scoped import clean
 from field.directory.models import Enterprise, Unit
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import RecordKind, register, value_of
 from field.records.lifecycle import canonical_body
+from field.core.queries import narrowed
 
 from . import coverage
 from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filings
+from .policy import READERS
 from .measures import _log_measure
 from .models import (
     ApprovalState,
@@ -155,16 +159,14 @@ def get_filing(session: Session, user: User, filing_id: uuid.UUID) -> Inspection
     return get_one(session, InspectionFiling, filing_id, "inspection filing", _visible_filings(user))
 
 
+@keyed(InspectionFiling.received_at, InspectionFiling.id, descending=True)
 def filings_query(user: User, *, filing_kind: FilingKind | None = None, review_state: ReviewState | None = None,
                   enterprise_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None,
                   active_on: date | None = None) -> Select:
     _require_reader(user)
     stmt = select(InspectionFiling).where(_unit_visible(
         user, InspectionFiling.jurisdiction_id, InspectionFiling.unit_id, InspectionFiling.submitted_by_id))
-    if filing_kind is not None:
-        stmt = stmt.where(InspectionFiling.filing_kind == filing_kind)
-    if review_state is not None:
-        stmt = stmt.where(InspectionFiling.review_state == review_state)
+    stmt = narrowed(stmt, (InspectionFiling.filing_kind, filing_kind), (InspectionFiling.review_state, review_state))
     if enterprise_id is not None:
         stmt = stmt.where(InspectionFiling.id.in_(select(inspection_filing_enterprises.c.filing_id).where(
             inspection_filing_enterprises.c.enterprise_id == enterprise_id)))
@@ -173,3 +175,13 @@ def filings_query(user: User, *, filing_kind: FilingKind | None = None, review_s
     if active_on is not None:
         stmt = stmt.where(InspectionFiling.planned_start <= active_on, InspectionFiling.planned_end >= active_on)
     return stmt
+
+
+register(RecordKind(
+    name="filing", model=InspectionFiling, noun="inspection filing", path="inspection-filings",
+    create=lambda s, receipt, body, ctx: file_inspection(s, receipt, body.pop("id"), body, today=ctx.today),
+    amend=lambda s, user, filing, body, ctx: amend_filing(s, user, filing, body, today=ctx.today,
+                                                           comment=body.pop("amendment_note")),
+    get=get_filing, query=filings_query,
+    roles={"list": READERS, "create": (Role.inspector,), "get": READERS, "amend": READERS},
+    summary=lambda r: ([e.id for e in r.enterprises], value_of(r.filing_kind), r.purpose)))

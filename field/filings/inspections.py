@@ -12,18 +12,22 @@ from sqlalchemy.orm import Session, selectin_polymorphic
 from field.core import geo
 from field.core.errors import InvalidInput, NotAllowed
 from field.core.models.base import utcnow
-from field.core.models.platform import OFFICE_ROLES, User
+from field.core.models.platform import Role, OFFICE_ROLES, User
 from field.core.models.records import FieldRecord, ReviewState
 from field.core.office import office_date
+from field.core.pages import keyed
 from field.core.scope import get_one, in_scope
 from field.custody import chain as custody
 from field.directory.models import Unit
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import RecordKind, first_text, register, value_of
 from field.records.lifecycle import canonical_body
+from field.core.queries import narrowed
 
 from .coverage import approved_filing_covering, covers, register_coverage_recheck
 from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filing
+from .policy import READERS
 from .measures import _approval_taken, _log_measure
 from .models import CompulsoryMeasureApproval, InspectionFiling, InspectionMeasure, InspectionRecord
 
@@ -174,6 +178,7 @@ INSPECTION_FLAGS = {
 }
 
 
+@keyed(InspectionRecord.received_at, InspectionRecord.id, descending=True)
 def inspections_query(user: User, *, enterprise_id: uuid.UUID | None = None, filing_id: uuid.UUID | None = None,
                       unit_id: uuid.UUID | None = None, measure: InspectionMeasure | None = None,
                       flag: str | None = None, review_state: ReviewState | None = None,
@@ -185,10 +190,7 @@ def inspections_query(user: User, *, enterprise_id: uuid.UUID | None = None, fil
         stmt = stmt.where(InspectionRecord.enterprise_id == enterprise_id)
     if filing_id is not None:
         stmt = stmt.where(or_(InspectionRecord.filing_id == filing_id, InspectionRecord.covering_filing_id == filing_id))
-    if unit_id is not None:
-        stmt = stmt.where(InspectionRecord.unit_id == unit_id)
-    if measure is not None:
-        stmt = stmt.where(InspectionRecord.measure == measure)
+    stmt = narrowed(stmt, (InspectionRecord.unit_id, unit_id), (InspectionRecord.measure, measure))
     if flag is not None:
         if flag not in INSPECTION_FLAGS:
             raise InvalidInput("flag", f"One of: {', '.join(sorted(INSPECTION_FLAGS))}.")
@@ -205,6 +207,7 @@ def inspections_query(user: User, *, enterprise_id: uuid.UUID | None = None, fil
 # -- the office's list of unfiled inspections ------------------------------------------------------
 
 
+@keyed(FieldRecord.received_at, FieldRecord.id, descending=True)
 def unfiled_query(user: User, *, kind: str | None = None, unit_id: uuid.UUID | None = None,
                   review_state: ReviewState | None = None) -> Select:
     """Every record flagged unfiled in the office's scope, whatever its kind (inspection records,
@@ -216,12 +219,9 @@ def unfiled_query(user: User, *, kind: str | None = None, unit_id: uuid.UUID | N
              if m.local_table is not FieldRecord.__table__]
     stmt = (select(FieldRecord).options(selectin_polymorphic(FieldRecord, kinds))
             .where(FieldRecord.flag_unfiled.is_(True), in_scope(FieldRecord.jurisdiction_id, user)))
-    if kind is not None:
-        stmt = stmt.where(FieldRecord.kind == kind)
-    if unit_id is not None:
-        stmt = stmt.where(FieldRecord.unit_id == unit_id)
-    if review_state is not None:
-        stmt = stmt.where(FieldRecord.review_state == review_state)
+    stmt = narrowed(stmt, (FieldRecord.kind, kind),
+                    (FieldRecord.unit_id, unit_id),
+                    (FieldRecord.review_state, review_state))
     return stmt
 
 
@@ -237,3 +237,14 @@ def _recheck_inspections(session: Session, filing: InspectionFiling) -> None:
     for record in session.execute(stmt).scalars().all():
         if _judge(session, record):
             _log_judgement(session, record, None, f"filing {filing.id} changed (now {filing.review_state.value})")
+
+
+register(RecordKind(
+    name="inspection", model=InspectionRecord, noun="inspection record", path="inspection-records",
+    create=lambda s, receipt, body, ctx: record_inspection(s, receipt, body.pop("id"), body,
+                                                           far_threshold_m=ctx.far_threshold_m),
+    amend=lambda s, user, record, body, ctx: amend_inspection(s, user, record, body, far_threshold_m=ctx.far_threshold_m,
+                                                              comment=body.pop("amendment_note")),
+    get=get_inspection, query=inspections_query,
+    roles={"list": READERS, "create": (Role.inspector,), "get": READERS, "amend": READERS},
+    summary=lambda r: ([r.enterprise_id], value_of(r.measure), first_text(r.found, r.checked))))

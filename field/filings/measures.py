@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
+from field.core.pages import keyed
 from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed
 from field.core.models.base import utcnow
 from field.core.models.platform import OFFICE_ROLES, User
@@ -16,9 +17,11 @@ from field.core.scoped import clean
 from field.custody import chain as custody
 from field.directory.models import Enterprise, Unit
 from field.records import lifecycle as records
+from field.core.queries import narrowed
 
 from .inspectors import _require_reader, _require_unit, _resolve_enterprise, _unit_visible, _visible_filing
 from .models import ApprovalState, CompulsoryMeasure, CompulsoryMeasureApproval, InspectionRecord
+from .policy import POLICY
 
 
 def _log_measure(session: Session, approval: CompulsoryMeasureApproval, kind: str, actor: User | None,
@@ -75,21 +78,22 @@ def _visible_measures(user: User) -> ColumnElement[bool]:
                          CompulsoryMeasureApproval.requested_by_id)
 
 
-def get_measure(session: Session, user: User, measure_id: uuid.UUID) -> CompulsoryMeasureApproval:
+def get_measure(session: Session, user: User, measure_id: uuid.UUID, *,
+                action: str | None = None) -> CompulsoryMeasureApproval:
+    """One request the user may see; ``action``: what they will do with it, checked before it is looked for."""
+    POLICY.require(user, action)
     _require_reader(user)
     return get_one(session, CompulsoryMeasureApproval, measure_id, "compulsory measure", _visible_measures(user))
 
 
+@keyed(CompulsoryMeasureApproval.created_at, CompulsoryMeasureApproval.id, descending=True)
 def measures_query(user: User, *, state: ApprovalState | None = None, enterprise_id: uuid.UUID | None = None,
                    filing_id: uuid.UUID | None = None) -> Select:
     _require_reader(user)
     stmt = select(CompulsoryMeasureApproval).where(_visible_measures(user))
-    if state is not None:
-        stmt = stmt.where(CompulsoryMeasureApproval.state == state)
-    if enterprise_id is not None:
-        stmt = stmt.where(CompulsoryMeasureApproval.enterprise_id == enterprise_id)
-    if filing_id is not None:
-        stmt = stmt.where(CompulsoryMeasureApproval.filing_id == filing_id)
+    stmt = narrowed(stmt, (CompulsoryMeasureApproval.state, state),
+                    (CompulsoryMeasureApproval.enterprise_id, enterprise_id),
+                    (CompulsoryMeasureApproval.filing_id, filing_id))
     return stmt
 
 

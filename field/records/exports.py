@@ -1,4 +1,4 @@
-"""Streamed exports of field records (findings, contact-point reports) as CSV and GeoJSON.
+"""Streamed exports of field records as CSV and GeoJSON: any kind with ``export_columns`` (field/records/kinds.py).
 
 The CSV is written for the office's spreadsheets (field/core/spreadsheets.py). Rows are read in
 keyset batches and written batch by batch, so memory stays flat however many there are.
@@ -84,17 +84,3 @@ def geojson_chunks(session: Session, stmt: Select, columns: Sequence[Column], cr
             break
         cursor = page.next_cursor
     yield b"]}"
-
-
-FINDING_COLUMNS: list[Column] = envelope_columns() + [
-    ("severity", lambda r: r.severity), ("occurred_at", lambda r: r.occurred_at.isoformat()),
-    ("person_id", lambda r: r.person_id), ("description", lambda r: r.description),
-]
-
-REPORT_COLUMNS: list[Column] = envelope_columns() + [
-    ("report_type", lambda r: r.report_type), ("point_id", lambda r: r.point_id),
-    ("enterprise_id", lambda r: r.enterprise_id), ("visited_on", lambda r: r.visited_on),
-    ("filing_shown", lambda r: r.filing_shown), ("filing_id", lambda r: r.filing_id),
-    ("person_id", lambda r: r.person_id), ("score", lambda r: r.score),
-    ("text", lambda r: r.description or r.text or r.comment),
-]

@@ -28,13 +28,16 @@ from sqlalchemy.orm import Session
 from field.custody import chain as custody
 from field.attachments import links
 
+from field.core.pages import keyed
 from field.core import geo, sync
 from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from field.core.models.platform import OFFICE_ROLES, User
 from field.core.models.records import FieldRecord, RecordVersion, ReviewComment, ReviewState
 from field.core.models.base import utcnow
 from field.core.pages import Page, paginate
+from field.core.read_models import Beside
 from field.core.scope import get_one, in_scope, scope_legs, subtree, visible_records_predicate
+from .policy import POLICY
 
 R = TypeVar("R", bound=FieldRecord)
 
@@ -164,8 +167,10 @@ def submit(
 
 
 def get_record(session: Session, user: User, record_id: uuid.UUID, model: type[R] = FieldRecord,
-               what: str = "record") -> R:
-    """A record of ``model``'s kind the user may see; otherwise ``NotFound(what)``."""
+               what: str = "record", *, action: str | None = None) -> R:
+    """A record of ``model``'s kind the user may see; otherwise ``NotFound(what)``. ``action`` (records/policy.py):
+    what the caller will do with it, checked before it is looked for."""
+    POLICY.require(user, action)
     return get_one(session, model, record_id, what, visible_records_predicate(user))
 
 
@@ -255,6 +260,7 @@ def amend(session: Session, user: User, record: FieldRecord, body: dict, apply: 
 WAITING = (ReviewState.submitted, ReviewState.in_review)
 
 
+@keyed(FieldRecord.received_at, FieldRecord.id)
 def review_queue(session: Session, reviewer: User, *, kind: str | None = None, unit_id=None, squad_id=None,
                  category: str | None = None, flag: str | None = None, bbox=None,
                  jurisdiction_id: uuid.UUID | None = None, states=WAITING):
@@ -330,15 +336,20 @@ def _tell_submitter(session: Session, record: FieldRecord) -> None:
                 sync.Audience("user", record.submitted_by_id))
 
 
-def load_reviews(session: Session, user: User, ids) -> dict[uuid.UUID, FieldRecord]:
+@dataclass(frozen=True)
+class RecordReview(Beside):
+    """What the sync feed says of a record: its envelope (read through) and its review thread."""
+
+    record: FieldRecord
+    comments: list[ReviewComment]
+    __row__ = "record"
+
+
+def load_reviews(session: Session, user: User, ids) -> dict[uuid.UUID, RecordReview]:
     """The sync feed's view: the review state and thread of the records among ``ids`` the user may see."""
     rows = session.execute(select(FieldRecord).where(FieldRecord.id.in_(list(ids)),
                                                      visible_records_predicate(user))).scalars()
-    found = {}
-    for record in rows:
-        record.review_thread = comments(session, record)
-        found[record.id] = record
-    return found
+    return {record.id: RecordReview(record, comments(session, record)) for record in rows}
 
 
 sync.register_feed("record_review", load_reviews)

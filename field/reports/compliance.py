@@ -16,12 +16,13 @@ from field.core.errors import InvalidInput, NotAllowed
 from field.core.models.base import utcnow
 from field.core.models.platform import OFFICE_ROLES, Role, User
 from field.core.models.records import ReviewState
-from field.core.office import OFFICE_TZ, office_date
+from field.core.office import OFFICE_TZ, OFFICE_TZ_NAME, office_date
 from field.core.pages import Page, paginate
 from field.directory.models import MonitoringPoint, VisitFrequency
 from field.directory.monitoring import visible_points
 
 from .models import LeaderVisit
+from .policy import POLICY
 
 
 @dataclass(frozen=True, order=True)
@@ -144,7 +145,7 @@ def _local_start_utc(day: date) -> datetime:
 def _period_start_sql(session: Session):
     """SQL: the start date of the period (per the point's frequency) holding a visit's local date."""
     if session.get_bind().dialect.name == "postgresql":
-        local = func.timezone("Asia/Shanghai", LeaderVisit.visited_at)
+        local = func.timezone(OFFICE_TZ_NAME, LeaderVisit.visited_at)
 
         def trunc(unit):
             return cast(func.date_trunc(unit, local), Date)
@@ -236,6 +237,7 @@ def assess(session: Session, points: Iterable[MonitoringPoint], wanted: Period, 
 def compliance_page(session: Session, user: User, period: str | None, *, leader_id: uuid.UUID | None = None,
                     today: date | None = None, cursor: str | None = None, limit: int = 50) -> Page[Compliance]:
     """A page of points with their compliance over ``period`` (default: the current year)."""
+    POLICY.require(user, "compliance")
     today = today or office_date(utcnow())
     wanted = parse_period(period) if period else Period(date(today.year, 1, 1), date(today.year, 12, 31))
     stmt = compliance_query(user, leader_id=leader_id)

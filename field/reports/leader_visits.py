@@ -62,8 +62,7 @@ Endpoints (api/leader_visits.py): ``POST/GET /api/v1/leader-visits``,
 from __future__ import annotations
 
 import uuid
-from dataclasses import field
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from shapely.geometry import Point
 from sqlalchemy import ColumnElement, Select, false, or_, select
@@ -75,12 +74,14 @@ from field.core.locations import GivenLocation
 from field.core.models.base import utcnow
 from field.core.models.platform import OFFICE_ROLES, Role, User
 from field.core.office import office_date
+from field.core.pages import keyed
 from field.core.scope import get_one, in_scope
 from field.core.scoped import clean
 from field.directory.models import MonitoringPoint
 from field.directory.monitoring import visible_points
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import RecordKind, first_text, register
 
 from .models import LeaderVisit
 from .reports import canonical_body
@@ -186,6 +187,7 @@ def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> LeaderVisit:
     return get_one(session, LeaderVisit, visit_id, "leader visit", visible_visits(user))
 
 
+@keyed(LeaderVisit.visited_at, LeaderVisit.id, descending=True)
 def visits_query(user: User, *, point_id: uuid.UUID | None = None, since: datetime | None = None,
                  until: datetime | None = None) -> Select:
     if user.role not in OFFICE_ROLES | {Role.leader}:
@@ -201,3 +203,13 @@ def visits_query(user: User, *, point_id: uuid.UUID | None = None, since: dateti
 
 
 __all__ = ["log_visit", "amend_visit", "visible_visits", "get_visit", "visits_query", "DEFAULT_FAR_M"]
+
+
+register(RecordKind(
+    name="leader_visit", model=LeaderVisit, noun="leader visit", path="leader-visits",
+    create=lambda s, receipt, body, ctx: log_visit(s, receipt, body.pop("id"), far_m=ctx.far_threshold_m, **body),
+    amend=lambda s, user, visit, body, ctx: amend_visit(s, user, visit, note=body.pop("amendment_note"),
+                                                        far_m=ctx.far_threshold_m, **body),
+    get=get_visit, query=visits_query,
+    roles={"list": (Role.admin, Role.reviewer, Role.leader), "create": (Role.leader,)},
+    summary=lambda r: ([r.enterprise_id], None, first_text(r.notes))))

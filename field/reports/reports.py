@@ -49,7 +49,7 @@ rule is reused rather than re-derived). The submitter always sees their own repo
 the generic record endpoints already allow. Inspectors, squad members and everyone else
 see none: each id answers 404 and the list is refused (403).
 
-Endpoints (api/reports.py): ``POST /api/v1/reports`` (liaison; 201 first, 200 repeat,
+Endpoints (api/records.py, from the kind registered below): ``POST /api/v1/reports`` (liaison; 201 first, 200 repeat,
 409 other body), ``GET /api/v1/reports`` (filters, JSON or GeoJSON, ``?crs=``),
 ``GET /api/v1/reports/<id>``, ``PUT /api/v1/reports/<id>`` (the submitter's amendment
 of a report in needs_info). Review, comments and versions are the generic
@@ -82,10 +82,14 @@ from field.directory.models import MonitoringPoint, Person, Unit, UnitKind, moni
 from .models import ContactReport, ProblemArea, RatingTarget, ReportType
 from field.directory.monitoring import visible_points
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import RecordKind, first_text, register, value_of
+from field.records.exports import envelope_columns
+from field.core.pages import keyed
 from field.core.scope import get_one, in_scope
 from field.core.office import office_date
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
+from field.core.queries import narrowed
 
 
 #: Per report type: the fields it requires and those it may have. Any other kind-specific
@@ -342,6 +346,7 @@ def get_report(session: Session, user: User, report_id: uuid.UUID) -> ContactRep
     return get_one(session, ContactReport, report_id, "report", visible_reports(user))
 
 
+@keyed(ContactReport.received_at, ContactReport.id, descending=True)
 def reports_query(user: User, *, report_type: ReportType | None = None, point_id: uuid.UUID | None = None,
                   unit_id: uuid.UUID | None = None, unfiled: bool | None = None,
                   review_state=None, since: datetime | None = None) -> Select:
@@ -351,10 +356,7 @@ def reports_query(user: User, *, report_type: ReportType | None = None, point_id
     stmt = select(ContactReport).where(visible_reports(user))
     if report_type is not None:
         stmt = stmt.where(ContactReport.report_type == ReportType(report_type))
-    if point_id is not None:
-        stmt = stmt.where(ContactReport.point_id == point_id)
-    if unit_id is not None:
-        stmt = stmt.where(ContactReport.unit_id == unit_id)
+    stmt = narrowed(stmt, (ContactReport.point_id, point_id), (ContactReport.unit_id, unit_id))
     if unfiled is not None:
         stmt = stmt.where(ContactReport.flag_unfiled.is_(unfiled))
     if review_state is not None:
@@ -366,3 +368,24 @@ def reports_query(user: User, *, report_type: ReportType | None = None, point_id
 
 __all__ = ["FIELDS", "KIND_FIELDS", "liaison_points_query", "reporting_point",
            "submit_report", "amend_report", "visible_reports", "get_report", "reports_query"]
+
+
+#: The office's spreadsheet of reports (GET /reports/export.csv, .geojson).
+REPORT_COLUMNS = envelope_columns() + [
+    ("report_type", lambda r: r.report_type), ("point_id", lambda r: r.point_id),
+    ("enterprise_id", lambda r: r.enterprise_id), ("visited_on", lambda r: r.visited_on),
+    ("filing_shown", lambda r: r.filing_shown), ("filing_id", lambda r: r.filing_id),
+    ("person_id", lambda r: r.person_id), ("score", lambda r: r.score),
+    ("text", lambda r: r.description or r.text or r.comment),
+]
+
+register(RecordKind(
+    name="report", model=ContactReport, noun="report", path="reports",
+    create=lambda s, receipt, body, ctx: submit_report(s, receipt, body.pop("id"), **body),
+    amend=lambda s, user, report, body, ctx: amend_report(s, user, report, note=body.pop("amendment_note"), **body),
+    get=get_report, query=reports_query,
+    roles={"list": (Role.admin, Role.reviewer, Role.liaison, Role.leader), "create": (Role.liaison,),
+           "export": tuple(OFFICE_ROLES)},
+    summary=lambda r: ([r.enterprise_id], value_of(r.report_type), first_text(r.description, r.text, r.comment,
+                                                                             r.officers)),
+    export_columns=REPORT_COLUMNS))

@@ -27,10 +27,12 @@ from field.core.locations import GivenLocation
 from field.core.models.base import utcnow
 from field.core.models.platform import OFFICE_ROLES, User
 from field.core.office import office_date
+from field.core.pages import keyed
 from field.core.scope import get_one, in_scope
 from field.core.scoped import clean
 from field.directory.models import Enterprise
 from field.records import lifecycle as records
+from field.records.kinds import RecordKind, first_text, register
 from field.records.lifecycle import Receipt, Submitted, canonical_body
 
 from .models import KeyProject, ServiceAssignment, ServiceVisit
@@ -138,6 +140,7 @@ def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> ServiceVisit
     return get_one(session, ServiceVisit, visit_id, "service visit", visible_visits(user))
 
 
+@keyed(ServiceVisit.visited_at, ServiceVisit.id, descending=True)
 def visits_query(user: User, *, project_id: uuid.UUID | None = None, enterprise_id: uuid.UUID | None = None,
                  official_id: uuid.UUID | None = None, since: datetime | None = None,
                  until: datetime | None = None) -> Select:
@@ -151,3 +154,14 @@ def visits_query(user: User, *, project_id: uuid.UUID | None = None, enterprise_
     if until is not None:
         stmt = stmt.where(ServiceVisit.visited_at < until)
     return stmt
+
+
+# The seam (field/records/kinds.py): the generic list, create, get and amend endpoints, the review
+# queue's row and the console's record page. Who may log one is the assignment's, not a role's: no gate.
+register(RecordKind(
+    name="service_visit", model=ServiceVisit, noun="service visit", path="service-visits",
+    create=lambda s, receipt, body, ctx: log_visit(s, receipt, body.pop("id"), far_m=ctx.far_threshold_m, **body),
+    amend=lambda s, user, visit, body, ctx: amend_visit(s, user, visit, note=body.pop("amendment_note"),
+                                                        far_m=ctx.far_threshold_m, **body),
+    get=get_visit, query=visits_query,
+    summary=lambda r: ([r.enterprise_id] if r.enterprise_id else [], None, first_text(r.notes))))

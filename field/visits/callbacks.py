@@ -35,6 +35,7 @@ import random
 import secrets
 import uuid
 from decimal import Decimal
+from dataclasses import dataclass
 from typing import Sequence
 
 from sqlalchemy import ColumnElement, Select, and_, false, select
@@ -43,11 +44,14 @@ from sqlalchemy.orm import Session
 
 from field.core.errors import InvalidInput, NotFound
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
+from field.core.read_models import Beside
+from field.core.pages import keyed
 from field.core.scope import get_one, in_scope, visible_records_predicate
-from field.core.scoped import live, target_jurisdiction
+from field.core.scoped import target_jurisdiction
 from field.custody import chain as custody
 from field.records import lifecycle as records
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import RecordKind, first_text, register
 
 from .models import Callback, CallbackBatch, CallbackSample, SampleCase, ServiceCase, TaskState, VisitTask
 from .service_cases import LIMITS, REQUIRED, _completed_on, _UnitIndex, _visible_cells, read_cases
@@ -171,6 +175,7 @@ def _import_rows(session: Session, actor: User, jurisdiction: Jurisdiction, rows
     return batch
 
 
+@keyed(CallbackBatch.created_at, CallbackBatch.id, descending=True)
 def batches_query(user: User) -> Select:
     require_office(user, "see imported cases")
     return select(CallbackBatch).where(in_scope(CallbackBatch.jurisdiction_id, user))
@@ -183,6 +188,7 @@ def get_batch(session: Session, user: User, batch_id: uuid.UUID) -> CallbackBatc
     return get_one(session, CallbackBatch, batch_id, "batch", in_scope(CallbackBatch.jurisdiction_id, user))
 
 
+@keyed(ServiceCase.case_no, ServiceCase.id)
 def batch_cases_query(batch: CallbackBatch) -> Select:
     return select(ServiceCase).where(ServiceCase.batch_id == batch.id)
 
@@ -222,6 +228,7 @@ def draw_sample(session: Session, actor: User, batch: CallbackBatch, *, size: in
     return sample
 
 
+@keyed(CallbackSample.created_at, CallbackSample.id, descending=True)
 def samples_query(user: User, *, batch_id: uuid.UUID | None = None) -> Select:
     require_office(user, "see samples")
     stmt = select(CallbackSample).where(in_scope(CallbackSample.jurisdiction_id, user))
@@ -237,6 +244,19 @@ def get_sample(session: Session, user: User, sample_id: uuid.UUID) -> CallbackSa
     return get_one(session, CallbackSample, sample_id, "sample", in_scope(CallbackSample.jurisdiction_id, user))
 
 
+@dataclass(frozen=True)
+class SampleView(Beside):
+    """A sample as its views show it: the row, and its case numbers in draw order."""
+
+    sample: CallbackSample
+    case_nos: list[str]
+    __row__ = "sample"
+
+
+def sample_view(session: Session, sample: CallbackSample) -> SampleView:
+    return SampleView(sample, drawn_case_nos(session, sample))
+
+
 def drawn_case_nos(session: Session, sample: CallbackSample) -> list[str]:
     """The sample's case numbers in draw order."""
     return list(session.execute(
@@ -244,11 +264,13 @@ def drawn_case_nos(session: Session, sample: CallbackSample) -> list[str]:
         .where(SampleCase.sample_id == sample.id).order_by(SampleCase.position)).scalars())
 
 
+@keyed(ServiceCase.case_no, ServiceCase.id)
 def sample_cases_query(sample_id: uuid.UUID) -> Select:
     return select(ServiceCase).join(SampleCase, SampleCase.case_id == ServiceCase.id) \
         .where(SampleCase.sample_id == sample_id)
 
 
+@keyed(ServiceCase.case_no, ServiceCase.id)
 def task_cases_query(task: VisitTask) -> Select:
     """The cases a callback task is about (none for other tasks)."""
     if task.sample_id is None:
@@ -361,6 +383,7 @@ def get_callback(session: Session, user: User, callback_id: uuid.UUID) -> Callba
     return records.get_record(session, user, callback_id, Callback, "callback")
 
 
+@keyed(Callback.received_at, Callback.id, descending=True)
 def callbacks_query(user: User, *, case_id: uuid.UUID | None = None, sample_id: uuid.UUID | None = None,
                     task_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
@@ -376,3 +399,11 @@ def callbacks_query(user: User, *, case_id: uuid.UUID | None = None, sample_id: 
 
 __all__ = ["ALGORITHM", "draw", "population_digest", "sample_size",
            "import_batch", "draw_sample", "record_callback", "amend_callback"]
+
+
+register(RecordKind(
+    name="callback", model=Callback, noun="callback", path="callbacks",
+    create=lambda s, receipt, body, ctx: record_callback(s, receipt, body),
+    amend=lambda s, user, callback, body, ctx: amend_callback(s, user, callback, body),
+    get=get_callback, query=callbacks_query,
+    summary=lambda r: ([], "reached" if r.reached else "not_reached", first_text(r.problem, r.case.unit_name))))

@@ -21,10 +21,13 @@ from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
 from field.directory.models import Person, Unit
 from field.core.locations import Area
 from .models import Callback, Finding, Severity, Visit
-from field.core.pages import Page
+from field.core.pages import Page, keyed
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import RecordKind, register, value_of
+from field.records.exports import envelope_columns
 from field.core.scope import scope_legs, visible_records_predicate
 from field.core.scoped import located_page, resolve_live
+from field.core.queries import narrowed
 from .taxonomy import resolve_category
 from .visits import canonical_body, locate, membership, require_undercover_role, utc
 
@@ -141,6 +144,7 @@ def get_finding(session: Session, user: User, finding_id: uuid.UUID) -> Finding:
     return records.get_record(session, user, finding_id, Finding, "finding")
 
 
+@keyed(Finding.received_at, Finding.id, descending=True)
 def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUID | None = None,
                    severity: Severity | None = None, visit_id: uuid.UUID | None = None,
                    callback_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
@@ -153,12 +157,9 @@ def findings_query(user: User, *, category: str | None = None, unit_id: uuid.UUI
         stmt = stmt.where(Finding.unit_id == unit_id)
     if severity is not None:
         stmt = stmt.where(Finding.severity == Severity(severity))
-    if visit_id is not None:
-        stmt = stmt.where(Finding.visit_id == visit_id)
-    if callback_id is not None:
-        stmt = stmt.where(Finding.callback_id == callback_id)
-    if squad_id is not None:
-        stmt = stmt.where(Finding.squad_id == squad_id)
+    stmt = narrowed(stmt, (Finding.visit_id, visit_id),
+                    (Finding.callback_id, callback_id),
+                    (Finding.squad_id, squad_id))
     return stmt
 
 
@@ -171,3 +172,18 @@ def list_findings(session: Session, user: User, filters: dict, area: Area, *, cu
     return located_page(session, user, findings_query(user, **filters), [Finding.received_at, Finding.id],
                         Finding.location, area, cursor=cursor, limit=limit, location_of=lambda f: f.position,
                         descending=True, legs=legs)
+
+
+#: The office's spreadsheet of findings (GET /findings/export.csv, .geojson): monitors by squad only.
+FINDING_COLUMNS = envelope_columns() + [
+    ("severity", lambda r: r.severity), ("occurred_at", lambda r: r.occurred_at.isoformat()),
+    ("person_id", lambda r: r.person_id), ("description", lambda r: r.description),
+]
+
+register(RecordKind(
+    name="finding", model=Finding, noun="finding", path="findings",
+    create=lambda s, receipt, body, ctx: record_finding(s, receipt, body),
+    amend=lambda s, user, finding, body, ctx: amend_finding(s, user, finding, body),
+    get=get_finding, query=findings_query, page=list_findings,
+    roles={"export": tuple(OFFICE_ROLES)},
+    summary=lambda r: ([], value_of(r.severity), r.description), export_columns=FINDING_COLUMNS))

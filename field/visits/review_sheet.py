@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +23,8 @@ from field.core.models.platform import Jurisdiction, User
 from field.core.models.records import FieldRecord, ReviewState
 from field.directory import squads, units
 from field.directory.models import Enterprise, Person, Squad, Unit
-from field.records import lifecycle as records
+from field.records import kinds as record_kinds_registry, lifecycle as records
+from field.records.kinds import value_of
 
 from . import taxonomy
 from .models import FindingCategory, VisitTask
@@ -144,26 +144,12 @@ class RecordSheet:
 # -- what each kind says about itself --------------------------------------------------------------
 
 
-def _first(*texts) -> str:
-    return next((t for t in texts if t and str(t).strip()), "") or ""
-
-
-def _value(enum_or_none) -> str | None:
-    return getattr(enum_or_none, "value", enum_or_none)
-
-
-#: kind → (enterprise ids it is about, its tag, its line of text). New kinds add a line here.
-KIND_SUMMARIES: dict[str, Callable[[FieldRecord], tuple[list, str | None, str]]] = {
-    "finding": lambda r: ([], _value(r.severity), r.description),
-    "visit": lambda r: ([], None, r.narrative),
-    "callback": lambda r: ([], "reached" if r.reached else "not_reached", _first(r.problem, r.case.unit_name)),
-    "report": lambda r: ([r.enterprise_id], _value(r.report_type), _first(r.description, r.text, r.comment,
-                                                                          r.officers)),
-    "leader_visit": lambda r: ([r.enterprise_id], None, _first(r.notes)),
-    "service_visit": lambda r: ([r.enterprise_id] if r.enterprise_id else [], None, _first(r.notes)),
-    "inspection": lambda r: ([r.enterprise_id], _value(r.measure), _first(r.found, r.checked)),
-    "filing": lambda r: ([e.id for e in r.enterprises], _value(r.filing_kind), r.purpose),
-}
+def _summary(record: FieldRecord) -> tuple[list, str | None, str]:
+    """What the record's kind says about itself (field/records/kinds.py ``summary``)."""
+    kind = record_kinds_registry.kind(record.kind)
+    if kind is None or kind.summary is None:
+        return [], None, ""
+    return kind.summary(record)
 
 
 def record_kinds() -> list[str]:
@@ -206,7 +192,7 @@ def queue_rows(session: Session, reviewer: User, items: list[FieldRecord]) -> li
         return []
     _load_kind_columns(session, items)
     ids = [r.id for r in items]
-    summaries = {r.id: KIND_SUMMARIES.get(r.kind, lambda _r: ([], None, ""))(r) for r in items}
+    summaries = {r.id: _summary(r) for r in items}
     unit_ids = {r.unit_id for r in items if r.unit_id}
     enterprise_ids = {e for s in summaries.values() for e in s[0] if e}
     units = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
@@ -288,8 +274,8 @@ def record_sheet(session: Session, reviewer: User, record_id: uuid.UUID) -> Reco
             viewable=bool(blob and blob.media_kind == "photo" and blob.derivatives_state != "failed"),
             derivatives_error=blob.derivatives_error if blob else None,
             flags=tuple((f.code, f.detail) for f in state.flags)))
-    thread = [ThreadEntry(c.author.display_name, c.author.role.value, c.body, _value(c.state_from),
-                          _value(c.state_to), c.created_at) for c in records.comments(session, record)]
+    thread = [ThreadEntry(c.author.display_name, c.author.role.value, c.body, value_of(c.state_from),
+                          value_of(c.state_to), c.created_at) for c in records.comments(session, record)]
     location = None
     if record.location is not None:
         from geoalchemy2.shape import to_shape

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from field.custody import chain as custody
 
+from field.core.pages import keyed
 from field.core.errors import Conflict, FieldProblem, InvalidInput, NotAllowed
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
 from field.core.models.base import utcnow
@@ -118,6 +119,7 @@ def visible_categories(session: Session, user: User) -> ColumnElement[bool]:
     return applicable
 
 
+@keyed(FindingCategory.code, FindingCategory.id)
 def categories_query(session: Session, user: User, *, active: bool | None = None, q: str | None = None) -> Select:
     require_undercover_role(user)
     stmt = select(FindingCategory).where(visible_categories(session, user))

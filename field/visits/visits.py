@@ -66,9 +66,12 @@ from field.core.models.base import utcnow
 from field.directory.models import Enterprise, Squad, SquadMember, Unit
 from .models import CallbackSample, TargetKind, TaskMethod, TaskState, Visit, VisitTask
 from field.records.lifecycle import Receipt, Submitted
+from field.records.kinds import RecordKind, register
+from field.core.pages import keyed
 from field.core.scope import get_one, in_scope, visible_records_predicate
 from field.core.scoped import clean, resolve_live
 from field.records.lifecycle import canonical_body
+from field.core.queries import narrowed
 
 #: Roles that may know undercover work exists at all.
 UNDERCOVER_ROLES = frozenset(OFFICE_ROLES | {Role.squad_member})
@@ -259,16 +262,12 @@ def get_task(session: Session, user: User, task_id: uuid.UUID) -> VisitTask:
     return get_one(session, VisitTask, task_id, "visit task", visible_tasks(user))
 
 
+@keyed(VisitTask.created_at, VisitTask.id)
 def tasks_query(user: User, *, state: TaskState | None = None, method: TaskMethod | None = None,
                 squad_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
     stmt = select(VisitTask).where(visible_tasks(user))
-    if state is not None:
-        stmt = stmt.where(VisitTask.state == state)
-    if method is not None:
-        stmt = stmt.where(VisitTask.method == method)
-    if squad_id is not None:
-        stmt = stmt.where(VisitTask.squad_id == squad_id)
+    stmt = narrowed(stmt, (VisitTask.state, state), (VisitTask.method, method), (VisitTask.squad_id, squad_id))
     return stmt
 
 
@@ -380,15 +379,21 @@ def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:
     return records.get_record(session, user, visit_id, Visit, "visit")
 
 
+@keyed(Visit.received_at, Visit.id, descending=True)
 def visits_query(user: User, *, task_id: uuid.UUID | None = None, squad_id: uuid.UUID | None = None) -> Select:
     require_undercover_role(user)
     stmt = select(Visit).where(visible_records_predicate(user))
-    if task_id is not None:
-        stmt = stmt.where(Visit.task_id == task_id)
-    if squad_id is not None:
-        stmt = stmt.where(Visit.squad_id == squad_id)
+    stmt = narrowed(stmt, (Visit.task_id, task_id), (Visit.squad_id, squad_id))
     return stmt
 
 
 __all__ = ["UNDERCOVER_ROLES", "canonical_body", "create_task", "update_task", "get_task", "tasks_query",
            "load_tasks", "record_visit", "amend_visit", "get_visit", "visits_query"]
+
+
+register(RecordKind(
+    name="visit", model=Visit, noun="visit", path="visits",
+    create=lambda s, receipt, body, ctx: record_visit(s, receipt, body),
+    amend=lambda s, user, visit, body, ctx: amend_visit(s, user, visit, body),
+    get=get_visit, query=visits_query,
+    summary=lambda r: ([], None, r.narrative)))

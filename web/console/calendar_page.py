@@ -14,8 +14,8 @@ from api.db import db
 from field.cases import calendar_years
 from field.cases.lifecycle import cases_query
 from field.cases.models import OPEN_STATES, Case
-from field.core.errors import DomainError, NotAllowed
-from field.core.models.platform import Role
+from field.cases.policy import POLICY
+from field.core.errors import DomainError
 from schemas.calendar import YearCreateSchema
 
 from .. import session
@@ -32,7 +32,7 @@ def _page(*, error: str | None = None, given: dict | None = None, status: int = 
         cases_query(user, today=today).where(Case.state.in_(OPEN_STATES), Case.deadline_provisional.is_(True))
         .order_by(Case.effective_deadline).limit(200)).scalars())
     return render_template("console/calendar.html", coverage=calendar_years.coverage(db(), user.jurisdiction, today),
-                           provisional=provisional, can_declare=user.role is Role.admin, error=error,
+                           provisional=provisional, can_declare=POLICY.allows(user, "calendar.declare"), error=error,
                            given=given or {}, declared=request.args.get("declared"), today=today), status
 
 
@@ -44,8 +44,7 @@ def calendar_page():
 @blp.post("/calendar/years")
 def declare_year():
     user, _device = session.current()
-    if user.role is not Role.admin:  # before reading the form: the role decides, not the input
-        raise NotAllowed("Only an admin changes the calendar.")
+    POLICY.require(user, "calendar.declare")  # before reading the form: the role decides, not the input
     form = request.form
     raw = {"year": form.get("year", ""), "holidays": _DAY.findall(form.get("holidays", "")),
            "makeup_workdays": _DAY.findall(form.get("makeup_workdays", "")),

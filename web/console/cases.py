@@ -16,6 +16,7 @@ from api.evidence import blob_store
 from api.cases import content_disposition  # evidence.storage's, through the API (web may not import evidence)
 from field.cases import board as case_board
 from field.cases import evidence_zip, notices, parties, view as case_view
+from field.cases.read_model import case_view as case_read_model
 from field.cases import lifecycle as cases
 from field.cases.lifecycle import GatesMissing
 from field.cases.models import Gate
@@ -47,13 +48,14 @@ def case_board_page():
 
 def _case_page(case_id: uuid.UUID, *, errors: dict | None = None, given: dict | None = None, status: int = 200):
     user, _device = session.current()
-    case = case_view.with_details(db(), cases.get_case(db(), user, case_id))
+    case = cases.get_case(db(), user, case_id)
+    shown = case_read_model(db(), case)
     today = office_day()
     recorded = {g.gate.value: g for g in case.gates}
     return render_template(
-        "console/case.html", case=case, today=today, overdue=case_board.overdue(case, today),
-        gates=[(gate.value, recorded.get(gate.value)) for gate in Gate], missing=[g.value for g in cases.missing_gates(case)],
-        transitions=[s.value for s in cases.allowed_transitions(case)],
+        "console/case.html", case=shown, today=today, overdue=case_board.overdue(case, today),
+        gates=[(gate.value, recorded.get(gate.value)) for gate in Gate], missing=[g.value for g in shown.missing_gates],
+        transitions=[s.value for s in shown.allowed_transitions],
         timeline=case_view.timeline(db(), user, case), choices=case_board.subject_choices(db(), user),
         errors=errors or {}, given=given or {}, notice_refused=bool(errors and errors.get("notice_text")),
     ), status

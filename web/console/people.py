@@ -11,7 +11,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from api.db import db
 from field.accounts import enrollment
 from field.accounts import users as accounts
-from field.core.models.platform import Role, User
+from field.core.models.platform import User
 
 from .. import session
 from . import blp
@@ -39,18 +39,14 @@ def _person_page(person: User, *, issued=None, status: int = 200):
 @blp.get("/people/<uuid:user_id>")
 def person(user_id: uuid.UUID):
     user, _device = session.current()
-    if user.role is not Role.admin:
-        accounts.users_query(user)  # the same refusal as the list (NotAllowed → 403)
-    return _person_page(accounts.get_user(db(), user, user_id))
+    return _person_page(accounts.get_user(db(), user, user_id, action="users.manage"))
 
 
 @blp.post("/people/<uuid:user_id>/enroll")
 def enroll(user_id: uuid.UUID):
     """A new one-time code, shown once as a QR code on this answer (no redirect: it is not kept)."""
     user, _device = session.current()
-    if user.role is not Role.admin:
-        accounts.users_query(user)
-    person_ = accounts.get_user(db(), user, user_id)
+    person_ = accounts.get_user(db(), user, user_id, action="users.manage")
     ttl = timedelta(minutes=current_app.config["ENROLLMENT_MINUTES"])
     issued = enrollment.create_code(db(), user, person_, ttl)
     server = current_app.config["PUBLIC_URL"] or request.host_url
@@ -64,8 +60,6 @@ def enroll(user_id: uuid.UUID):
 @blp.post("/people/<uuid:user_id>/devices/<uuid:device_id>/revoke")
 def revoke_device(user_id: uuid.UUID, device_id: uuid.UUID):
     user, _device = session.current()
-    if user.role is not Role.admin:
-        accounts.users_query(user)
-    person_ = accounts.get_user(db(), user, user_id)
+    person_ = accounts.get_user(db(), user, user_id, action="users.manage")
     accounts.revoke_token(db(), accounts.get_device(db(), person_, device_id), "revoked")
     return redirect(url_for(".person", user_id=person_.id, revoked=1), code=303)

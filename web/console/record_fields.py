@@ -1,7 +1,8 @@
 """Every field of a record, whatever its kind: the kind's output schema (the API's answer) as a tree to render.
 
-One generic template renders the tree (console/_fields.html), so a new kind needs a line in
-``KIND_SCHEMAS`` and no template. A kind without a schema here shows its latest version body.
+One generic template renders the tree (console/_fields.html); the schema is the one the kind
+registered (schemas/records.py ``register_schemas``), so a new kind needs nothing here and no
+template. A kind without registered schemas shows its latest version body.
 """
 
 from __future__ import annotations
@@ -11,19 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from field.records import lifecycle as records
-from schemas.inspections import FilingSchema, InspectionSchema
-from schemas.records import RecordEnvelopeSchema
-from schemas.reports import LeaderVisitSchema, ReportSchema
-from schemas.service_visits import ServiceVisitSchema
-from schemas.visits import CallbackSchema, FindingSchema, VisitSchema
+from schemas.records import RecordEnvelopeSchema, schemas_of
 
 from .labels import FIELDS, TAGS, label
 
-KIND_SCHEMAS = {
-    "finding": FindingSchema, "visit": VisitSchema, "callback": CallbackSchema, "report": ReportSchema,
-    "leader_visit": LeaderVisitSchema, "inspection": InspectionSchema, "filing": FilingSchema,
-    "service_visit": ServiceVisitSchema,
-}
 #: Shown in the page's header and evidence sections, not again among the fields.
 ENVELOPE = frozenset(RecordEnvelopeSchema().fields)
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
@@ -79,9 +71,9 @@ def _scalar(value) -> str:
 def fields_of(session, sheet) -> list[Shown]:
     """The kind's fields of ``sheet.record`` (a ``field.visits.review_sheet.RecordSheet``), ids shown by name."""
     record = sheet.record
-    schema = KIND_SCHEMAS.get(record.kind)
-    if schema is not None:
-        data = schema().dump(record)
+    registered = schemas_of(record.kind)
+    if registered is not None:
+        data = registered.out().dump(record)
     else:
         data = records.versions(session, record)[-1].body
     refs = _Refs(sheet.names, sheet.record_links)

@@ -134,7 +134,7 @@ def review(record_id: uuid.UUID):
     except ma.ValidationError as invalid:
         return _record_page(record_id, error="; ".join(f"{k}: {' '.join(v)}" for k, v in invalid.messages.items()),
                             comment=comment, status=422)
-    record = records.get_record(db(), user, record_id)
+    record = records.get_record(db(), user, record_id, action="review")
     try:
         records.review(db(), user, record, body["state"], body["comment"])
     except (InvalidInput, InvalidTransition) as refused:
