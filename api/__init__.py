@@ -93,15 +93,15 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     api = FieldwatchApi(app, spec_kwargs={"extra_plugins": [BodyGuardDoc()]})
     api.register_field(GeoJSONGeometry, "object", None)
     from . import (
-        accounts, calendar, callbacks, cases, custody, directory, enterprises, evidence, exports, figures, health,
-        inspections, jurisdictions, leader_visits, monitoring_points, persons, records, reviews, squads, sync,
-        units, uploads, users, visits,
+        accounts, calendar, callbacks, cases, complaints, custody, directory, enterprises, evidence, exports, figures,
+        health, inspections, jurisdictions, leader_visits, monitoring_points, persons, public_complaints, records,
+        reviews, squads, sync, units, uploads, users, visits,
     )
 
     for module in (health, accounts, users, jurisdictions, calendar, reviews,
                    units, persons, enterprises, monitoring_points, squads, directory, sync,
                    exports, records, inspections, visits, callbacks, leader_visits, cases, evidence, uploads, figures,
-                   custody):
+                   custody, complaints, public_complaints):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
     # The console and the public pages (docs/console.md): the one place that imports web/.

@@ -71,6 +71,16 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "CONSOLE_SESSION_HOURS": (12, int, "lifetime of a console sign-in (its server-side session row)"),
     "CONSOLE_IDLE_MINUTES": (120, int, "a console session unused this long ends (checked to within 5 minutes)"),
     "OFFICE_TIME_ZONE": ("Asia/Shanghai", str, "time zone of the dates shown on web pages (the API answers in UTC)"),
+    "COMPLAINTS_JURISDICTION": ("", str, "division code of the office that takes the public's complaints when "
+                                "they name none (mailbox page, JSON door, Open311)"),
+    "PUBLIC_COMPLAINT_LIMIT_PER_ADDRESS": ("5 per minute;30 per day", str,
+                                           "complaints the public may file per client address"),
+    "PUBLIC_COMPLAINT_LIMIT_PER_CONTACT": ("3 per hour;10 per day", str,
+                                           "complaints the public may file per contact (phone or e-mail) given"),
+    "PUBLIC_FOLLOW_LIMIT_PER_ADDRESS": ("30 per minute;300 per day", str,
+                                        "follow and rate requests per client address (tracking secrets guessed)"),
+    "PUBLIC_COMPLAINT_MAX_BYTES": (64 * 1024, int, "largest body of a public complaint without photos"),
+    "PUBLIC_COMPLAINT_MAX_PHOTO_BYTES": (12 * 1024 * 1024, int, "largest photo sent with a public complaint"),
 }
 
 

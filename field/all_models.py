@@ -2,6 +2,7 @@
 are complete only when all are. Alembic, the app and the tests import ``Base`` from here."""
 
 import field.cases.models  # noqa: F401  (each import registers its package's tables and classes)
+import field.complaints.models  # noqa: F401
 import field.core.models.calendar  # noqa: F401
 import field.core.models.changes  # noqa: F401
 import field.core.models.evidence  # noqa: F401
