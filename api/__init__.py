@@ -104,6 +104,10 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
                    custody, complaints, public_complaints):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
+    # Open311 GeoReport v2: its own contract (form bodies, .json/.xml), outside the OpenAPI document.
+    from .open311 import bp as open311
+
+    app.register_blueprint(open311)
     # The console and the public pages (docs/console.md): the one place that imports web/.
     from web import init_web
 

@@ -80,7 +80,6 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "PUBLIC_FOLLOW_LIMIT_PER_ADDRESS": ("30 per minute;300 per day", str,
                                         "follow and rate requests per client address (tracking secrets guessed)"),
     "PUBLIC_COMPLAINT_MAX_BYTES": (64 * 1024, int, "largest body of a public complaint without photos"),
-    "PUBLIC_COMPLAINT_MAX_PHOTO_BYTES": (12 * 1024 * 1024, int, "largest photo sent with a public complaint"),
 }
 
 
