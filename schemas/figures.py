@@ -123,6 +123,27 @@ class FiguresWarningSchema(ma.Schema):
     jurisdictions = ma.fields.List(ma.fields.String())
 
 
+class ComplaintUnitFiguresSchema(ma.Schema):
+    """A unit's complaints of the period and the three rates (docs/complaints.md has the definitions)."""
+
+    unit_id = ma.fields.UUID()
+    name = ma.fields.String()
+    received = ma.fields.Integer()
+    responded_in_time = ma.fields.Integer()
+    resolved = ma.fields.Integer()
+    judged = ma.fields.Integer()
+    satisfied = ma.fields.Integer()
+    rated = ma.fields.Integer()
+    overdue = ma.fields.Integer()
+    response_rate = ma.fields.Float(allow_none=True, metadata={"description": "响应率: responded in time / received"})
+    resolution_rate = ma.fields.Float(allow_none=True, metadata={"description": "解决率: resolved / judged"})
+    satisfaction_rate = ma.fields.Float(allow_none=True, metadata={
+        "description": "满意率: satisfied or basically satisfied / rated"})
+    median_handling_working_days = ma.fields.Float(allow_none=True)
+    rank_by_complaints = ma.fields.Integer()
+    loses_excellent_grade = ma.fields.Boolean()
+
+
 class FiguresSchema(ma.Schema):
     warnings = ma.fields.List(ma.fields.Nested(FiguresWarningSchema), metadata={
         "description": "From 1 November: next year's working-day schedule not declared (docs/calendar.md)"})
@@ -135,3 +156,5 @@ class FiguresSchema(ma.Schema):
     inspections = ma.fields.Nested(InspectionFiguresSchema)
     monitoring_points = ma.fields.List(ma.fields.Nested(PointFiguresSchema))
     callbacks = ma.fields.Nested(CallbackFiguresSchema)
+    complaint_units = ma.fields.List(ma.fields.Nested(ComplaintUnitFiguresSchema), metadata={
+        "description": "Complaints per unit: the three rates, the ranking with the top three flagged"})

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import statistics
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator
@@ -70,6 +70,7 @@ from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from field.cases.calendar_years import calendar_warnings
+from field.complaints import rates as complaint_rates
 from field.core.errors import InvalidInput, NotFound
 from field.reports.compliance import Period, assess
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, User
@@ -361,6 +362,8 @@ def figures(session: Session, user: User, *, start: date, end: date, jurisdictio
         "inspections": _inspections(session, within, span),
         "monitoring_points": _points(session, user, within, span, today),
         "callbacks": _callbacks(session, within, span),
+        "complaint_units": [asdict(r) for r in complaint_rates.unit_rates(session, within, span.start, span.end,
+                                                                           today)],
     }
 
 
@@ -404,6 +407,14 @@ def rows(result: dict[str, Any]) -> Iterator[tuple]:
                        p["leader_visits"][figure], "", "", "", "")
     for key, c in result["callbacks"].items():
         yield cmp("callbacks", None, None, key, c)
+    for u in result["complaint_units"]:
+        for figure in COMPLAINT_FIGURES:
+            yield ("complaint_units", u["unit_id"], u["name"], figure, "" if u[figure] is None else u[figure],
+                   "", "", "", "")
+
+
+COMPLAINT_FIGURES = ("received", "response_rate", "resolution_rate", "satisfaction_rate",
+                     "median_handling_working_days", "overdue", "rank_by_complaints", "loses_excellent_grade")
 
 
 __all__ = ["PENALTY_MEASURES", "Span", "compare", "figures", "rows", "CSV_HEADER"]
