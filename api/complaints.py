@@ -215,27 +215,26 @@ def retaliation_watch(cursor, limit):
 
 
 @blp.route("/complaint-time-limits")
-@authenticated()
-@blp.response(200, ComplaintTimeLimitSchema(many=True))
-def time_limits():
-    """Each category's response and answer limits in working days, in the caller's jurisdiction"""
-    return categories.time_limits(db(), current_user())
+class ComplaintTimeLimits(MethodView):
+    @authenticated()
+    @blp.response(200, ComplaintTimeLimitSchema(many=True))
+    def get(self):
+        """Each category's response and answer limits in working days, in the caller's jurisdiction"""
+        return categories.time_limits(db(), current_user())
+
+    @authenticated()
+    @blp.arguments(ComplaintTimeLimitInSchema)
+    @blp.response(200, ComplaintTimeLimitSchema)
+    def put(self, body):
+        """Set a category's limits for the admin's jurisdiction and below (both null: back to the defaults)"""
+        return categories.set_limits(db(), current_user(), body.pop("category"), **body)
 
 
-@blp.route("/complaint-time-limits/<string:category>", methods=["PUT"])
-@authenticated()
-@blp.arguments(ComplaintTimeLimitInSchema)
-@blp.response(200, ComplaintTimeLimitSchema)
-def set_time_limit(body, category):
-    """Set a category's limits for the admin's jurisdiction and below (both null: back to the defaults)"""
-    return categories.set_limits(db(), current_user(), category, **body)
-
-
-@blp.route("/complaint-handlers/<uuid:user_id>", methods=["PUT"])
+@blp.route("/complaint-handlers/<uuid:handler_id>", methods=["PUT"])
 @authenticated()
 @blp.arguments(ComplaintHandlerUnitInSchema)
 @blp.response(200, ComplaintHandlerUnitSchema)
 @blp.alt_response(404, response="NOT_FOUND")
-def assign_handler(body, user_id):
+def assign_handler(body, handler_id):
     """Name the unit a handler answers complaints for (admin)"""
-    return handling.assign_handler(db(), current_user(), user_id, body["unit_id"])
+    return handling.assign_handler(db(), current_user(), handler_id, body["unit_id"])

@@ -214,6 +214,7 @@ class ComplaintTimeLimitSchema(ma.Schema):
 
 
 class ComplaintTimeLimitInSchema(StrictSchema):
+    category = _category(required=True)
     response_days = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(1, 30))
     answer_days = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(1, 90))
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from field.complaints import handling
 from field.complaints.models import Complaint, ComplaintContact
 from field.core.models.platform import Role
+from tests.authz_kinds import KindAuthz
 from tests.directory_fixtures import fast_passwords, make_unit  # noqa: F401  (fixtures)
 
 PROBLEM = "application/problem+json"
@@ -165,10 +166,10 @@ def test_the_limits_are_configurable_per_category(client, office):
     limits = {t["category"]: t for t in client.get("/api/v1/complaint-time-limits",
                                                      headers=office["reviewer"]).get_json()}
     assert (limits["obstruction"]["response_days"], limits["obstruction"]["answer_days"]) == (1, 5)
-    changed = client.put("/api/v1/complaint-time-limits/obstruction", json={"response_days": 2, "answer_days": 3},
-                         headers=office["admin"])
+    changed = client.put("/api/v1/complaint-time-limits", json={"category": "obstruction", "response_days": 2,
+                                                                 "answer_days": 3}, headers=office["admin"])
     assert changed.status_code == 200 and changed.get_json()["answer_days"] == 3
-    assert client.put("/api/v1/complaint-time-limits/obstruction", json={"answer_days": 3},
+    assert client.put("/api/v1/complaint-time-limits", json={"category": "obstruction", "answer_days": 3},
                       headers=office["reviewer"]).status_code == 403
     cid = _post(client, "/api/v1/complaints", office["operator"], _call(), 201)["id"]
     _post(client, f"/api/v1/complaints/{cid}/triage", office["reviewer"], {"decision": "accept"})
@@ -187,3 +188,84 @@ def test_public_bodies_are_small_and_filings_are_rate_limited_per_contact_and_ad
     statuses = [client.post("/api/v1/public/complaints", json={"category": "other", "text": "匿名"}).status_code
                 for _ in range(4)]
     assert statuses.count(201) <= 2 and statuses[-1] == 429
+
+
+# -- the complaints' share of the authorization matrix (tests/authz_kinds.py ``AREAS``) -----------------------
+
+
+def _build(builder):
+    from field.complaints import intake
+
+    s, w = builder.s, builder.w
+    for side in ("home", "foreign"):
+        d = w.extra[side]
+        complaint = intake.record_call(s, d["admin"], {"category": "obstruction", "text": f"{side}推诿",
+                                                       "name": "张三", "contact": "13900000000"}).complaint
+        w.ids[("complaint_id", "own" if side == "home" else "foreign")] = complaint.id
+        handler = builder.user(f"{side}_handler", Role.handler, d["j"])
+        w.ids[("handler_id", "own" if side == "home" else "foreign")] = handler.id
+    receipt = intake.file_public(s, w.extra["home"]["j"], {"category": "other", "text": "公众投诉"})
+    w.extra["public_receipt"] = (receipt.tracking_number, receipt.secret)
+
+
+def _unit(w):
+    return str(w.extra["home"]["unit_a"].id)
+
+
+def _address(role):
+    """A client address per role: the public doors' per-address budget is not what the matrix tests."""
+    return {"REMOTE_ADDR": f"10.0.0.{list(Role).index(role) + 1}"}
+
+
+def _follow(w):
+    number, secret = w.extra["public_receipt"]
+    return {"tracking_number": number, "secret": secret}
+
+
+_OFFICE_ONLY = ("A..4", "A..4", "3..3", "3..3", "3..3", "3..3")
+_NOBODY_HERE = ("3..3",) * 6
+
+AUTHZ = KindAuthz(
+    # complaint_id: own = a complaint of the home district (received), foreign = the other district's.
+    # Cells: admin, reviewer, inspector, squad_member, liaison, leader (operators and handlers: the tests above).
+    policy={
+        "GET /api/v1/complaints": ("L+..-", "L+..-", "3", "3", "3", "3"),
+        "POST /api/v1/complaints": ("A", "A", "3", "3", "3", "3"),
+        "GET /api/v1/complaints/{complaint_id}": _OFFICE_ONLY,
+        "GET /api/v1/complaints/{complaint_id}/duplicates": _OFFICE_ONLY,
+        "POST /api/v1/complaints/{complaint_id}/triage": _OFFICE_ONLY,
+        "POST /api/v1/complaints/{complaint_id}/dispatch": ("C..4", "C..4", "3..3", "3..3", "3..3", "3..3"),
+        "POST /api/v1/complaints/{complaint_id}/respond": _NOBODY_HERE,
+        "POST /api/v1/complaints/{complaint_id}/answer": _NOBODY_HERE,
+        "POST /api/v1/complaints/{complaint_id}/callbacks": ("C..4", "C..4", "3..3", "3..3", "3..3", "3..3"),
+        "POST /api/v1/complaints/{complaint_id}/escalate": _OFFICE_ONLY,
+        "POST /api/v1/complaints/{complaint_id}/contact": _OFFICE_ONLY,
+        "GET /api/v1/complaints/retaliation-watch": ("A", "A", "3", "3", "3", "3"),
+        "GET /api/v1/complaint-time-limits": ("A", "A", "3", "3", "3", "3"),
+        "PUT /api/v1/complaint-time-limits": ("A", "3", "3", "3", "3", "3"),
+        "PUT /api/v1/complaint-handlers/{handler_id}": ("A..4", "3..3", "3..3", "3..3", "3..3", "3..3"),
+        "POST /api/v1/public/complaints": ("A",) * 6,
+        "POST /api/v1/public/complaints/follow": ("A",) * 6,
+        "POST /api/v1/public/complaints/rate": ("C",) * 6,  # not answered yet: nothing to rate
+    },
+    listed={"GET /api/v1/complaints": "complaint_id"},
+    build=_build,
+    requests={
+        ("POST", "/api/v1/complaints"): lambda w, role, rel: {"json": _call()},
+        ("POST", "/api/v1/complaints/{complaint_id}/triage"): lambda w, role, rel: {"json": {"decision": "accept"}},
+        ("POST", "/api/v1/complaints/{complaint_id}/dispatch"): lambda w, role, rel: {"json": {"unit_id": _unit(w)}},
+        ("POST", "/api/v1/complaints/{complaint_id}/answer"): lambda w, role, rel: {
+            "json": {"text": "已处理", "resolved": True}},
+        ("POST", "/api/v1/complaints/{complaint_id}/callbacks"): lambda w, role, rel: {"json": {"reached": False}},
+        ("POST", "/api/v1/complaints/{complaint_id}/contact"): lambda w, role, rel: {"json": {"reason": "回访"}},
+        ("PUT", "/api/v1/complaint-time-limits"): lambda w, role, rel: {
+            "json": {"category": "obstruction", "answer_days": 7}},
+        ("PUT", "/api/v1/complaint-handlers/{handler_id}"): lambda w, role, rel: {"json": {"unit_id": _unit(w)}},
+        ("POST", "/api/v1/public/complaints"): lambda w, role, rel: {
+            "json": {"category": "other", "text": "公众投诉", "jurisdiction_code": "500107"},
+            "environ_base": _address(role)},
+        ("POST", "/api/v1/public/complaints/follow"): lambda w, role, rel: {"json": _follow(w),
+                                                                            "environ_base": _address(role)},
+        ("POST", "/api/v1/public/complaints/rate"): lambda w, role, rel: {
+            "json": {**_follow(w), "rating": "satisfied"}, "environ_base": _address(role)},
+    })
