@@ -80,6 +80,11 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "PUBLIC_FOLLOW_LIMIT_PER_ADDRESS": ("30 per minute;300 per day", str,
                                         "follow and rate requests per client address (tracking secrets guessed)"),
     "PUBLIC_COMPLAINT_MAX_BYTES": (64 * 1024, int, "largest body of a public complaint without photos"),
+    "PUBLIC_COMPLAINT_PHOTO_MAX_BYTES": (10 * 1024 * 1024, int,
+                                        "largest photo the public may send with a complaint (at most 3 each)"),
+    "PUBLIC_MAP_TILES": ("", str, "tile URL template ({z}/{x}/{y}) of the map on the public complaint page, "
+                                  "from the office's own tile server; empty: no map, the address in words only"),
+    "PUBLIC_MAP_CENTER": ("106.5516,29.5630", str, "lon,lat the public page's map opens on (WGS-84)"),
 }
 
 

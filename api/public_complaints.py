@@ -12,9 +12,10 @@ from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
-from field.complaints import handling, intake, views
+from field.complaints import handling, intake, photos, views
 from field.complaints.models import Channel
 from schemas.complaints import (
+    ComplaintPhotoReceiptSchema,
     ComplaintFollowSchema,
     ComplaintPublicReceiptSchema,
     ComplaintPublicStatusSchema,
@@ -23,9 +24,11 @@ from schemas.complaints import (
 )
 
 from .auth import limiter
+from .bodies import reads_own_body
 from .clock import office_day
 from .complaints import commits_on_success
 from .db import db
+from .evidence import blob_store, policy
 
 blp = Blueprint("public_complaints", __name__, url_prefix="/api/v1/public",
                 description="The public's complaints (民情信箱), no account: file, follow and rate with the tracking "
@@ -33,9 +36,16 @@ blp = Blueprint("public_complaints", __name__, url_prefix="/api/v1/public",
 commits_on_success(blp)
 
 
+#: A photo's form around its bytes: the tracking number, the secret, the multipart boundaries.
+PHOTO_FORM_OVERHEAD = 16 * 1024
+
+
 @blp.before_request
 def _small_bodies():
     limit = current_app.config["PUBLIC_COMPLAINT_MAX_BYTES"]
+    if request.endpoint == "public_complaints.add_photo":
+        limit = current_app.config["PUBLIC_COMPLAINT_PHOTO_MAX_BYTES"] + PHOTO_FORM_OVERHEAD
+        request.max_content_length = limit  # a body without Content-Length is cut there too
     if request.content_length is not None and request.content_length > limit:
         abort(413, message=f"A complaint's body is limited to {limit} bytes.")
 
@@ -59,8 +69,10 @@ def _no_contact() -> bool:
 
 def filing_limits(view):
     """Per address, and per contact when one is given: shared by every public door that files a complaint."""
+    # A contact's budget counts complaints filed, not a form sent back to be corrected.
     view = limiter.shared_limit(lambda: current_app.config["PUBLIC_COMPLAINT_LIMIT_PER_CONTACT"],
-                                "complaint-contact", key_func=contact_key, exempt_when=_no_contact)(view)
+                                "complaint-contact", key_func=contact_key, exempt_when=_no_contact,
+                                deduct_when=lambda response: response.status_code < 400)(view)
     return limiter.shared_limit(lambda: current_app.config["PUBLIC_COMPLAINT_LIMIT_PER_ADDRESS"],
                                 "complaint-address", key_func=get_remote_address)(view)
 
@@ -113,3 +125,39 @@ def rate(body):
     handling.rate(session, complaint, rating=body["rating"], resolved=body["resolved"], text=body["text"],
                   today=office_day())
     return views.public_view(complaint)
+
+
+@blp.route("/complaints/photos", methods=["POST"])
+@reads_own_body  # multipart: the tracking number, the secret and one photo
+@following_limits  # guesses at secrets; a complaint itself takes at most 3 photos
+@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["tracking_number", "secret", "file"],
+    "properties": {"tracking_number": {"type": "string"}, "secret": {"type": "string"},
+                   "file": {"type": "string", "format": "binary"}}}}}})
+@blp.response(201, ComplaintPhotoReceiptSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def add_photo():
+    """Add a photo to a complaint still waiting for triage (at most 3), with its tracking number and secret
+
+    The photo goes through the evidence pipeline: hashed and kept as sent, checked to be a photo; the
+    office's viewing copies carry no EXIF. The same photo twice is kept once."""
+    if request.mimetype != "multipart/form-data":
+        abort(415, message="Send the photo as multipart/form-data, with tracking_number and secret.")
+    file = request.files.get("file")
+    try:
+        if file is None or not file.filename:
+            abort(422, messages={"form": {"file": ["Attach the photo as the form field 'file'."]}})
+        session = db()
+        complaint = intake.by_secret(session, request.form.get("tracking_number", ""), request.form.get("secret", ""))
+        photo = photos.add_photo(session, blob_store(), complaint, file.stream, policy=policy(),
+                                 max_bytes=current_app.config["PUBLIC_COMPLAINT_PHOTO_MAX_BYTES"],
+                                 filename=file.filename, channel="public door", field="file")
+        return {"sha256": photo.blob_sha256, "photos": photos.count(session, complaint)}
+    finally:
+        if file is not None:
+            file.close()

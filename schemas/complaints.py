@@ -100,6 +100,11 @@ class ComplaintContactSchema(ma.Schema):
     anonymous = ma.fields.Boolean()
 
 
+class ComplaintPhotoReceiptSchema(ma.Schema):
+    sha256 = ma.fields.String(metadata={"description": "The photo as kept (SHA-256 of the bytes sent)"})
+    photos = ma.fields.Integer(metadata={"description": "Photos the complaint now carries (at most 3)"})
+
+
 class ComplaintFollowSchema(StrictSchema):
     tracking_number = Line(24, required=True)
     secret = Line(64, required=True)

@@ -222,6 +222,19 @@ def _follow(w):
     return {"tracking_number": number, "secret": secret}
 
 
+def _photo_form(w):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    from tests.web_fixtures import GPS_PHOTO
+
+    boundary, body = encode_multipart({**_follow(w), "file": FileStorage(io.BytesIO(GPS_PHOTO.read_bytes()),
+                                                                          "IMG_0001.jpg")})
+    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
 _OFFICE_ONLY = ("A..4", "A..4", "3..3", "3..3", "3..3", "3..3")
 _NOBODY_HERE = ("3..3",) * 6
 
@@ -247,6 +260,7 @@ AUTHZ = KindAuthz(
         "POST /api/v1/public/complaints": ("A",) * 6,
         "POST /api/v1/public/complaints/follow": ("A",) * 6,
         "POST /api/v1/public/complaints/rate": ("C",) * 6,  # not answered yet: nothing to rate
+        "POST /api/v1/public/complaints/photos": ("A",) * 6,  # waiting for triage: the same photo, kept once
     },
     listed={"GET /api/v1/complaints": "complaint_id"},
     build=_build,
@@ -268,4 +282,6 @@ AUTHZ = KindAuthz(
                                                                             "environ_base": _address(role)},
         ("POST", "/api/v1/public/complaints/rate"): lambda w, role, rel: {
             "json": {**_follow(w), "rating": "satisfied"}, "environ_base": _address(role)},
+        ("POST", "/api/v1/public/complaints/photos"): lambda w, role, rel: {
+            **_photo_form(w), "environ_base": _address(role)},
     })
