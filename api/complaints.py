@@ -13,6 +13,7 @@ from field.complaints import categories, handling, intake, views, watch
 from field.core.pages import page
 from schemas.cases import AccountabilityCaseSchema
 from schemas.common import PageArgsSchema, page_of
+from schemas.sync import register_entity_schema
 from schemas.complaints import (
     ComplaintAnswerInSchema,
     ComplaintCallbackInSchema,
@@ -55,6 +56,9 @@ def commits_on_success(blueprint: FlaskBlueprint) -> None:
 
 
 commits_on_success(blp)
+#: A handler's phone holds its unit's complaints through the sync feed (field/complaints/feed.py), in the
+#: handler's view whoever reads the feed: nothing that says who complained goes to a phone.
+register_entity_schema("complaint", HandlerComplaintSchema())
 
 
 def _one(complaint_id: uuid.UUID, action: str = "read"):

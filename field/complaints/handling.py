@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 
 from sqlalchemy import ColumnElement, false, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from field.cases import lifecycle as cases
@@ -23,6 +24,7 @@ from field.core.scoped import resolve_live
 from field.custody import chain as custody
 from field.directory.models import Unit
 
+from . import feed
 from .categories import limits_in
 from .models import (
     CallbackSource,
@@ -69,12 +71,15 @@ def assign_handler(session: Session, actor: User, user_id: uuid.UUID, unit_id: u
         raise InvalidInput("user_id", f"{user.display_name} is not a handler (role {user.role.value}).")
     unit = resolve_live(session, Unit, unit_id, actor, "unit_id", "unit")
     row = session.get(ComplaintHandler, user.id)
+    before = row.unit_id if row else None
     if row is None:
         row = ComplaintHandler(user_id=user.id, unit_id=unit.id, assigned_by_id=actor.id, assigned_at=utcnow())
         session.add(row)
     else:
         row.unit_id, row.assigned_by_id, row.assigned_at = unit.id, actor.id, utcnow()
     session.flush()
+    if before != unit.id:
+        feed.note_moved_handler(session, user, [u for u in (before, unit.id) if u is not None])
     return row
 
 
@@ -159,6 +164,7 @@ def dispatch(session: Session, actor: User, complaint: Complaint, unit_id: uuid.
     complaint.dispatched_on, complaint.response_due, complaint.answer_due = today, response.value, answer.value
     complaint.due_provisional = response.provisional or answer.provisional
     session.flush()
+    feed.note(session, complaint)
     _log(session, complaint, "dispatched", actor, unit_id=str(unit.id), response_due=response.value.isoformat(),
          answer_due=answer.value.isoformat())
     return complaint
@@ -174,6 +180,7 @@ def respond(session: Session, handler: User, complaint: Complaint, *, today: dat
     if complaint.responded_on is None:
         complaint.responded_on = today
         session.flush()
+        feed.note(session, complaint)
         _log(session, complaint, "responded", handler)
     return complaint
 
@@ -194,6 +201,7 @@ def answer(session: Session, handler: User, complaint: Complaint, *, text: str, 
     complaint.handling_working_days = calendar.working_days_between(complaint.dispatched_on, today)
     session.flush()
     session.refresh(complaint, ["answers"])
+    feed.note(session, complaint)
     _log(session, complaint, "answered", handler, resolved=bool(resolved))
     return complaint
 
@@ -208,9 +216,16 @@ def _rated(session: Session, complaint: Complaint, *, source: CallbackSource, ac
         raise InvalidInput("rating", "Required when the complainant was reached.")
     if not reached and (rating is not None or resolved is not None):
         raise InvalidInput("reached", "A complainant who was not reached gave no rating.")
-    session.add(ComplaintCallback(complaint_id=complaint.id, round=complaint.round, source=source, reached=reached,
-                                  resolved=resolved, rating=rating, text=(text or "").strip(),
-                                  recorded_by_id=actor.id if actor else None, recorded_at=utcnow()))
+    try:
+        # A savepoint: two requests that both found the complaint answered meet here, at the unique index of
+        # one rating per round, and the second one's rating is refused instead of the request failing.
+        with session.begin_nested():
+            session.add(ComplaintCallback(complaint_id=complaint.id, round=complaint.round, source=source,
+                                          reached=reached, resolved=resolved, rating=rating,
+                                          text=(text or "").strip(), recorded_by_id=actor.id if actor else None,
+                                          recorded_at=utcnow()))
+    except IntegrityError:
+        raise Conflict(f"The answer to complaint {complaint.tracking_number} has already been rated.") from None
     event = "called_back"
     if reached:
         complaint.rating = rating
@@ -225,6 +240,7 @@ def _rated(session: Session, complaint: Complaint, *, source: CallbackSource, ac
         complaint.state, complaint.closed_on = State.closed, today
     session.flush()
     session.refresh(complaint, ["callbacks"])
+    feed.note(session, complaint)
     _log(session, complaint, event, actor, source=source.value, reached=reached,
          rating=rating.value if rating else None, resolved=resolved)
     return complaint

@@ -23,10 +23,15 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from field.core.models.base import Base, IdMixin, JurisdictionScoped, TimestampMixin, utcnow
+
+
+#: A callback that carries a rating (the complainant was reached, or rated themselves).
+_RATED = text("rating IS NOT NULL")
 
 
 def _enum(cls, length=24):
@@ -166,6 +171,11 @@ class ComplaintCallback(IdMixin, Base):
     """A callback by the office, or the complainant's own rating through the tracking secret."""
 
     __tablename__ = "complaint_callbacks"
+    __table_args__ = (
+        # One rating per answer (round): two requests that both found the complaint answered cannot both rate it.
+        Index("uq_complaint_callbacks_one_rating_per_round", "complaint_id", "round", unique=True,
+              sqlite_where=_RATED, postgresql_where=_RATED),
+    )
 
     complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
     round: Mapped[int] = mapped_column(Integer)

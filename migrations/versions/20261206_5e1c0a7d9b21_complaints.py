@@ -124,6 +124,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_callbacks'))
     )
     op.create_index(op.f('ix_complaint_callbacks_complaint_id'), 'complaint_callbacks', ['complaint_id'], unique=False)
+    op.create_index('uq_complaint_callbacks_one_rating_per_round', 'complaint_callbacks', ['complaint_id', 'round'], unique=True, sqlite_where=sa.text('rating IS NOT NULL'), postgresql_where=sa.text('rating IS NOT NULL'))
     op.create_table('complaint_contacts',
     sa.Column('complaint_id', sa.Uuid(), nullable=False),
     sa.Column('jurisdiction_id', sa.Uuid(), nullable=False),
@@ -155,6 +156,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_complaint_contacts_jurisdiction_id'), table_name='complaint_contacts')
     op.drop_index(op.f('ix_complaint_contacts_enterprise_id'), table_name='complaint_contacts')
     op.drop_table('complaint_contacts')
+    op.drop_index('uq_complaint_callbacks_one_rating_per_round', table_name='complaint_callbacks', sqlite_where=sa.text('rating IS NOT NULL'), postgresql_where=sa.text('rating IS NOT NULL'))
     op.drop_index(op.f('ix_complaint_callbacks_complaint_id'), table_name='complaint_callbacks')
     op.drop_table('complaint_callbacks')
     op.drop_index(op.f('ix_complaint_answers_complaint_id'), table_name='complaint_answers')
