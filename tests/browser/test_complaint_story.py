@@ -9,7 +9,6 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from flask import Response
