@@ -92,18 +92,23 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     api = FieldwatchApi(app, spec_kwargs={"extra_plugins": [BodyGuardDoc()]})
     api.register_field(GeoJSONGeometry, "object", None)
     from . import (
-        accounts, approvals, calendar, callbacks, cases, commitments, custody, directory, enterprises, evaluations,
-        evidence, exports, figures, health, inspections, jurisdictions, leader_visits, monitoring_points, persons,
-        records, reviews, service, service_visits, squads, sync,
+        accounts, approvals, calendar, callbacks, cases, commitments, complaints, custody, directory, enterprises,
+        evaluations, evidence, exports, figures, health, inspections, jurisdictions, leader_visits,
+        monitoring_points, persons, public_complaints, records, reviews, service, service_visits, squads, sync,
         units, uploads, users, visits,
     )
 
     for module in (health, accounts, users, jurisdictions, calendar, reviews,
                    units, persons, enterprises, monitoring_points, squads, directory, sync,
                    exports, records, inspections, visits, callbacks, leader_visits, cases, evaluations, evidence,
-                   uploads, figures, custody, approvals, commitments, service, service_visits):
+                   uploads, figures, custody, approvals, commitments, service, service_visits, complaints,
+                   public_complaints):
         api.register_blueprint(module.blp)
     app.extensions["smorest_api"] = api
+    # Open311 GeoReport v2: its own contract (form bodies, .json/.xml), outside the OpenAPI document.
+    from .open311 import bp as open311
+
+    app.register_blueprint(open311)
     # The console and the public pages (docs/console.md): the one place that imports web/.
     from web import init_web
 

@@ -80,6 +80,20 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "MAP_TILE_SUBDOMAINS": ("abc", str, "the values of {s} in MAP_TILE_URL"),
     "MAP_TILE_ATTRIBUTION": ("", str, "the basemap's attribution, shown on the map"),
     "OFFICE_TIME_ZONE": ("Asia/Shanghai", str, "time zone of the dates shown on web pages (the API answers in UTC)"),
+    "COMPLAINTS_JURISDICTION": ("", str, "division code of the office that takes the public's complaints when "
+                                "they name none (mailbox page, JSON door, Open311)"),
+    "PUBLIC_COMPLAINT_LIMIT_PER_ADDRESS": ("5 per minute;30 per day", str,
+                                           "complaints the public may file per client address"),
+    "PUBLIC_COMPLAINT_LIMIT_PER_CONTACT": ("3 per hour;10 per day", str,
+                                           "complaints the public may file per contact (phone or e-mail) given"),
+    "PUBLIC_FOLLOW_LIMIT_PER_ADDRESS": ("30 per minute;300 per day", str,
+                                        "follow and rate requests per client address (tracking secrets guessed)"),
+    "PUBLIC_COMPLAINT_MAX_BYTES": (64 * 1024, int, "largest body of a public complaint without photos"),
+    "PUBLIC_COMPLAINT_PHOTO_MAX_BYTES": (10 * 1024 * 1024, int,
+                                        "largest photo the public may send with a complaint (at most 3 each)"),
+    "PUBLIC_MAP_TILES": ("", str, "tile URL template ({z}/{x}/{y}) of the map on the public complaint page, "
+                                  "from the office's own tile server; empty: no map, the address in words only"),
+    "PUBLIC_MAP_CENTER": ("106.5516,29.5630", str, "lon,lat the public page's map opens on (WGS-84)"),
 }
 
 

@@ -5,6 +5,7 @@ import field.accounts.models  # noqa: F401  (each import registers its package's
 import field.approvals.models  # noqa: F401
 import field.cases.models  # noqa: F401
 import field.commitments.models  # noqa: F401
+import field.complaints.models  # noqa: F401
 import field.core.models.calendar  # noqa: F401
 import field.core.models.changes  # noqa: F401
 import field.core.models.evidence  # noqa: F401

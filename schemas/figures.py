@@ -142,6 +142,25 @@ class EvaluationFiguresSchema(ma.Schema):
     talk = ma.fields.List(ma.fields.String(), metadata={"description": "Last two months running at the bottom"})
     bad_ratings = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={
         "description": "opened, verified, withdrawn (appeal upheld), overdue (as of today)"})
+class ComplaintUnitFiguresSchema(ma.Schema):
+    """A unit's complaints of the period and the three rates (docs/complaints.md has the definitions)."""
+
+    unit_id = ma.fields.UUID()
+    name = ma.fields.String()
+    received = ma.fields.Integer()
+    responded_in_time = ma.fields.Integer()
+    resolved = ma.fields.Integer()
+    judged = ma.fields.Integer()
+    satisfied = ma.fields.Integer()
+    rated = ma.fields.Integer()
+    overdue = ma.fields.Integer()
+    response_rate = ma.fields.Float(allow_none=True, metadata={"description": "响应率: responded in time / received"})
+    resolution_rate = ma.fields.Float(allow_none=True, metadata={"description": "解决率: resolved / judged"})
+    satisfaction_rate = ma.fields.Float(allow_none=True, metadata={
+        "description": "满意率: satisfied or basically satisfied / rated"})
+    median_handling_working_days = ma.fields.Float(allow_none=True)
+    rank_by_complaints = ma.fields.Integer()
+    loses_excellent_grade = ma.fields.Boolean()
 
 
 class FiguresSchema(ma.Schema):
@@ -157,3 +176,5 @@ class FiguresSchema(ma.Schema):
     monitoring_points = ma.fields.List(ma.fields.Nested(PointFiguresSchema))
     callbacks = ma.fields.Nested(CallbackFiguresSchema)
     evaluations = ma.fields.List(ma.fields.Nested(EvaluationFiguresSchema))
+    complaint_units = ma.fields.List(ma.fields.Nested(ComplaintUnitFiguresSchema), metadata={
+        "description": "Complaints per unit: the three rates, the ranking with the top three flagged"})

@@ -22,7 +22,8 @@ class SyncArgsSchema(ma.Schema):
 
 class ChangeSchema(ma.Schema):
     entity = ma.fields.String(metadata={"example": "enterprise", "description": "unit, person, enterprise, "
-                                        "monitoring_point or squad; the data has that resource's schema"})
+                                        "monitoring_point, squad, record_review or complaint (a handler's unit's); "
+                                        "the data has that resource's schema"})
     id = ma.fields.UUID()
     op = ma.fields.String(metadata={"example": "upsert", "description": "upsert (store data) or delete (drop "
                                     "the local copy: deleted, or no longer visible to the caller)"})

@@ -134,7 +134,7 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
         return call("POST", "/api/v1/users", admin_h, json=body)["id"]
 
     for role, name in ((Role.reviewer, "李审核"), (Role.inspector, "赵执法"), (Role.liaison, "陈联络"),
-                       (Role.leader, "刘领导")):
+                       (Role.leader, "刘领导"), (Role.operator, "孙接线"), (Role.handler, "周办理")):
         users[role] = uuid.UUID(staff(role, name))
 
     bureau = call("POST", "/api/v1/units", admin_h, json={"name": "区市场监督管理局", "kind": "department",
@@ -166,7 +166,8 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
     ids["other_monitor_id"] = other["user_id"]
 
     with app.extensions["SESSION_FACTORY"]() as s:
-        for role in (Role.reviewer, Role.inspector, Role.liaison, Role.leader, Role.squad_member):
+        for role in (Role.reviewer, Role.inspector, Role.liaison, Role.leader, Role.squad_member, Role.operator,
+                     Role.handler):
             token = accounts.issue_token(s, s.get(User, users[role]), f"{role.value} phone", timedelta(days=2))
             headers[role] = {"Authorization": f"Bearer {token.token}"}
         s.commit()
@@ -331,6 +332,7 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
     call("POST", f"/api/v1/enterprises/{enterprise['id']}/problems", leader_h, json={
         "category": "funding", "source": "official", "description": "流动资金贷款未落实",
         "unit_ids": [window["id"]], "limit_days": 10})
+    _complaint(call, ids, headers, marker, complainant_phone, window["id"], users[Role.handler])
     ids["kind"] = "efficiency_complaint"
     ids["sha256"] = uploaded["sha256"]
     ids["name"] = "thumb"
@@ -343,7 +345,9 @@ def build(url: str, evidence_dir: str, *, marker: str | None = None, session_fac
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "district", "EVIDENCE_DIR": evidence_dir},
                          session_factory=session_factory)
     role_of = {h["Authorization"]: role for role, h in headers.items()}
-    answers = [(role_of[auth], method, url, status, data) for auth, method, url, status, data in call.log]
+    # The public's writes (no token) are the public's: scanned with the rest, under no role.
+    answers = [(role_of.get(auth), method, url, status, data) for auth, method, url, status, data in call.log
+               if auth in role_of]
     return District(app, marker, (phone, complainant_phone, rater_phone), photo_marker, headers, users, ids, uploaded["sha256"],
                     photo, answers)
 
@@ -372,6 +376,27 @@ def _evaluations(app, call, reviewer_h, inspector_h, ids, bureau, window, marker
     item = call("GET", "/api/v1/rectifications", reviewer_h)["items"][0]
     ids["rectification_id"] = item["id"]
     call("POST", f"/api/v1/rectifications/{item['id']}/answer", inspector_h, json={"text": "已整改并当面致歉。"})
+
+
+def _complaint(call, ids, headers, marker, phone, unit_id, handler_id) -> None:
+    """A hotline call whose caller's name and number carry the marker, walked to a callback by every role
+    that works on it; and one filed by the public with the marker in its contact."""
+    admin_h, reviewer_h = headers[Role.admin], headers[Role.reviewer]
+    operator_h, handler_h = headers[Role.operator], headers[Role.handler]
+    call("PUT", f"/api/v1/complaint-handlers/{handler_id}", admin_h, json={"unit_id": unit_id})
+    filed = call("POST", "/api/v1/complaints", operator_h, json={
+        "category": "obstruction", "text": "窗口推诿，来回跑了三次", "caller_name": f"钱{marker}",
+        "callback_number": phone, "unit_id": unit_id})
+    ids["complaint_id"] = filed["id"]
+    url = f"/api/v1/complaints/{filed['id']}"
+    call("POST", f"{url}/triage", reviewer_h, json={"decision": "accept"})
+    call("POST", f"{url}/dispatch", reviewer_h, json={"unit_id": unit_id})
+    call("POST", f"{url}/respond", handler_h, json={})
+    call("POST", f"{url}/answer", handler_h, json={"text": "已整改", "resolved": True})
+    call("POST", f"{url}/callbacks", operator_h, json={"reached": True, "resolved": True, "rating": "satisfied"})
+    call("POST", "/api/v1/public/complaints", {}, json={
+        "category": "rude_service", "text": "态度差", "name": f"孙{marker}", "contact": f"{marker}@example.cn",
+        "jurisdiction_code": "500107"})
 
 
 def _enterprise(call, admin_h):

@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 from field.records import kinds
 
+#: Areas that are no record kind but bring their share the same way, from ``tests/api/test_<area>_api.py``.
+AREAS = ("complaints",)
 #: The kinds whose rows and objects are written in tests/authz_policy.py and tests/authz_world.py.
 BUILT_IN = frozenset({"filing", "inspection", "report", "leader_visit", "visit", "finding", "callback"})
 
@@ -49,4 +51,6 @@ def contributions() -> dict[str, KindAuthz]:
         authz = getattr(module, "AUTHZ", None)
         if authz is not None:
             found[kind.name] = authz
+    for area in AREAS:
+        found[area] = importlib.import_module(f"tests.api.test_{area}_api").AUTHZ
     return found

@@ -37,6 +37,9 @@ def content_security_policy(config) -> str:
         from .console.maps import tile_origin
 
         images.append(tile_origin(config["MAP_TILE_URL"]))
+    tiles = urlsplit(config.get("PUBLIC_MAP_TILES") or "")
+    if tiles.scheme in ("http", "https") and tiles.netloc:  # the public page's map (web/public/complaints.py)
+        images.append(f"{tiles.scheme}://{tiles.netloc}")
     return "; ".join([
         "default-src 'none'", "script-src 'self'", "style-src 'self'", f"img-src {' '.join(images)}",
         "connect-src 'self'", "font-src 'self'", "form-action 'self'", "base-uri 'none'",
@@ -130,8 +133,10 @@ _TITLES = {
 
 def error_page(exc: Exception, *, layout: str = "web/base.html"):
     if isinstance(exc, RateLimitExceeded):
-        return render_template("web/error.html", layout=layout, status=429, title=_TITLES[429](),
-                               detail=_("Too many failed sign-in attempts. Wait a minute and try again.")), 429
+        detail = (_("Too many requests from this connection. Wait a while and try again.")
+                  if request.blueprint in PUBLIC_BLUEPRINTS else
+                  _("Too many failed sign-in attempts. Wait a minute and try again."))
+        return render_template("web/error.html", layout=layout, status=429, title=_TITLES[429](), detail=detail), 429
     if isinstance(exc, csrf.CsrfRefused):
         log.info("CSRF refused on %s %s: %s", request.method, request.path, exc)
         return render_template("web/error.html", layout=layout, status=400, title=_TITLES[400](),

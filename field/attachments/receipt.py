@@ -163,14 +163,62 @@ def receive(
     return Received(blob, attachment, blob_created, attachment_created)
 
 
-def _blob_row(session: Session, sha256: str, size: int, inspection: Any, uploader: User, policy: MediaPolicy,
-              now: datetime) -> tuple[Blob, bool]:
+def keep_original(
+    session: Session, store: BlobStore, fp: BinaryIO, *, kind: str, limit: int, policy: MediaPolicy,
+    jurisdiction_id: uuid.UUID, channel: str, data: dict, content_field: str = "file", now: datetime | None = None,
+) -> Blob:
+    """Receipt's steps 1, 3, 4 and 5 for bytes that no account sent (a member of the public's complaint photo).
+
+    The same checks and the same write-once original as ``receive``, within ``limit`` bytes; the custody
+    entries name no actor and go to ``jurisdiction_id``'s chain; the caller links the blob to what it is
+    evidence of (nothing in ``attachments``, which are records' and need an uploader)."""
+    now = now or utcnow()
+    if kind not in MEDIA_KINDS:
+        raise InvalidInput("kind", f"One of {', '.join(MEDIA_KINDS)}.")
+    try:
+        sha256, size = hash_file(fp, max_bytes=min(limit, policy.limits.of(kind)))
+    except TooLarge as exc:
+        exc.about(content_field)
+        raise
+    try:
+        inspection = policy.inspect(fp, kind)
+    except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
+        exc.about(content_field)
+        raise
+    try:
+        stored_created = store.put_original(fp, expected_sha256=sha256, max_bytes=limit).created
+    except BlobConflict:
+        stored_created = False
+    rewritten = False
+    if not stored_created:
+        fp.seek(0)
+        rewritten = store.repair_original(fp, sha256)
+    blob, blob_created = _blob_row(session, sha256, size, inspection, None, policy, now,
+                                   jurisdiction_id=jurisdiction_id)
+    custody.record(session, jurisdiction_id=jurisdiction_id, kind="evidence.received", subject_type="blob",
+                   subject_id=sha256, data={"channel": channel, "size": size, "declared_kind": kind, **data})
+    custody.record(session, jurisdiction_id=jurisdiction_id, kind="evidence.verified", subject_type="blob",
+                   subject_id=sha256, data={"sha256": sha256, "size": size, "mime": inspection.media.mime,
+                                            "stored": "new" if stored_created and blob_created else
+                                                      "repaired" if rewritten or stored_created else "already stored"})
+    if rewritten or (not blob_created and (stored_created or blob.damaged_at is not None)):
+        lift_quarantine(session, blob, rewritten=rewritten or stored_created, actor=None, device_id=None,
+                        how=("the stored copy failed its hash and was replaced by these bytes" if rewritten else
+                             "the stored copy was missing and these bytes were stored" if stored_created else
+                             "the stored copy was found intact when the same bytes were sent again"),
+                        data={"channel": channel})
+    return blob
+
+
+def _blob_row(session: Session, sha256: str, size: int, inspection: Any, uploader: User | None,
+              policy: MediaPolicy, now: datetime, *, jurisdiction_id: uuid.UUID | None = None) -> tuple[Blob, bool]:
     existing = session.get(Blob, sha256)
     if existing is not None:
         return existing, False
     media, facts = inspection.media, inspection.facts
     blob = Blob(sha256=sha256, size=size, media_kind=media.kind, mime=media.mime, ext=media.ext, received_at=now,
-                first_uploader_id=uploader.id, jurisdiction_id=uploader.jurisdiction_id, facts={},
+                first_uploader_id=uploader.id if uploader else None,
+                jurisdiction_id=uploader.jurisdiction_id if uploader else jurisdiction_id, facts={},
                 derivatives_state=DerivativesState.pending if media.kind == "photo" else DerivativesState.none)
     if facts is not None:
         _describe(blob, facts, policy)

@@ -221,7 +221,9 @@ class Case(IdMixin, TimestampMixin, JurisdictionScoped, Base):
                                                      back_populates="case")
     subjects: Mapped[list[CaseSubject]] = relationship(lazy="selectin", order_by="CaseSubject.added_at",
                                                        back_populates="case")
-    complaint: Mapped[Complaint | None] = relationship(lazy="selectin", back_populates="case")
+    # Module-qualified: field/complaints/ has a Complaint of its own (the work order).
+    complaint: Mapped[Complaint | None] = relationship("field.cases.models.Complaint", lazy="selectin",
+                                                       back_populates="case")
     delay_notices: Mapped[list[DelayNotice]] = relationship(lazy="selectin", order_by="DelayNotice.recorded_at")
     gates: Mapped[list[CaseGate]] = relationship(lazy="selectin", order_by="CaseGate.recorded_at")
     dispositions: Mapped[list[Disposition]] = relationship(lazy="selectin", order_by="Disposition.recorded_at")

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import statistics
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator
@@ -74,6 +74,7 @@ from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from field.cases.calendar_years import calendar_warnings
+from field.complaints import rates as complaint_rates
 from field.core.errors import InvalidInput, NotFound
 from field.reports.compliance import Period, assess
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, User
@@ -369,6 +370,8 @@ def figures(session: Session, user: User, *, start: date, end: date, jurisdictio
         "evaluations": [{**c, **{k: compare(c["current"][k], c["previous"][k])
                                  for k in ("ballots", "satisfaction_rate")}}
                         for c in evaluation_results.campaigns_in(session, within, span.start, span.end, today)],
+        "complaint_units": [asdict(r) for r in complaint_rates.unit_rates(session, within, span.start, span.end,
+                                                                           today)],
     }
 
 
@@ -419,6 +422,14 @@ def rows(result: dict[str, Any]) -> Iterator[tuple]:
             yield ("evaluations", e["campaign_id"], e["title"], figure, "、".join(e[figure]), "", "", "", "")
         for figure, n in e["bad_ratings"].items():
             yield ("evaluations", e["campaign_id"], e["title"], f"bad_ratings_{figure}", n, "", "", "", "")
+    for u in result["complaint_units"]:
+        for figure in COMPLAINT_FIGURES:
+            yield ("complaint_units", u["unit_id"], u["name"], figure, "" if u[figure] is None else u[figure],
+                   "", "", "", "")
+
+
+COMPLAINT_FIGURES = ("received", "response_rate", "resolution_rate", "satisfaction_rate",
+                     "median_handling_working_days", "overdue", "rank_by_complaints", "loses_excellent_grade")
 
 
 __all__ = ["PENALTY_MEASURES", "Span", "compare", "figures", "rows", "CSV_HEADER"]

@@ -208,7 +208,7 @@ def test_no_answer_to_the_writes_that_built_the_district_shows_an_identity_outsi
 
 
 #: The only tables that may hold a monitor's or a complainant's identity.
-IDENTITY_TABLES = {"monitor_identities", "case_complainant_contacts", "evaluation_rater_contacts"}
+IDENTITY_TABLES = {"monitor_identities", "case_complainant_contacts", "evaluation_rater_contacts", "complaint_contacts"}
 
 
 def test_no_stored_row_outside_the_identity_tables_holds_an_identity_idempotency_answers_and_custody_included(

@@ -76,6 +76,15 @@ class Page:
         self.driver.set_window_size(size["width"], size["height"])
         return path
 
+    def phone_screenshot(self, folder: Path, name: str) -> Path:
+        """The whole page in an emulated phone viewport (a window resize would not change it): DevTools' capture."""
+        import base64
+
+        path = folder / f"{name}.png"
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
     def image_loaded(self, element) -> bool:
         return self.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", element)
 
@@ -235,6 +244,11 @@ class PublicLandingPage(Page):
     def open(cls, driver: WebDriver, base: str) -> PublicLandingPage:
         driver.get(f"{base}/")
         return cls(driver, base)
+
+    def file_a_complaint(self) -> ComplaintFormPage:
+        self.navigate(lambda: self.find('[data-test="file-complaint"]').click())
+        return ComplaintFormPage(self.driver, self.base)
+
 
 
 # -- part 2: versions, cases, figures, map, people ------------------------------------------------
@@ -425,3 +439,115 @@ class BallotPage(Page):
 
     def reply(self) -> str:
         return self.find("#receipt .reply-text").text
+
+# -- the public complaint pages (web/public/complaints.py) ----------------------------------------
+
+
+class ComplaintFormPage(Page):
+    marker = (By.CSS_SELECTOR, '[data-test="complaint-form"]')
+
+    def choose_category(self, label: str) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        Select(self.find('select[name="category"]')).select_by_visible_text(label)
+
+    def write(self, name: str, text: str) -> None:
+        box = self.find(f'[data-test="complaint-form"] [name="{name}"]')
+        box.clear()
+        box.send_keys(text)
+
+    def attach_photos(self, *paths: Path) -> None:
+        self.find('input[type="file"][name="photos"]').send_keys("\n".join(str(p) for p in paths))
+
+    def map_ready(self) -> bool:
+        """The map drew its tiles (Leaflet marks each loaded tile)."""
+        WebDriverWait(self.driver, WAIT_S).until(
+            ready.presence_of_element_located((By.CSS_SELECTOR, "#complaint-map img.leaflet-tile-loaded")))
+        return True
+
+    def pick_on_map(self, dx: int = 30, dy: int = -20) -> tuple[str, str]:
+        """Tap the map a little off its centre; the place the form will send (lon, lat)."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        box = self.find("#complaint-map")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+        ActionChains(self.driver).move_to_element_with_offset(box, dx, dy).click().perform()
+        WebDriverWait(self.driver, WAIT_S).until(
+            ready.visibility_of_element_located((By.CSS_SELECTOR, '[data-test="picked"]')))
+        return (self.find('input[name="lon"]').get_attribute("value"),
+                self.find('input[name="lat"]').get_attribute("value"))
+
+    def send(self) -> ComplaintReceiptPage:
+        self.navigate(lambda: self.find('[data-test="submit"]').click())
+        return ComplaintReceiptPage(self.driver, self.base)
+
+
+class ComplaintReceiptPage(Page):
+    marker = (By.CSS_SELECTOR, '[data-test="receipt"]')
+
+    def tracking_number(self) -> str:
+        return self.find('[data-test="tracking-number"]').text.strip()
+
+    def secret(self) -> str:
+        return self.find('[data-test="secret"]').text.strip()
+
+    def photo_note(self) -> str:
+        found = self.find_all('[data-test="photo-count"]')
+        return found[0].text if found else ""
+
+    def follow(self) -> ComplaintStatusPage:
+        self.navigate(lambda: self.find('[data-test="follow-link"]').click())
+        return ComplaintStatusPage(self.driver, self.base)
+
+
+class ComplaintFollowPage(Page):
+    marker = (By.CSS_SELECTOR, '[data-test="follow-form"]')
+
+    @classmethod
+    def open(cls, driver: WebDriver, base: str) -> ComplaintFollowPage:
+        driver.get(f"{base}/complaints/follow")
+        return cls(driver, base)
+
+    def show(self, tracking_number: str, secret: str) -> ComplaintStatusPage:
+        self.find('input[name="tracking_number"]').send_keys(tracking_number)
+        self.find('input[name="secret"]').send_keys(secret)
+        self.navigate(lambda: self.find('[data-test="follow-form"] button[type="submit"]').click())
+        return ComplaintStatusPage(self.driver, self.base)
+
+
+class ComplaintStatusPage(Page):
+    marker = (By.CSS_SELECTOR, '[data-test="status"]')
+
+    @classmethod
+    def open(cls, driver: WebDriver, base: str) -> ComplaintStatusPage:
+        """The phone's own complaint (its cookie)."""
+        driver.get(f"{base}/complaints/follow")
+        return cls(driver, base)
+
+    def state(self) -> str:
+        return self.find('[data-test="state"]').get_attribute("data-state")
+
+    def state_text(self) -> str:
+        return self.find('[data-test="state"]').text
+
+    def answers(self) -> list[str]:
+        return [a.text for a in self.find_all('[data-test="answer"]')]
+
+    def may_rate(self) -> bool:
+        return bool(self.find_all('[data-test="rate-form"]'))
+
+    def rate(self, rating_value: str, resolved: bool, text: str = "") -> ComplaintStatusPage:
+        form = self.find('[data-test="rate-form"]')
+        form.find_element(By.CSS_SELECTOR, f'input[name="rating"][value="{rating_value}"]').click()
+        form.find_element(By.CSS_SELECTOR, f'input[name="resolved"][value="{"yes" if resolved else "no"}"]').click()
+        if text:
+            form.find_element(By.CSS_SELECTOR, 'textarea[name="text"]').send_keys(text)
+        self.navigate(lambda: self.find('[data-test="rate-submit"]').click())
+        return ComplaintStatusPage(self.driver, self.base)
+
+    def thanked(self) -> bool:
+        return bool(self.find_all('[data-test="rated"]'))
+
+    def rating(self) -> str:
+        found = self.find_all('[data-test="rating"]')
+        return found[0].text if found else ""

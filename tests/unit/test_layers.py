@@ -17,7 +17,7 @@ MAX_LINES = 450
 SIZED = ("field", "evidence", "api")
 #: field's feature packages, lowest first: a package may import core and those before it.
 ORDER = ("accounts", "custody", "directory", "attachments", "records", "visits", "filings", "reports", "cases",
-         "evaluations", "service", "approvals", "commitments", "figures")
+         "complaints", "evaluations", "service", "approvals", "commitments", "figures")
 
 
 def modules() -> dict[str, Path]:

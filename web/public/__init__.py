@@ -1,4 +1,4 @@
-"""Public mobile pages for citizens and enterprises, no sign-in: the base layout and a landing page.
+"""Public mobile pages for citizens and enterprises, no sign-in: the base layout, a landing page, complaints.
 
 Complaints (issue 14) and evaluations (issue 15) add their pages here, on public/layout.html;
 their forms take the pre-session CSRF token (web/csrf.py) like the console's sign-in.
@@ -24,3 +24,4 @@ def _error(exc):
 
 
 from . import evaluations  # noqa: E402,F401  (the rater's page registers its routes on this blueprint)
+from . import complaints  # noqa: E402,F401  (its routes are the blueprint's)

@@ -32,6 +32,10 @@ class Role(str, enum.Enum):
     squad_member = "squad_member"
     liaison = "liaison"
     leader = "leader"
+    #: The office's hotline operator: records calls, calls complainants back (docs/complaints.md).
+    operator = "operator"
+    #: The person who answers complaints for a unit (field/complaints/ ``complaint_handlers``).
+    handler = "handler"
 
 
 #: Roles that work for the supervision office itself.
