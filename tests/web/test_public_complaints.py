@@ -195,3 +195,40 @@ def test_the_json_door_takes_photos_with_the_secret_while_the_complaint_waits_fo
     late = client.post("/api/v1/public/complaints/photos", **_photo_form(number, secret))
     assert late.status_code == 409
     assert _count(session, ComplaintPhoto) == 1
+
+
+def test_no_public_page_shows_who_complained_and_none_runs_an_inline_script(client, office, app, session):
+    """Issue 14's canary over the pages: the name and contact typed on the form are kept apart
+    (complaint_contacts) and never come back, neither on the receipt nor on following it, nor to the
+    unit's handler; every page is under the CSP (no inline script, handler or style)."""
+    from tests.web_fixtures import scan_page
+
+    marker = "CANARY7Q"
+    filed = _file(client, name=f"钱{marker}", contact=f"{marker}@example.cn")
+    assert filed.status_code == 201
+    number, secret = _shown(filed, "tracking-number"), _shown(filed, "secret")
+    complaint = session.execute(select(Complaint).where(Complaint.tracking_number == number)).scalar_one()
+    url = f"/api/v1/complaints/{complaint.id}"
+    client.post(f"{url}/triage", json={"decision": "accept"}, headers=office["reviewer"])
+    client.post(f"{url}/dispatch", json={"unit_id": str(office["unit"].id)}, headers=office["reviewer"])
+    client.post(f"{url}/answer", json={"text": "已整改。", "resolved": True}, headers=office["handler"])
+    pages = {"receipt": filed, "landing": client.get("/complaints/"), "follow (cookie)": client.get("/complaints/follow")}
+    other = app.test_client()
+    token = csrf_of(other.get("/complaints/follow").get_data(as_text=True))
+    pages["follow (typed)"] = other.post("/complaints/follow", data={
+        "csrf_token": token, "tracking_number": number, "secret": secret})
+    pages["rated"] = other.post("/complaints/rate", data={
+        "csrf_token": token, "tracking_number": number, "secret": secret, "rating": "dissatisfied",
+        "resolved": "no", "text": "没有解决"})
+    pages["handler's view"] = client.get(url, headers=office["handler"])
+    pages["handler's list"] = client.get("/api/v1/complaints", headers=office["handler"])
+    for name, resp in pages.items():
+        assert resp.status_code in (200, 201), (name, resp.status_code)
+        body = resp.get_data(as_text=True)
+        assert marker not in body and marker.lower() not in body.lower(), name
+        if resp.mimetype == "text/html":
+            scan = scan_page(body)
+            assert (scan.inline_scripts, scan.handlers, scan.styles) == ([], [], []), name
+    session.expire_all()
+    stored = session.execute(select(ComplaintContact)).scalars().all()
+    assert any(marker in (c.name or "") + (c.contact or "") for c in stored)  # kept, apart
