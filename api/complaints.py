@@ -38,7 +38,7 @@ from schemas.complaints import (
 from .auth import authenticated, current_user
 from .clock import office_day
 from .db import db
-from .idempotency import discloses_identity
+from .idempotency import discloses_identity, holds_a_secret
 
 blp = Blueprint("complaints", __name__, url_prefix="/api/v1",
                 description="Complaints (投诉): the hotline's calls, triage, dispatch to the responsible unit, its "
@@ -81,7 +81,7 @@ class Complaints(MethodView):
             return jsonify({"items": HandlerComplaintSchema(many=True).dump(items), "next_cursor": found.next_cursor})
         return {"items": items, "next_cursor": found.next_cursor}
 
-    @discloses_identity  # not an identity, a secret: its answer is never stored for a replay either
+    @holds_a_secret
     @authenticated()
     @blp.arguments(ComplaintHotlineCallSchema)
     @blp.response(201, ComplaintReceiptSchema)
@@ -122,6 +122,7 @@ def _step(name: str, schema, doc: str, call):
     view.__name__ = f"complaint_{name}"
     view.__doc__ = doc
     view = blp.alt_response(422, response="UNPROCESSABLE_ENTITY")(blp.alt_response(404, response="NOT_FOUND")(view))
+    view = blp.alt_response(409, response="CONFLICT")(view)  # a step the complaint's state does not allow now
     view = blp.response(200, ComplaintSchema)(view)
     view = blp.arguments(schema)(view)
     view = authenticated()(view)

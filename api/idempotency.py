@@ -37,6 +37,16 @@ def discloses_identity(view):
     return view
 
 
+def holds_a_secret(view):
+    """Mark a view whose answer carries a secret shown once (a complaint's tracking secret).
+
+    Handled as a disclosure (no stored answer for a replay, ``Idempotency-Key`` refused,
+    ``no-store``), but not published as one: the answer holds no identity.
+    """
+    setattr(view, _DISCLOSES, True)
+    return view
+
+
 def _discloses() -> bool:
     view = current_app.view_functions.get(request.endpoint)
     if view is not None and hasattr(view, "view_class"):  # a MethodView: the handler of this method

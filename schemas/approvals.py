@@ -108,7 +108,8 @@ class ApprovalIngestedSchema(ma.Schema):
 
 
 class ApprovalImportArgsSchema(ma.Schema):
-    source_system = ma.fields.String(required=True, validate=ma.validate.Length(1, 64))
+    # Under the text policy like the push's: a NUL in the query string answered 500 (found by the fuzz).
+    source_system = Line(64, required=True, metadata={"description": "Which approval system the file comes from"})
 
 
 class ApprovalCaseQuerySchema(ma.Schema):

@@ -95,8 +95,8 @@ class ComplaintContactRequestSchema(StrictSchema):
 
 
 class ComplaintContactSchema(ma.Schema):
-    name = ma.fields.String(allow_none=True)
-    contact = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True, metadata={"x-identity": "complainant"})
+    contact = ma.fields.String(allow_none=True, metadata={"x-identity": "complainant"})
     anonymous = ma.fields.Boolean()
 
 

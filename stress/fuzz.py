@@ -170,7 +170,10 @@ def fuzz_operation(operation, district: District, sessions: RolledBack, *, examp
                     documented_status(None, response, case)
                 except AssertionError as exc:
                     problems.append(str(exc))
-                if role is not Role.admin:
+                # A disclosure (x-discloses-identity) answers an identity to whom its policy lets see it, and
+                # logs it: tests/api/test_identity_disclosures_api.py holds those to their rules. Every other
+                # answer to anyone but the admin must carry none.
+                if role is not Role.admin and not operation.definition.raw.get("x-discloses-identity"):
                     problems += [f"canary {hit}" for hit in leaks(district, response)]
                 if problems:
                     result.failures.append(

@@ -139,3 +139,13 @@ def test_figures_and_the_export(client, office):
     export = client.get("/api/v1/approval-cases/export.csv", headers=office["reviewer"])
     rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
     assert {r["source_number"]: r["working_days"] for r in rows} == {"A": "5", "L": "5"}
+
+
+def test_a_source_system_with_a_nul_or_a_control_character_is_a_422_naming_it(client, office):
+    """Found by the fuzz: a NUL in the import's query string answered 500."""
+    garbage = "\u00db\x00\U000ad2aa\r\x18".encode("utf-8", "surrogatepass")
+    for source in ("%00", "qx%00", "q%1Bx"):
+        resp = client.post(f"/api/v1/approvals/import?source_system={source}", headers=office["admin"],
+                           data=garbage, content_type="text/csv")
+        assert resp.status_code == 422, (source, resp.status_code, resp.get_data(as_text=True)[:300])
+        assert resp.get_json()["errors"][0]["field"] == "source_system"
