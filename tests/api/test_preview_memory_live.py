@@ -9,7 +9,7 @@ The bound (docs/evidence.md, "Memory under parallel previews"): at most
 EVIDENCE_MAX_PARALLEL_DECODES full decodes at once per process, each taking 4 bytes per pixel
 (Pillow keeps RGB as 32-bit pixels) plus a little working memory; so the peak may grow by
 ``slots x (4 x pixels x 1.15) + 64 MB`` over the worker's resident memory before the views
-(515 MB with the defaults) and not by eight decodes (about 1.6 GB). After the views the worker
+(493 MiB, about 518 MB, with the defaults) and not by eight decodes (about 1.6 GB). After the views the worker
 gives the freed image memory back (malloc_trim): its resident memory ends within 100 MB of
 where it started.
 """
