@@ -6,7 +6,7 @@ Through the API in process (the Flask test client, no HTTP server: the figure is
 the database's, not a web server's): ``POST /api/v1/approvals/events`` as the district's admin
 (the approval system's account), on a fresh PostGIS database (``fieldwatch_bench_approvals``)
 and on SQLite. Cases have five events each (accepted, two parallel steps started, a 补正
-suspension resumed, completed), spread over 2026 so their working days cross the holidays.
+suspension, completed: the completion ends the suspension), spread over 2026 so their working days cross the holidays.
 Figures: events/s of the first pass (target: at least 2,000 on PostGIS on the 2-core machine),
 and of the replay, which must change nothing: the replay's answers count every event as a
 duplicate, and the table of cases reads the same before and after it (checked, not assumed; a
