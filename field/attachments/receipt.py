@@ -96,6 +96,61 @@ class Completion:
 # -- receipt -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """The bytes as checked and kept: their hash, size and inspection, and what the store did with them."""
+
+    sha256: str
+    size: int
+    inspection: Any
+    created: bool    # the original is new in the store
+    rewritten: bool  # a stored copy that failed its hash was replaced by these bytes
+
+    def stored_as(self, blob_created: bool) -> str:
+        return ("new" if self.created and blob_created else
+                "repaired" if self.rewritten or self.created else "already stored")
+
+    def lifts_quarantine(self, blob: Blob, blob_created: bool) -> bool:
+        return self.rewritten or (not blob_created and (self.created or blob.damaged_at is not None))
+
+    def how(self) -> str:
+        return ("the stored copy failed its hash and was replaced by these bytes" if self.rewritten else
+                "the stored copy was missing and these bytes were stored" if self.created else
+                "the stored copy was found intact when the same bytes were sent again")
+
+
+def _check_and_store(store: BlobStore, fp: BinaryIO, *, kind: str, policy: MediaPolicy, limit: int | None,
+                     kind_field: str, content_field: str, after_hash=None) -> _Stored:
+    """Steps 1, 3 and 4 of a receipt: hash within the kind's limit (and ``limit``), ``after_hash(sha256)``
+    (the caller's own checks), sniff and read the facts, store the original write-once (or repair it)."""
+    if kind not in MEDIA_KINDS:
+        raise InvalidInput(kind_field, f"One of {', '.join(MEDIA_KINDS)}.")
+    limit = policy.limits.of(kind) if limit is None else min(limit, policy.limits.of(kind))
+    try:
+        sha256, size = hash_file(fp, max_bytes=limit)
+    except TooLarge as exc:
+        exc.about(content_field)
+        raise
+    if after_hash is not None:
+        after_hash(sha256)
+    try:
+        inspection = policy.inspect(fp, kind)
+    except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
+        exc.about(content_field)
+        raise
+    try:
+        created = store.put_original(fp, expected_sha256=sha256, max_bytes=limit).created
+    except BlobConflict:
+        created = False  # a copy of another length is stored under this hash: damaged
+    rewritten = False
+    if not created:
+        # These bytes hash right: if the stored copy does not, they replace it (the one write over
+        # an original). An intact copy is left as it is; either way it is read once more here.
+        fp.seek(0)
+        rewritten = store.repair_original(fp, sha256)
+    return _Stored(sha256, size, inspection, created, rewritten)
+
+
 def receive(
     session: Session, store: BlobStore, fp: BinaryIO, *, uploader: User, device_id: uuid.UUID | None, kind: str,
     record_id: uuid.UUID, policy: MediaPolicy, channel: str, declared_sha256: str | None = None,
@@ -109,54 +164,33 @@ def receive(
     form field, "_body" for a tus upload's PATCH bodies).
     """
     now = now or utcnow()
-    if kind not in MEDIA_KINDS:
-        raise InvalidInput(f"{field_prefix}kind", f"One of {', '.join(MEDIA_KINDS)}.")
-    limit = policy.limits.of(kind)
-    try:
-        sha256, size = hash_file(fp, max_bytes=limit)
-    except TooLarge as exc:
-        exc.about(content_field)
-        raise
-    if declared_sha256 is not None and declared_sha256.lower() != sha256:
-        raise InvalidInput(f"{field_prefix}sha256",
-                           f"The received bytes have SHA-256 {sha256}, not the {declared_sha256} the phone "
-                           "computed: the file changed on the way. Nothing was kept; send it again.",
-                           expected=declared_sha256.lower(), actual=sha256)
-    links.check_record_for_evidence(session, uploader, record_id, f"{field_prefix}record_id")
-    try:
-        inspection = policy.inspect(fp, kind)
-    except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
-        exc.about(content_field)
-        raise
-    try:
-        stored_created = store.put_original(fp, expected_sha256=sha256, max_bytes=limit).created
-    except BlobConflict:
-        stored_created = False  # a copy of another length is stored under this hash: damaged
-    rewritten = False
-    if not stored_created:
-        # These bytes hash right: if the stored copy does not, they replace it (the one write over
-        # an original). An intact copy is left as it is; either way it is read once more here.
-        fp.seek(0)
-        rewritten = store.repair_original(fp, sha256)
-    blob, blob_created = _blob_row(session, sha256, size, inspection, uploader, policy, now)
+
+    def checked(sha256: str) -> None:
+        if declared_sha256 is not None and declared_sha256.lower() != sha256:
+            raise InvalidInput(f"{field_prefix}sha256",
+                               f"The received bytes have SHA-256 {sha256}, not the {declared_sha256} the phone "
+                               "computed: the file changed on the way. Nothing was kept; send it again.",
+                               expected=declared_sha256.lower(), actual=sha256)
+        links.check_record_for_evidence(session, uploader, record_id, f"{field_prefix}record_id")
+
+    kept = _check_and_store(store, fp, kind=kind, policy=policy, limit=None, kind_field=f"{field_prefix}kind",
+                            content_field=content_field, after_hash=checked)
+    sha256, size = kept.sha256, kept.size
+    blob, blob_created = _blob_row(session, sha256, size, kept.inspection, uploader, policy, now)
     custody.record(session, jurisdiction_id=uploader.jurisdiction_id, kind="evidence.received",
                    subject_type="blob", subject_id=sha256, actor=uploader, device_id=device_id,
                    data={"channel": channel, "upload_id": str(upload_id) if upload_id else None,
                          "record_id": str(record_id), "size": size, "declared_kind": kind, "filename": filename})
     custody.record(session, jurisdiction_id=uploader.jurisdiction_id, kind="evidence.verified",
                    subject_type="blob", subject_id=sha256, actor=uploader, device_id=device_id,
-                   data={"sha256": sha256, "size": size, "mime": inspection.media.mime,
+                   data={"sha256": sha256, "size": size, "mime": kept.inspection.media.mime,
                          "declared_sha256": declared_sha256.lower() if declared_sha256 else None,
                          "matches_declared": (declared_sha256.lower() == sha256) if declared_sha256 else None,
-                         "stored": "new" if stored_created and blob_created else
-                                   "repaired" if rewritten or stored_created else "already stored"})
-    if rewritten or (not blob_created and (stored_created or blob.damaged_at is not None)):
-        lift_quarantine(
-            session, blob, rewritten=rewritten or stored_created, actor=uploader, device_id=device_id,
-            how=("the stored copy failed its hash and was replaced by these bytes" if rewritten else
-                 "the stored copy was missing and these bytes were stored" if stored_created else
-                 "the stored copy was found intact when the same bytes were sent again"),
-            data={"channel": channel, "upload_id": str(upload_id) if upload_id else None})
+                         "stored": kept.stored_as(blob_created)})
+    if kept.lifts_quarantine(blob, blob_created):
+        lift_quarantine(session, blob, rewritten=kept.rewritten or kept.created, actor=uploader,
+                        device_id=device_id, how=kept.how(),
+                        data={"channel": channel, "upload_id": str(upload_id) if upload_id else None})
     attachment, attachment_created = links.attach(
         session, blob=blob, record_id=record_id, uploader=uploader, device_id=device_id, upload_id=upload_id,
         filename=filename, now=now)
@@ -173,40 +207,19 @@ def keep_original(
     entries name no actor and go to ``jurisdiction_id``'s chain; the caller links the blob to what it is
     evidence of (nothing in ``attachments``, which are records' and need an uploader)."""
     now = now or utcnow()
-    if kind not in MEDIA_KINDS:
-        raise InvalidInput("kind", f"One of {', '.join(MEDIA_KINDS)}.")
-    try:
-        sha256, size = hash_file(fp, max_bytes=min(limit, policy.limits.of(kind)))
-    except TooLarge as exc:
-        exc.about(content_field)
-        raise
-    try:
-        inspection = policy.inspect(fp, kind)
-    except (UnsupportedMedia, CorruptMedia, TooManyPixels) as exc:
-        exc.about(content_field)
-        raise
-    try:
-        stored_created = store.put_original(fp, expected_sha256=sha256, max_bytes=limit).created
-    except BlobConflict:
-        stored_created = False
-    rewritten = False
-    if not stored_created:
-        fp.seek(0)
-        rewritten = store.repair_original(fp, sha256)
-    blob, blob_created = _blob_row(session, sha256, size, inspection, None, policy, now,
+    kept = _check_and_store(store, fp, kind=kind, policy=policy, limit=limit, kind_field="kind",
+                            content_field=content_field)
+    sha256, size = kept.sha256, kept.size
+    blob, blob_created = _blob_row(session, sha256, size, kept.inspection, None, policy, now,
                                    jurisdiction_id=jurisdiction_id)
     custody.record(session, jurisdiction_id=jurisdiction_id, kind="evidence.received", subject_type="blob",
                    subject_id=sha256, data={"channel": channel, "size": size, "declared_kind": kind, **data})
     custody.record(session, jurisdiction_id=jurisdiction_id, kind="evidence.verified", subject_type="blob",
-                   subject_id=sha256, data={"sha256": sha256, "size": size, "mime": inspection.media.mime,
-                                            "stored": "new" if stored_created and blob_created else
-                                                      "repaired" if rewritten or stored_created else "already stored"})
-    if rewritten or (not blob_created and (stored_created or blob.damaged_at is not None)):
-        lift_quarantine(session, blob, rewritten=rewritten or stored_created, actor=None, device_id=None,
-                        how=("the stored copy failed its hash and was replaced by these bytes" if rewritten else
-                             "the stored copy was missing and these bytes were stored" if stored_created else
-                             "the stored copy was found intact when the same bytes were sent again"),
-                        data={"channel": channel})
+                   subject_id=sha256, data={"sha256": sha256, "size": size, "mime": kept.inspection.media.mime,
+                                            "stored": kept.stored_as(blob_created)})
+    if kept.lifts_quarantine(blob, blob_created):
+        lift_quarantine(session, blob, rewritten=kept.rewritten or kept.created, actor=None, device_id=None,
+                        how=kept.how(), data={"channel": channel})
     return blob
 
 
