@@ -92,7 +92,7 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     api = FieldwatchApi(app, spec_kwargs={"extra_plugins": [BodyGuardDoc()]})
     api.register_field(GeoJSONGeometry, "object", None)
     from . import (
-        accounts, approvals, calendar, callbacks, cases, commitments, complaints, custody, directory, enterprises,
+        accounts, approvals, batches, calendar, callbacks, cases, commitments, complaints, custody, directory, enterprises,
         evaluations, evidence, exports, figures, health, inspections, jurisdictions, leader_visits,
         monitoring_points, persons, public_complaints, records, reviews, service, service_visits, squads, sync,
         units, uploads, users, visits,
@@ -100,7 +100,7 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
 
     for module in (health, accounts, users, jurisdictions, calendar, reviews,
                    units, persons, enterprises, monitoring_points, squads, directory, sync,
-                   exports, records, inspections, visits, callbacks, leader_visits, cases, evaluations, evidence,
+                   exports, records, batches, inspections, visits, callbacks, leader_visits, cases, evaluations, evidence,
                    uploads, figures, custody, approvals, commitments, service, service_visits, complaints,
                    public_complaints):
         api.register_blueprint(module.blp)

@@ -106,9 +106,24 @@ def reads_own_body(view):
     return view
 
 
-def view_reads_own_body(app: Flask) -> bool:
+def json_limit(setting: str):
+    """Mark a view (a function or a MethodView class) whose JSON bodies are bounded by the setting
+    ``setting`` instead of MAX_JSON_BYTES (a batch of records is larger than one record)."""
+
+    def mark(view):
+        view.json_limit_setting = setting
+        return view
+
+    return mark
+
+
+def _view_mark(app: Flask, name: str, default):
     view = app.view_functions.get(request.endpoint) if request.endpoint else None
-    return bool(getattr(getattr(view, "view_class", view), "reads_own_body", False))
+    return getattr(getattr(view, "view_class", view), name, default)
+
+
+def view_reads_own_body(app: Flask) -> bool:
+    return bool(_view_mark(app, "reads_own_body", False))
 
 
 def init_json_guard(app: Flask) -> None:
@@ -125,7 +140,7 @@ def init_json_guard(app: Flask) -> None:
             abort(415, message=f"Send the body as application/json (got {request.mimetype or 'no type'!r}).")
         if request.mimetype not in _JSON_TYPES and not request.mimetype.endswith("+json"):
             return
-        limit = app.config["MAX_JSON_BYTES"]
+        limit = app.config[_view_mark(app, "json_limit_setting", "MAX_JSON_BYTES")]
         if request.content_length is not None and request.content_length > limit:
             abort(413, message=f"JSON bodies are limited to {limit} bytes.")
         raw = request.get_data(cache=True)  # cached: the schema reads it again

@@ -22,6 +22,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "RATELIMIT_STORAGE_URI": ("memory://", str, "flask-limiter storage; redis://host:6379 when running several workers"),
     "TRUSTED_PROXIES": (0, int, "how many reverse proxies set X-Forwarded-For in front of the app"),
     "MAX_JSON_BYTES": (1_048_576, int, "largest JSON request body"),
+    "BATCH_MAX_ITEMS": (500, int, "most records one POST /api/v1/batches may carry (422 beyond)"),
+    "BATCH_MAX_BYTES": (16 * 1_048_576, int, "largest body of POST /api/v1/batches (413 beyond)"),
     "MAX_JSON_DEPTH": (32, int, "deepest nesting of arrays and objects in a JSON request body (400 beyond, "
                                 "checked before the body is parsed)"),
     "MAX_CLOCK_SKEW_S": (600, int, "a phone clock further off than this (seconds) flags its records"),

@@ -84,8 +84,9 @@ DOMAIN_ERRORS: dict[type[Exception], str] = {
 }
 
 
-def problem(slug: str, detail: str | None = None, *, status: int | None = None,
-            fields: list[dict] | None = None, headers: dict | None = None, **extra) -> Response:
+def problem_body(slug: str, detail: str | None = None, *, status: int | None = None,
+                 fields: list[dict] | None = None, **extra) -> dict:
+    """The problem document itself (a batch answers one per refused item, inside its own body)."""
     kind = CATALOGUE[slug]
     body = {
         "type": f"/problems/{slug}",
@@ -96,6 +97,15 @@ def problem(slug: str, detail: str | None = None, *, status: int | None = None,
     if fields:
         body["errors"] = fields
     body.update(extra)
+    return body
+
+
+def problem(slug: str, detail: str | None = None, *, status: int | None = None,
+            fields: list[dict] | None = None, headers: dict | None = None, **extra) -> Response:
+    return _answer(problem_body(slug, detail, status=status, fields=fields, **extra), headers)
+
+
+def _answer(body: dict, headers: dict | None) -> Response:
     try:
         body["instance"] = request.path
     except RuntimeError:  # outside a request (tests of the mapping)
@@ -107,7 +117,7 @@ def problem(slug: str, detail: str | None = None, *, status: int | None = None,
     return resp
 
 
-def _flatten(messages, prefix="") -> list[dict]:
+def flatten_messages(messages, prefix="") -> list[dict]:
     """webargs' nested {"json": {"field": ["msg"]}} → [{"field": "field", "in": "json", ...}]."""
     out = []
 
@@ -132,21 +142,36 @@ def _flatten(messages, prefix="") -> list[dict]:
     return out
 
 
-def _domain_problem(exc: Exception) -> Response:
-    slug = next(DOMAIN_ERRORS[k] for k in type(exc).__mro__ if k in DOMAIN_ERRORS)
-    fields = [{"field": f.field, "message": f.message} for f in getattr(exc, "fields", [])]
+def domain_slug(exc: Exception) -> str:
+    """The catalogue's name for a domain error (the first of its classes that is mapped)."""
+    return next(DOMAIN_ERRORS[k] for k in type(exc).__mro__ if k in DOMAIN_ERRORS)
+
+
+def domain_status(exc: Exception) -> int:
+    """The HTTP status a domain error answers."""
+    return getattr(exc, "status", None) or CATALOGUE[domain_slug(exc)].status
+
+
+def domain_problem_body(exc: Exception, field_prefix: str = "") -> dict:
+    """A domain error's problem document; ``field_prefix`` puts its field names where they sit in
+    a larger body (a batch's ``items.3.body.``)."""
+    fields = [{"field": field_prefix + f.field, "message": f.message} for f in getattr(exc, "fields", [])]
     extra = dict(getattr(exc, "extra", {}) or {})
-    status = getattr(exc, "status", None)
-    retry_after = getattr(exc, "retry_after", None) or (5 if slug == "unavailable" else None)
+    return problem_body(domain_slug(exc), getattr(exc, "detail", str(exc)), fields=fields,
+                        status=getattr(exc, "status", None), **extra)
+
+
+def _domain_problem(exc: Exception) -> Response:
+    retry_after = getattr(exc, "retry_after", None) or (5 if domain_slug(exc) == "unavailable" else None)
     headers = {"Retry-After": str(retry_after)} if retry_after else None
-    return problem(slug, getattr(exc, "detail", str(exc)), fields=fields, status=status, headers=headers, **extra)
+    return _answer(domain_problem_body(exc), headers)
 
 
 def _http_problem(exc: HTTPException) -> Response:
     status = exc.code or 500
     slug = _BY_STATUS.get(status, "bad-request" if status < 500 else "internal-error")
     data = getattr(exc, "data", None) or {}
-    fields = _flatten(data["messages"]) if "messages" in data else None
+    fields = flatten_messages(data["messages"]) if "messages" in data else None
     if status == 422 and fields is None:
         fields = []
     headers = dict(data.get("headers") or {})

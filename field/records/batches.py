@@ -1,0 +1,123 @@
+"""A device's outbox in one request: many records of any kinds, each judged on its own.
+
+A phone that was offline holds records of several kinds (findings, visits, filings …), each
+with its own client UUID. ``submit_batch`` takes them in the order the phone made them and
+answers one ``Outcome`` per item, the way the item's own POST would have answered:
+
+- 201 created, 200 a repeat of a stored record (same id, same body), 409 the id used for
+  another body, 422 the body or a domain rule refused (with the fields named), 403 the
+  caller's role may not create that kind, 404 something it names is not there (or not
+  the caller's to see).
+
+Each item runs in its own savepoint: a refused item leaves nothing behind, and one bad
+item never blocks the others. The batch commits once, with the request. A repeat of the
+whole batch is safe twice over: every item is idempotent by its UUID (the repeat answers
+200 for what was created), and the request's ``Idempotency-Key`` replays the first answer
+exactly (api/idempotency.py).
+
+Items whose body did not load (the schema's errors) arrive as ``Refused`` and are answered
+422 in place, without touching the database.
+
+Within one batch the lookups every record of a kind repeats (its category, its unit, the
+sender's squad) are the kinds' own; a batch is as correct as the same records sent one by
+one, and cheaper only by what one request, one token check and one commit save.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from field.core.errors import Conflict, DomainError, FieldProblem
+
+from .kinds import Context, RecordKind
+from .lifecycle import Receipt
+
+
+@dataclass(frozen=True)
+class Item:
+    """One loaded item of the batch: its kind and its body as the kind's create schema loaded it."""
+
+    index: int
+    kind: RecordKind
+    body: dict
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An item refused before the domain saw it (its envelope or its body did not load)."""
+
+    index: int
+    kind: str | None
+    record_id: Any
+    fields: list[FieldProblem]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one item came to. ``record`` for 200/201; ``error`` (a domain error) otherwise,
+    or ``fields`` alone for a body that did not load."""
+
+    index: int
+    kind: str | None
+    record_id: Any
+    status: int
+    record: Any = None
+    error: DomainError | None = None
+    fields: list[FieldProblem] = field(default_factory=list)
+
+
+def submit_batch(session: Session, receipt: Receipt, items: list[Item | Refused], context: Context,
+                 status_of_error) -> list[Outcome]:
+    """Submit every item in order, each in a savepoint; one ``Outcome`` per item, in the same order.
+
+    ``status_of_error(exc)`` is the HTTP status the caller's error catalogue gives a domain error
+    (the domain knows no HTTP); a refused item is 422.
+    """
+    outcomes = []
+    for item in items:
+        if isinstance(item, Refused):
+            outcomes.append(Outcome(item.index, item.kind, item.record_id, 422, fields=item.fields))
+            continue
+        record_id = item.body.get("id")
+        try:
+            with session.begin_nested():
+                item.kind.allow(receipt.user, "create")
+                result = item.kind.create(session, receipt, item.body, context)
+        except IntegrityError:
+            # A constraint saw what the item's checks could not (a race with another request): the
+            # item's savepoint is gone, the others stand.
+            exc = Conflict("The record conflicts with stored data (a duplicate or a dangling reference); "
+                           "nothing of it was stored.")
+            outcomes.append(Outcome(item.index, item.kind.name, record_id, status_of_error(exc), error=exc))
+            continue
+        except DomainError as exc:
+            outcomes.append(Outcome(item.index, item.kind.name, record_id, status_of_error(exc), error=exc))
+            continue
+        outcomes.append(Outcome(item.index, item.kind.name, result.record.id, 201 if result.created else 200,
+                                record=result.record))
+    return outcomes
+
+
+def counts(outcomes: list[Outcome]) -> dict[str, int]:
+    """How many items answered each status, as the batch's summary says it ({"201": 180, "422": 2})."""
+    out: dict[str, int] = {}
+    for outcome in outcomes:
+        out[str(outcome.status)] = out.get(str(outcome.status), 0) + 1
+    return out
+
+
+def record_id_of(raw) -> uuid.UUID | str | None:
+    """The item's id as the phone sent it, for an item refused before loading (None if there is none)."""
+    if isinstance(raw, dict):
+        value = raw.get("id")
+        if isinstance(value, str) and len(value) <= 64:
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                return value
+    return None
