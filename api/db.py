@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 import field.all_models  # noqa: F401  (a session may load any kind of record)
 from field.core.db import make_engine, make_session_factory
+from field.custody import chain as custody
 
 log = logging.getLogger("fieldwatch.db")
 
@@ -103,7 +104,8 @@ def _finish(response: Response, *, work_stands: bool) -> None:
     for hook in current_app.extensions.get(_ANSWER_HOOKS, ()):
         hook(response, work_stands)
     session = g.db_session
-    if session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted:
+    if (session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted
+            or custody.has_pending(session)):
         session.commit()
     else:
         session.rollback()

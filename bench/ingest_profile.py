@@ -1,6 +1,6 @@
 """What one finding costs inside the app: CPU ms, SQL statements, transactions and checkouts per request.
 
-    python -m bench.ingest_profile [--requests 300] [--warm 30] [--phones 4] [--statements] [--pyinstrument]
+    python -m bench.ingest_profile [--requests 300] [--warm 30] [--phones 4] [--batch N] [--statements] [--pyinstrument]
 
 Builds the benchmark's world (stress/world.py: a district, a squad, its members with device
 tokens, a unit) on a fresh PostGIS database ``fieldwatch_bench_ingest_profile`` and sends
@@ -11,7 +11,8 @@ figure to compare before and after a change. Per request it counts the SQL state
 (``before_cursor_execute``), the transactions committed or rolled back, and the pool checkouts
 (a ping round trip when the connection sat idle, field/core/db.py). ``--statements`` prints one
 request's statements in order (marking those SQLAlchemy compiled anew, not from its cache); ``--pyinstrument`` prints a profile of the measured requests.
-Every answer must be 201: anything else stops the run. The database is dropped at the end.
+With ``--batch N`` each request is a ``POST /api/v1/batches`` of N findings and the CPU figures
+are also given per record. Every answer (every item) must be 201: anything else stops the run. The database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def _listen(engine, counts: Counts) -> None:
 
 
 def profile(database_url: str, *, requests: int, warm: int, phones: int, show_statements: bool,
-            pyinstrument: bool) -> dict:
+            pyinstrument: bool, batch: int = 0) -> dict:
     from stress.world import add_phones, build
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,9 +94,15 @@ def profile(database_url: str, *, requests: int, warm: int, phones: int, show_st
 
             def send(i: int):
                 rid = uuid.uuid4()
-                return client.post("/api/v1/findings", json=finding_body(unit_id, rid), headers={
-                    **headers[i % len(headers)], "Idempotency-Key": f"finding-{rid}",
-                    "X-Device-Time": datetime.now(timezone.utc).isoformat()})
+                sent = {**headers[i % len(headers)], "Idempotency-Key": f"finding-{rid}",
+                        "X-Device-Time": datetime.now(timezone.utc).isoformat()}
+                if not batch:
+                    return client.post("/api/v1/findings", json=finding_body(unit_id, rid), headers=sent)
+                items = [{"kind": "finding", "body": finding_body(unit_id, uuid.uuid4())} for _ in range(batch)]
+                resp = client.post("/api/v1/batches", json={"items": items}, headers=sent)
+                if resp.status_code == 207 and resp.get_json()["counts"] == {"201": batch}:
+                    resp.status_code = 201  # every item created: what the checks below ask
+                return resp
 
             first_cpu = time.process_time()
             first = send(0)
@@ -138,7 +145,10 @@ def profile(database_url: str, *, requests: int, warm: int, phones: int, show_st
         for s in sample:
             print("  " + " ".join(s.split())[:220])
     n = len(cpu)
-    return {
+    per_record = {}
+    if batch:
+        per_record = {"records per request": batch, "cpu ms per record": sum(cpu) / n / batch}
+    return {**per_record,
         "requests": n, "first request cpu ms": first_cpu * 1000,
         "cpu ms mean": sum(cpu) / n, "cpu ms p50": percentile(cpu, 50), "cpu ms p95": percentile(cpu, 95),
         "wall ms p50": percentile(wall, 50),
@@ -153,6 +163,7 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warm", type=int, default=30, help="findings sent before measuring")
     parser.add_argument("--phones", type=int, default=4, help="squad members sending, besides the world's own")
+    parser.add_argument("--batch", type=int, default=0, help="send batches of this many findings (POST /api/v1/batches)")
     parser.add_argument("--statements", action="store_true", help="print one request's SQL statements")
     parser.add_argument("--pyinstrument", action="store_true", help="print a profile of the measured requests")
     parser.add_argument("--database", default=DATABASE, help="database name on BENCH_PG_SERVER (dropped, made anew)")
@@ -160,7 +171,7 @@ def main(argv=None) -> int:
     url = fresh_pg_database(args.database)
     try:
         result = profile(url, requests=args.requests, warm=args.warm, phones=args.phones,
-                         show_statements=args.statements, pyinstrument=args.pyinstrument)
+                         show_statements=args.statements, pyinstrument=args.pyinstrument, batch=args.batch)
     finally:
         import psycopg
 

@@ -286,6 +286,10 @@ POLICY: dict[str, dict[Role, str]] = {
     "PUT /api/v1/visits/{visit_id}": row("4444", "4444", "4444", "A444", "4444", "4444"),
     "GET /api/v1/findings": row("L+++-", "L+++-", "4", "L+---", "4", "4"),
     "POST /api/v1/findings": row("3", "3", "4", "A", "4", "4"),
+    # a batch answers 207 to anyone signed in; each item answers inside it as its own POST
+    # would (tests/api/test_batches_api.py compares them item by item).
+    "POST /api/v1/batches": everyone("A"),
+    "GET /api/v1/batches/kinds": everyone("A"),
     "GET /api/v1/findings/{finding_id}": row("AAA4", "AAA4", "4444", "A444", "4444", "4444"),
     "PUT /api/v1/findings/{finding_id}": row("4444", "4444", "4444", "A444", "4444", "4444"),
     # callback sampling: batches and samples are the office's; the assigned squad calls the cases.

@@ -711,6 +711,8 @@ REQUESTS = {
     ("POST", "/api/v1/visits"): lambda w, role, rel: {"json": {"id": _new_id(), **_visit_body(w, role, rel)}},
     ("PUT", "/api/v1/visits/{visit_id}"): lambda w, role, rel: {"json": _visit_body(w, role, rel)},
     ("POST", "/api/v1/findings"): lambda w, role, rel: {"json": {"id": _new_id(), **_finding_body(w)}},
+    ("POST", "/api/v1/batches"): lambda w, role, rel: {"json": {"items": [
+        {"kind": "finding", "body": {"id": _new_id(), **_finding_body(w)}}]}},
     ("PUT", "/api/v1/findings/{finding_id}"): lambda w, role, rel: {"json": _finding_body(
         w, unit_id=str(w.extra["foreign" if rel == "foreign" else "home"]["unit_a"].id))},
     ("POST", "/api/v1/callback-batches"): lambda w, role, rel: {

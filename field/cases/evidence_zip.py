@@ -73,6 +73,7 @@ def prepare_evidence_export(session: Session, actor: User, case: Case, store: Bl
                        data={"case_id": str(case.id), "case_number": case.number})
     entry = _log(session, case, "case.evidence_exported", actor, device_id=device_id,
                             pieces=[p.sha256 for p in pieces], missing=missing)
+    custody.link_pending(session)  # the export names its own entry (seq, hash) in its headers and custody.json
     return EvidenceExport(case, pieces, missing, entry, actor.display_name, entry.occurred_at)
 
 

@@ -61,6 +61,7 @@ def custody_summaries(session: Session, shas: list[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     if not shas:
         return out
+    custody.link_pending(session)  # this transaction's own entries count too
     rows = session.execute(
         select(CustodyEntry.subject_id, CustodyEntry.kind, func.count(), func.min(CustodyEntry.occurred_at),
                func.max(CustodyEntry.occurred_at))

@@ -1,9 +1,22 @@
 """The custody log: every evidence event and record change, chained by hash per jurisdiction.
 
 Each entry's hash covers its own content and the previous entry's hash, so editing,
-removing or reordering any entry breaks every hash after it. Appending locks the
-jurisdiction's chain head (one row), which serialises appends within a jurisdiction
-and nothing else: chains, like the data, shard by jurisdiction.
+removing or reordering any entry breaks every hash after it.
+
+Linking in the final step (docs/custody.md, "Appending without a district-wide lock"):
+``record`` does not touch the chain. It keeps the entry with the session, pending, tagged
+with the transaction (or savepoint) it was made in; a savepoint rolled back drops the
+entries made inside it. When the session's transaction commits (``before_commit``), its
+pending entries are linked in one short step: for each jurisdiction, in a fixed order,
+lock the chain head (one row), give the entries their seq and hashes, move the head, and
+insert them all in one statement; then the transaction commits. So a jurisdiction's
+writers wait for one another only during that step and the commit, not for their whole
+transaction, and a batch of 200 records takes the head once. Every committed entry is
+linked by the commit that stored it: there is never a committed, unlinked entry.
+
+A transaction that reads the log after appending to it (a case's timeline, the evidence
+export that names its own entry) calls ``link_pending`` first and holds the head from then
+until its commit, as every append did before.
 """
 
 from __future__ import annotations
@@ -14,9 +27,9 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from sqlalchemy import Text, bindparam, cast, insert, select, type_coerce, update
+from sqlalchemy import Text, bindparam, cast, event, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.types import NullType
 
 from field.core.models.platform import Jurisdiction
@@ -73,32 +86,90 @@ def _lock_head(session: Session, jurisdiction_id: uuid.UUID) -> tuple[int, str]:
     return session.execute(_LOCK_HEAD, params).one()
 
 
+#: session.info: the entries made in the session's transaction, not yet linked, each with the
+#: transaction (or savepoint) it was made in.
+_PENDING = "custody_pending"
+
+
 def record(
     session: Session, *, jurisdiction_id: uuid.UUID, kind: str, subject_type: str, subject_id,
     actor=None, device_id: uuid.UUID | None = None, data: dict | None = None,
 ) -> CustodyEntry:
-    """Append one entry to the jurisdiction's chain (the caller's transaction commits).
+    """Append one entry to the jurisdiction's chain, linked when the caller's transaction commits.
 
-    The head stays locked until that commit. The append is three plain statements, not the
-    unit of work: less work while the lock is held, which serialises the jurisdiction's appends.
+    The entry's ``seq``, ``prev_hash`` and ``hash`` are set by that commit (or by ``link_pending``);
+    everything else is set now. A savepoint rolled back takes its entries with it.
     """
-    session.flush()  # what the entry is about goes first, before the head is locked
     entry = CustodyEntry(
         jurisdiction_id=jurisdiction_id, occurred_at=utcnow(), kind=kind,
         subject_type=subject_type, subject_id=str(subject_id),
         actor_id=getattr(actor, "id", actor), device_id=device_id,
         data=json.loads(canonical(data or {})),
     )
-    entry.seq, entry.prev_hash = _lock_head(session, jurisdiction_id)
-    entry.seq += 1
-    entry.hash = entry_hash(entry)
-    session.execute(_MOVE_HEAD, {"chain": jurisdiction_id, "seq": entry.seq, "hash": entry.hash})
-    session.execute(_APPEND, {column.key: getattr(entry, column.key) for column in _entries.columns})
+    made_in = session.get_nested_transaction() or session.get_transaction()
+    if made_in is None:  # no transaction yet: the session begins one now, as any statement would
+        made_in = session.begin()
+    session.info.setdefault(_PENDING, []).append((entry, made_in))
     return entry
+
+
+def has_pending(session: Session) -> bool:
+    """Whether the session's transaction holds entries its commit will link (it has written)."""
+    return bool(session.info.get(_PENDING))
+
+
+def link_pending(session: Session) -> list[CustodyEntry]:
+    """Link the session's pending entries now: lock each jurisdiction's head (in a fixed order,
+    so two transactions never wait on each other crosswise), number and hash the entries, move the
+    head, insert them in one statement. The heads stay locked until the transaction ends."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return []
+    session.flush()  # what the entries are about goes first (an actor made in this transaction)
+    entries = [entry for entry, _ in pending]
+    by_chain: dict[uuid.UUID, list[CustodyEntry]] = {}
+    for entry in entries:
+        by_chain.setdefault(entry.jurisdiction_id, []).append(entry)
+    for jurisdiction_id in sorted(by_chain, key=str):
+        seq, prev = _lock_head(session, jurisdiction_id)
+        for entry in by_chain[jurisdiction_id]:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev
+            entry.hash = prev = entry_hash(entry)
+        session.execute(_MOVE_HEAD, {"chain": jurisdiction_id, "seq": seq, "hash": prev})
+    session.execute(_APPEND, [{column.key: getattr(entry, column.key) for column in _entries.columns}
+                              for entry in entries])
+    return entries
+
+
+def _made_within(made_in: SessionTransaction, ended: SessionTransaction) -> bool:
+    while made_in is not None:
+        if made_in is ended:
+            return True
+        made_in = made_in.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if pending:
+        kept = [(entry, made_in) for entry, made_in in pending if not _made_within(made_in, previous_transaction)]
+        if kept:
+            session.info[_PENDING] = kept
+        else:
+            session.info.pop(_PENDING)
+
+
+@event.listens_for(Session, "before_commit")
+def _link_on_commit(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the transaction itself, not a savepoint's release
+        link_pending(session)
 
 
 def history(session: Session, subject_type: str, subject_id) -> list[CustodyEntry]:
     """Every entry about one subject, oldest first (a case's or an original's timeline)."""
+    link_pending(session)
     return list(session.execute(
         select(CustodyEntry)
         .where(CustodyEntry.subject_type == subject_type, CustodyEntry.subject_id == str(subject_id))

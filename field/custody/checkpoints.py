@@ -150,6 +150,7 @@ def make_checkpoint(session: Session, signer: Signer, *, origin: str | None = No
     checkpoint of this same key fails its signature (the table was tampered with). One of
     another key (the key was replaced) is only not used as the starting point.
     """
+    custody.link_pending(session)  # what this transaction appended is in the heads it signs
     now = now or utcnow()
     since: dict[str, Head] = {}
     previous = newest_stored(session)

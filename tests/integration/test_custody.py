@@ -10,9 +10,12 @@ from field.custody.models import DROP_APPEND_ONLY_DDL
 
 
 def _log(session, jurisdiction, n, **kw):
-    return [custody.record(session, jurisdiction_id=jurisdiction.id, kind="record.created",
-                           subject_type="finding", subject_id=f"f-{i}", data={"i": i, **kw})
-            for i in range(n)]
+    """``n`` entries, linked as the transaction's commit links them."""
+    entries = [custody.record(session, jurisdiction_id=jurisdiction.id, kind="record.created",
+                              subject_type="finding", subject_id=f"f-{i}", data={"i": i, **kw})
+               for i in range(n)]
+    custody.link_pending(session)
+    return entries
 
 
 def test_entries_chain_from_genesis_without_gaps(session, tree):
@@ -91,6 +94,7 @@ def test_times_and_ids_in_data_are_stored_as_they_were_hashed(session, tree):
 
     e = custody.record(session, jurisdiction_id=tree["home"].id, kind="x", subject_type="y", subject_id="z",
                        data={"at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "id": uuid.UUID(int=7)})
+    custody.link_pending(session)
     session.expire_all()
     stored = session.get(CustodyEntry, (tree["home"].id, e.seq))
     assert custody.entry_hash(stored) == stored.hash
