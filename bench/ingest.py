@@ -9,9 +9,16 @@ the key, checks category and unit, stores the record envelope, the finding, its 
 version and a custody entry, commits, and stores the answer under the key. Load comes
 from ``wrk`` (C, event loop; 2 threads, a Lua script making a new UUID and key for every
 request): on 2 cores a Python load generator would take a core of its own and be the
-bottleneck. Concurrency 1, 4 and 16 connections (keep-alive), 20 s each (quick: 3 s),
-after a short warm-up; requests/s, p50 and p95 latency (wrk's), and every answer that was
-not 201 or a socket error (must be 0). The warm-up runs until every worker has served.
+bottleneck. Concurrency 1, 4 and 16 connections (keep-alive), two rounds of 10 s each (quick:
+3 s) interleaved with the floor's (A/B/A/B), after a short warm-up; requests/s, p50 and p95
+latency (wrk's), and every answer that was not 201 or a socket error (must be 0). The warm-up
+runs until every worker has served. Every phone is in one district, so at concurrency 16 every
+commit links into the same custody chain: the run samples pg_stat_activity and reports the
+share of busy backends waiting on a lock (the custody contention case).
+
+Batches: ``POST /api/v1/batches`` of 1, 20 and 200 findings from 4 phones at once, records/s
+against the same floor's rows/s at the same 4 connections, interleaved. Target: at least
+1,000 records/s in batches of 200.
 
 Floor: ``pgbench`` on the same database in the same run, at the same concurrency
 (``-c N -j min(N,2) -T 20``), each transaction one INSERT statement that writes a copy of
@@ -109,13 +116,45 @@ end
 """
 
 
-def wrk(served: Served, script: Path, connections: int, seconds: float) -> dict:
+#: The batch script: each request a POST /api/v1/batches of ``size`` new findings (args[4]); an
+#: answer counts as "201" when it is a 207 whose every item was created, else by its status.
+WRK_BATCH_SCRIPT = WRK_SCRIPT.replace("function init(args)\n  nonce, unit = args[1], args[2]",
+                                      "function init(args)\n  nonce, unit, size = args[1], args[2], tonumber(args[4])") \
+    .replace("""function request()
+  counter = counter + 1
+  local id = string.format("%s-%04x-4000-8000-%012x", nonce, tid, counter)
+  local body = '{"id":"' .. id""", """function finding(id)
+  return '{"kind":"finding","body":{"id":"' .. id""") \
+    .replace("""'"description":"窗口工作人员离岗约二十分钟，群众排队等候。 ' .. id .. '"}'
+  local headers""", """'"description":"窗口工作人员离岗约二十分钟，群众排队等候。 ' .. id .. '"}}'
+end
+
+function request()
+  local items = {}
+  for i = 1, size do
+    counter = counter + 1
+    items[i] = finding(string.format("%s-%04x-4000-8000-%012x", nonce, tid, counter))
+  end
+  local id = string.format("%s-%04x-4000-8000-%012x", nonce, tid, counter)
+  local body = '{"items":[' .. table.concat(items, ",") .. ']}'
+  local headers""") \
+    .replace('return wrk.format("POST", "/api/v1/findings", headers, body)',
+             'return wrk.format("POST", "/api/v1/batches", headers, body)') \
+    .replace("""function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1""", """function response(status, headers, body)
+  if status == 207 and string.find(body, '"counts":{"201":' .. size .. '}', 1, true) then
+    status = 201
+  end
+  statuses[status] = (statuses[status] or 0) + 1""")
+
+
+def wrk(served: Served, script: Path, connections: int, seconds: float, *extra: str) -> dict:
     """One wrk run; its summary as a dict (requests, duration, latency percentiles, errors, statuses)."""
     threads = min(2, connections)
     nonce = secrets.token_hex(4)
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s",
-         "-s", str(script), served.base_url, "--", nonce, served.unit_id, ",".join(served.tokens)],
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
+         "-s", str(script), served.base_url, "--", nonce, served.unit_id, ",".join(served.tokens), *extra],
         capture_output=True, text=True, check=True, timeout=seconds + 60)
     found = re.search(r"^WRK_RESULT (.*)$", out.stdout, re.M)
     if not found:
@@ -205,28 +244,122 @@ def pgbench(url: str, script: Path, connections: int, seconds: float) -> dict:
 # -- the benchmark ---------------------------------------------------------------------------------
 
 
+#: Batch sizes of ``POST /api/v1/batches`` and the connections sending them (phones syncing at once).
+BATCH_SIZES = (1, 20, 200)
+BATCH_CONNECTIONS = 4
+BATCH_TARGET = 1000.0  # records/s at batches of 200
+#: A/B rounds per figure: fieldwatch, then its floor, then again (the machine's mood is shared).
+ROUNDS = 2
+
+
+class LockWaits:
+    """Samples pg_stat_activity while a run goes: the share of the database's busy backends that
+    were waiting on a lock (a row lock on a chain head, a key, a record), and on which relation."""
+
+    def __init__(self, url: str, interval_s: float = 0.02):
+        import threading
+
+        self.url, self.interval_s = url.replace("postgresql+psycopg://", "postgresql://", 1), interval_s
+        self.busy = self.waiting = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(self.interval_s):
+                busy, waiting = conn.execute(
+                    "SELECT count(*) FILTER (WHERE state = 'active'), "
+                    "count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock') "
+                    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()
+                self.busy += busy
+                self.waiting += waiting
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def share(self) -> float:
+        return self.waiting / self.busy if self.busy else 0.0
+
+
+def _merge(runs: list[dict]) -> dict:
+    """Several wrk runs of one figure as one: rates over the summed time, the worst p95 and p99."""
+    out = dict(runs[-1])
+    out["requests"] = sum(r["requests"] for r in runs)
+    out["duration_us"] = sum(r["duration_us"] for r in runs)
+    out["rate"] = out["requests"] / (out["duration_us"] / 1e6)
+    out["bad"] = sum(r["bad"] for r in runs)
+    out["p50_us"] = sorted(r["p50_us"] for r in runs)[len(runs) // 2]
+    for key in ("p95_us", "p99_us", "max_us"):
+        out[key] = max(r[key] for r in runs)
+    statuses: dict[str, int] = {}
+    for r in runs:
+        for status, n in r["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+    out["statuses"] = statuses
+    out["errors"] = {k: sum(r["errors"][k] for r in runs) for k in runs[-1]["errors"]}
+    return out
+
+
+def _floor_merge(runs: list[dict]) -> dict:
+    return {"tps": sum(r["tps"] for r in runs) / len(runs),
+            "latency_ms": max((r["latency_ms"] or 0) for r in runs), "failed": sum(r["failed"] for r in runs)}
+
+
+def interleaved(measure, floor, rounds: int = ROUNDS) -> tuple[dict, dict]:
+    """A/B/A/B: the figure and its floor alternate, so both see the same machine."""
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(measure())
+        theirs.append(floor())
+    return _merge(ours), _floor_merge(theirs)
+
+
+def _statuses(m: dict) -> str:
+    return ", ".join(f"{s}: {n}" for s, n in sorted(m["statuses"].items())) or "none"
+
+
 def run(opts: Options) -> list[Row]:
     if shutil.which("wrk") is None or shutil.which("pgbench") is None:
         raise RuntimeError("wrk and pgbench are needed: sh scripts/bench-deps.sh")
-    seconds = 3.0 if opts.quick else 20.0
+    seconds = 3.0 if opts.quick else 10.0  # per round; ROUNDS rounds of each
     rows: list[Row] = []
     with serving(opts, "ingest", phones=PHONES) as served:
         script = served.tmp / "findings.lua"
         script.write_text(WRK_SCRIPT.lstrip())
+        batch_script = served.tmp / "batches.lua"
+        batch_script.write_text(WRK_BATCH_SCRIPT.lstrip())
         warm_up(served, script)
-        measured = {c: wrk(served, script, c, seconds) for c in CONCURRENCY}
+        wrk(served, batch_script, 2, 1.0, "20")  # the batch path's statements cached too
         floor_sql = served.tmp / "floor.sql"
         url = floor_script(served.database_url, floor_sql)
-        floors = {c: pgbench(url, floor_sql, c, seconds) for c in CONCURRENCY}
+        measured, floors, waits = {}, {}, {}
+        for c in CONCURRENCY:
+            with LockWaits(served.database_url) as sampled:
+                measured[c], floors[c] = interleaved(lambda: wrk(served, script, c, seconds),
+                                                     lambda: pgbench(url, floor_sql, c, seconds))
+            waits[c] = sampled.share
+        batches = {}
+        for size in BATCH_SIZES:
+            batches[size] = interleaved(
+                lambda: wrk(served, batch_script, BATCH_CONNECTIONS, seconds, str(size)),
+                lambda: pgbench(url, floor_sql, BATCH_CONNECTIONS, seconds))
         setup = served.describe()
     for c in CONCURRENCY:
         m, f = measured[c], floors[c]
         ratio = m["rate"] / f["tps"] if f["tps"] else None
         target = f">= {TARGET_RATIO:.2f}" if c == 16 else ""
         met = (ratio >= TARGET_RATIO) if (c == 16 and ratio is not None) else None
-        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(m["statuses"].items()))
         socket_errors = {k: v for k, v in m["errors"].items() if k != "status" and v}
-        notes = f"{setup}; wrk -t{min(2, c)} -c{c} -d{seconds:g}s; statuses {statuses or 'none'}"
+        notes = (f"{setup}; {ROUNDS}× interleaved wrk -t{min(2, c)} -c{c} -d{seconds:g}s with pgbench; "
+                 f"statuses {_statuses(m)}")
         if socket_errors:
             notes += f"; socket errors {socket_errors}"
         case = f"concurrency {c}"
@@ -237,8 +370,25 @@ def run(opts: Options) -> list[Row]:
                 notes=f"pgbench -c{c} -j{min(2, c)} -T{seconds:g}, {f['failed']} failed"),
             Row(NAME, case, "p95 ms", m["p95_us"] / 1000, notes=f"p99 {m['p99_us'] / 1000:.1f} ms, "
                                                                f"max {m['max_us'] / 1000:.1f} ms"),
+            Row(NAME, case, "lock waits", waits[c] * 100, target="", notes=(
+                "% of the database's busy backends waiting on a lock (sampled every 20 ms); every phone is in "
+                "one district, so every commit links into one custody chain" if c == 16 else
+                "% of busy backends waiting on a lock")),
             Row(NAME, case, "errors", float(m["bad"]), target="0", met=m["bad"] == 0,
                 notes="answers other than 201, and socket errors"),
+        ]
+    for size in BATCH_SIZES:
+        m, f = batches[size]
+        records = m["rate"] * size
+        target = f">= {BATCH_TARGET:.0f} records/s" if size == 200 else ""
+        rows += [
+            Row(NAME, f"batches of {size}", "records/s", records, "pgbench INSERT (envelope + finding), rows/s",
+                f["tps"], records / f["tps"] if f["tps"] else None, target,
+                (records >= BATCH_TARGET) if size == 200 else None,
+                f"POST /api/v1/batches, {BATCH_CONNECTIONS} phones at once, {ROUNDS}× interleaved with pgbench "
+                f"-c{BATCH_CONNECTIONS}; p50 {m['p50_us'] / 1000:.0f} ms, p95 {m['p95_us'] / 1000:.0f} ms a batch"),
+            Row(NAME, f"batches of {size}", "errors", float(m["bad"]), target="0", met=m["bad"] == 0,
+                notes=f"batches not answered 207 with every item 201, and socket errors; statuses {_statuses(m)}"),
         ]
     return rows
 

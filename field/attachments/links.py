@@ -136,6 +136,14 @@ def _attachment(session: Session, record_id: uuid.UUID, sha256: str) -> Attachme
     ).scalar_one_or_none()
 
 
+def has_attachments(session: Session, record: FieldRecord) -> bool:
+    """Whether any evidence is attached to the record's id (one indexed probe; a new record
+    usually has none, its photos follow it)."""
+    return session.execute(select(Attachment.id).where(
+        Attachment.record_id == record.id, Attachment.uploader_id == record.submitted_by_id).limit(1)).first() \
+        is not None
+
+
 def record_attachments(session: Session, record: FieldRecord) -> list[Attachment]:
     """The record's evidence: what its submitter attached to its id, oldest first."""
     return list(session.execute(
@@ -350,6 +358,6 @@ def attachments_state(session: Session, record: FieldRecord,
 
 __all__ = [
     "Thresholds", "configure", "current_thresholds", "Flag", "FLAG_CODES", "check_record_for_evidence", "attach",
-    "record_attachments", "record_window", "capture_instant", "attachment_flags", "plausibility_for",
+    "has_attachments", "record_attachments", "record_window", "capture_instant", "attachment_flags", "plausibility_for",
     "refresh_record_flags", "refresh_flags_for_blob", "AttachmentState", "attachments_state",
 ]

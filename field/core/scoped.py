@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import geo
+from .memo import remembered
 from .errors import InvalidInput, NotAllowed
 from .locations import Area, Location
 from .models.platform import Jurisdiction, Role, User
@@ -37,10 +38,13 @@ def get_live(session: Session, model: type[T], object_id: uuid.UUID, user: User,
 def resolve_live(session: Session, model: type[T], object_id: uuid.UUID, actor: User | None, field: str,
                  what: str) -> T:
     """A row named in a request body: absent, deleted and out of scope read the same (422 on ``field``)."""
-    stmt = select(model).where(model.id == object_id, live(model))
-    if actor is not None:
-        stmt = stmt.where(in_scope(model.jurisdiction_id, actor))
-    obj = session.execute(stmt).unique().scalar_one_or_none()
+    def look_up():
+        stmt = select(model).where(model.id == object_id, live(model))
+        if actor is not None:
+            stmt = stmt.where(in_scope(model.jurisdiction_id, actor))
+        return session.execute(stmt).unique().scalar_one_or_none()
+
+    obj = remembered(session, ("live", model, object_id, getattr(actor, "id", None)), look_up)
     if obj is None:
         raise InvalidInput(field, f"No such {what}.")
     return obj

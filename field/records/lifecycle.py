@@ -2,8 +2,9 @@
 
 Submission: the phone generates the record's UUID. ``submit`` creates the record once;
 the same id again with the same body answers the stored record, with another body a
-``Conflict`` that changes nothing. A concurrent repeat loses the insert race inside a
-savepoint and then finds the winner's row.
+``Conflict`` that changes nothing. A new record is inserted without looking first (the
+common case costs no existence query): a repeat, or a concurrent one, fails the primary key
+inside a savepoint and then finds the stored row.
 
 Review: submitted → in_review → accepted | needs_info | rejected; a submitter answers
 needs_info with an amended version (``amend``), which goes back to submitted. Every
@@ -24,13 +25,14 @@ from typing import Callable, Generic, TypeVar
 from sqlalchemy import bindparam, insert, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from field.custody import chain as custody
 from field.attachments import links
 
 from field.core.pages import keyed
 from field.core import geo, sync
-from field.core.errors import Conflict, FieldProblem, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from field.core.errors import Conflict, DomainError, FieldProblem, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from field.core.models.platform import OFFICE_ROLES, User
 from field.core.models.records import FieldRecord, RecordVersion, ReviewComment, ReviewState
 from field.core.models.base import utcnow
@@ -128,9 +130,9 @@ def submit(
     set; this function fills the envelope (id, submitter, receipt, hash) and adds it.
     """
     body_hash = fingerprint(body)
-    found = _existing(session, model, record_id, body_hash, receipt.user)
-    if found is not None:
-        return Submitted(found, False)
+    if session.identity_map.get(identity_key(FieldRecord, record_id)) is not None:
+        # Already in this transaction (the same id twice in one batch): no insert to try.
+        return Submitted(_existing(session, model, record_id, body_hash, receipt.user), False)
     try:
         with session.begin_nested():
             record = build()
@@ -153,12 +155,21 @@ def submit(
                 "record_id": record_id, "version": 1, "body": json.loads(json.dumps(body, default=str)),
                 "body_hash": body_hash, "submitted_by_id": receipt.user.id, "submitted_at": now})
             # Evidence may have arrived before its record: judge it now that the record is here.
-            links.refresh_record_flags(session, record)
+            if links.has_attachments(session, record):
+                links.refresh_record_flags(session, record)
             custody.record(session, jurisdiction_id=record.jurisdiction_id, kind="record.created",
                            subject_type=record.kind, subject_id=record.id, actor=receipt.user,
                            device_id=receipt.device_id, data={"body_hash": body_hash, "version": 1})
     except IntegrityError:
-        # A concurrent repeat of the same submission committed first: answer with its row.
+        # The id is taken (a repeat, or a concurrent repeat that committed first): answer with its
+        # row, or the conflict. Any other constraint is the caller's error.
+        found = _existing(session, model, record_id, body_hash, receipt.user)
+        if found is None:
+            raise
+        return Submitted(found, False)
+    except DomainError:
+        # A repeat of a stored record answers as stored, even when today's rules would refuse it
+        # (its category retired since, its sender moved to another squad).
         found = _existing(session, model, record_id, body_hash, receipt.user)
         if found is None:
             raise

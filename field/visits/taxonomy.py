@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from field.custody import chain as custody
 
+from field.core.memo import remembered
 from field.core.pages import keyed
 from field.core.errors import Conflict, FieldProblem, InvalidInput, NotAllowed
 from field.core.models.platform import OFFICE_ROLES, Jurisdiction, Role, User
@@ -138,8 +139,8 @@ def get_category(session: Session, user: User, category_id: uuid.UUID) -> Findin
 def resolve_category(session: Session, code: str, jurisdiction: Jurisdiction, field: str = "category") \
         -> FindingCategory:
     """The active category ``code`` names in ``jurisdiction``; a 422 naming ``field`` otherwise."""
-    row = session.execute(select(FindingCategory).where(
-        FindingCategory.code == code, applies_at(session, jurisdiction))).scalars().first()
+    row = remembered(session, ("category", code, jurisdiction.id), lambda: session.execute(
+        select(FindingCategory).where(FindingCategory.code == code, applies_at(session, jurisdiction))).scalars().first())
     if row is None:
         raise InvalidInput(field, f"No finding category {code!r} here; GET /api/v1/finding-categories lists them.")
     if not row.active:

@@ -56,6 +56,7 @@ from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
 from field.custody import chain as custody
 
+from field.core.memo import remembered
 from field.core import geo, sync
 from field.records import lifecycle as records
 from field.directory import squads  # noqa: F401  (registers the "squad" audience of the sync feed)
@@ -123,8 +124,8 @@ def active_squad_ids(user: User) -> Select:
 
 def membership(session: Session, user: User) -> SquadMember:
     """The monitor's current membership; a monitor outside any squad records nothing."""
-    member = session.execute(select(SquadMember).where(
-        SquadMember.user_id == user.id, SquadMember.left_at.is_(None))).scalar_one_or_none()
+    member = remembered(session, ("membership", user.id), lambda: session.execute(select(SquadMember).where(
+        SquadMember.user_id == user.id, SquadMember.left_at.is_(None))).scalar_one_or_none())
     if member is None:
         raise NotAllowed("You are not in a squad: ask the office to add you to one.")
     return member

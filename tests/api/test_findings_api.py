@@ -116,3 +116,19 @@ def test_the_office_finds_findings_near_a_point_in_a_box_and_inside_a_boundary_n
     assert names(near="106.5,29.5", nearest=2)[0] == ["near", "close"]
     bad = client.get("/api/v1/findings", headers=office, query_string={"radius_m": 500})
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "near"
+
+
+def test_a_repeat_answers_the_stored_finding_even_after_its_category_was_retired(client, world, login):
+    """A new finding is inserted without looking first; a repeat still answers 200, never today's 422."""
+    admin, alice = login(world.admin), login(world.alice.user)
+    own = client.post("/api/v1/finding-categories", headers=admin,
+                      json={"code": "parking_fees", "label_zh": "违规收取停车费", "label_en": "Parking fees"})
+    body = _finding_body(world, category="parking_fees")
+    assert client.post("/api/v1/findings", headers=alice, json=body).status_code == 201
+    client.patch(f"/api/v1/finding-categories/{own.get_json()['id']}", headers=admin, json={"active": False})
+    again = client.post("/api/v1/findings", headers=alice, json=body)
+    assert again.status_code == 200 and again.get_json()["id"] == body["id"]
+    other = client.post("/api/v1/findings", headers=alice, json={**body, "description": "另一个内容"})
+    assert other.status_code == 409 and other.get_json()["errors"][0]["field"] == "id"
+    fresh = client.post("/api/v1/findings", headers=alice, json={**body, "id": str(uuid.uuid4())})
+    assert fresh.status_code == 422 and fresh.get_json()["errors"][0]["field"] == "category"
