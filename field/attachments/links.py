@@ -144,6 +144,16 @@ def has_attachments(session: Session, record: FieldRecord) -> bool:
         is not None
 
 
+def records_with_attachments(session: Session, records: list[FieldRecord]) -> set[uuid.UUID]:
+    """Which of ``records`` have evidence attached by their submitters (one query for them all)."""
+    if not records:
+        return set()
+    found = session.execute(select(Attachment.record_id, Attachment.uploader_id).where(
+        Attachment.record_id.in_([r.id for r in records])).distinct()).all()
+    submitters = {r.id: r.submitted_by_id for r in records}
+    return {record_id for record_id, uploader_id in found if submitters.get(record_id) == uploader_id}
+
+
 def record_attachments(session: Session, record: FieldRecord) -> list[Attachment]:
     """The record's evidence: what its submitter attached to its id, oldest first."""
     return list(session.execute(
@@ -358,6 +368,6 @@ def attachments_state(session: Session, record: FieldRecord,
 
 __all__ = [
     "Thresholds", "configure", "current_thresholds", "Flag", "FLAG_CODES", "check_record_for_evidence", "attach",
-    "has_attachments", "record_attachments", "record_window", "capture_instant", "attachment_flags", "plausibility_for",
+    "has_attachments", "records_with_attachments", "record_attachments", "record_window", "capture_instant", "attachment_flags", "plausibility_for",
     "refresh_record_flags", "refresh_flags_for_blob", "AttachmentState", "attachments_state",
 ]

@@ -74,6 +74,9 @@ class RecordKind:
     roles: dict[str, tuple[Role, ...]] = field(default_factory=dict)
     summary: Summary | None = None
     export_columns: Sequence[Column] | None = None
+    #: Its ``create`` only reads until ``build`` makes the record, and writes nothing but through
+    #: ``submit``: a batch may add many of it and flush them at once (field/records/batches.py).
+    batchable: bool = False
 
     def allow(self, user: User, operation: str) -> None:
         """The kind's role gate for ``operation``: 403 for a role that may never do it."""

@@ -18,9 +18,10 @@ import hashlib
 import json
 import uuid
 from decimal import Decimal
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Generic, TypeVar
+from typing import Callable, Generic, Iterator, TypeVar
 
 from sqlalchemy import bindparam, insert, literal_column, select
 from sqlalchemy.exc import IntegrityError
@@ -118,6 +119,99 @@ def _existing(session: Session, model: type[R], record_id: uuid.UUID, body_hash:
 
 
 _FIRST_VERSION = insert(RecordVersion.__table__)
+#: session.info: a ``Deferred`` while a batch submits items that need no flush of their own.
+_DEFERRED = "records_deferred"
+
+
+@dataclass
+class Deferred:
+    """New records of a batch added to the session but not yet flushed (``deferred_submissions``):
+    their first versions and the evidence check wait for one flush of them all (``finish``)."""
+
+    records: list = field(default_factory=list)
+    versions: list[dict] = field(default_factory=list)
+
+    def finish(self, session: Session) -> None:
+        """Flush every deferred record at once, insert their first versions in one statement, and
+        judge the evidence of those that have some (one probe for all)."""
+        session.flush()
+        if self.versions:
+            session.execute(_FIRST_VERSION, self.versions)
+        with_evidence = links.records_with_attachments(session, self.records)
+        for record in self.records:
+            if record.id in with_evidence:
+                links.refresh_record_flags(session, record)
+        self.records, self.versions = [], []
+
+
+@contextmanager
+def deferred_submissions(session: Session) -> Iterator[Deferred]:
+    """Inside the block ``submit`` adds a new record without flushing it or opening a savepoint;
+    the caller calls ``Deferred.finish`` and, if that flush fails (an id taken meanwhile), rolls back
+    and submits again without deferring. For kinds whose ``build`` only reads before it makes the
+    record (``RecordKind.batchable``): a refused build has written nothing."""
+    deferred = Deferred()
+    session.info[_DEFERRED] = deferred
+    try:
+        yield deferred
+    finally:
+        session.info.pop(_DEFERRED, None)
+
+
+@contextmanager
+def not_deferred(session: Session) -> Iterator[None]:
+    """Submit one record the ordinary way (its own savepoint and flush) inside ``deferred_submissions``."""
+    deferred = session.info.pop(_DEFERRED, None)
+    try:
+        yield
+    finally:
+        if deferred is not None:
+            session.info[_DEFERRED] = deferred
+
+
+def _envelope(record: FieldRecord, record_id: uuid.UUID, body_hash: str, receipt: Receipt) -> datetime:
+    """Fill what every record carries of its sending; returns the time it was received."""
+    now = utcnow()
+    record.id = record_id
+    record.submitted_by_id = receipt.user.id
+    record.submitted_by = receipt.user
+    record.device_id = receipt.device_id
+    record.received_at = now
+    record.body_hash = body_hash
+    record.version = 1
+    record.review_state = ReviewState.submitted
+    if receipt.device_sent_at is not None:
+        record.clock_skew_s = (now - receipt.device_sent_at).total_seconds()
+        record.flag_clock_skew = abs(record.clock_skew_s) > receipt.max_clock_skew.total_seconds()
+    return now
+
+
+def _first_version(record_id: uuid.UUID, body: dict, body_hash: str, receipt: Receipt, now: datetime) -> dict:
+    return {"record_id": record_id, "version": 1, "body": json.loads(json.dumps(body, default=str)),
+            "body_hash": body_hash, "submitted_by_id": receipt.user.id, "submitted_at": now}
+
+
+def _created(session: Session, record: FieldRecord, body_hash: str, receipt: Receipt) -> None:
+    custody.record(session, jurisdiction_id=record.jurisdiction_id, kind="record.created",
+                   subject_type=record.kind, subject_id=record.id, actor=receipt.user,
+                   device_id=receipt.device_id, data={"body_hash": body_hash, "version": 1})
+
+
+def _submit_deferred(session: Session, deferred: Deferred, model: type[R], record_id: uuid.UUID, body: dict,
+                     body_hash: str, receipt: Receipt, build: Callable[[], R]) -> Submitted[R]:
+    pending = set(session.new)
+    try:
+        record = build()
+    except DomainError:
+        for made in set(session.new) - pending:  # what the refused build cascaded into the session
+            session.expunge(made)
+        raise
+    now = _envelope(record, record_id, body_hash, receipt)
+    session.add(record)
+    deferred.records.append(record)
+    deferred.versions.append(_first_version(record_id, body, body_hash, receipt, now))
+    _created(session, record, body_hash, receipt)
+    return Submitted(record, True)
 
 
 def submit(
@@ -133,33 +227,21 @@ def submit(
     if session.identity_map.get(identity_key(FieldRecord, record_id)) is not None:
         # Already in this transaction (the same id twice in one batch): no insert to try.
         return Submitted(_existing(session, model, record_id, body_hash, receipt.user), False)
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        return _submit_deferred(session, deferred, model, record_id, body, body_hash, receipt, build)
     try:
         with session.begin_nested():
             record = build()
-            now = utcnow()
-            record.id = record_id
-            record.submitted_by_id = receipt.user.id
-            record.submitted_by = receipt.user
-            record.device_id = receipt.device_id
-            record.received_at = now
-            record.body_hash = body_hash
-            record.version = 1
-            record.review_state = ReviewState.submitted
-            if receipt.device_sent_at is not None:
-                record.clock_skew_s = (now - receipt.device_sent_at).total_seconds()
-                record.flag_clock_skew = abs(record.clock_skew_s) > receipt.max_clock_skew.total_seconds()
+            now = _envelope(record, record_id, body_hash, receipt)
             session.add(record)
             session.flush()  # the record's row first: versions refer to it
             # A plain INSERT: nothing reads the version back in this request.
-            session.execute(_FIRST_VERSION, {
-                "record_id": record_id, "version": 1, "body": json.loads(json.dumps(body, default=str)),
-                "body_hash": body_hash, "submitted_by_id": receipt.user.id, "submitted_at": now})
+            session.execute(_FIRST_VERSION, _first_version(record_id, body, body_hash, receipt, now))
             # Evidence may have arrived before its record: judge it now that the record is here.
             if links.has_attachments(session, record):
                 links.refresh_record_flags(session, record)
-            custody.record(session, jurisdiction_id=record.jurisdiction_id, kind="record.created",
-                           subject_type=record.kind, subject_id=record.id, actor=receipt.user,
-                           device_id=receipt.device_id, data={"body_hash": body_hash, "version": 1})
+            _created(session, record, body_hash, receipt)
     except IntegrityError:
         # The id is taken (a repeat, or a concurrent repeat that committed first): answer with its
         # row, or the conflict. Any other constraint is the caller's error.

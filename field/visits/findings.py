@@ -186,4 +186,5 @@ register(RecordKind(
     amend=lambda s, user, finding, body, ctx: amend_finding(s, user, finding, body),
     get=get_finding, query=findings_query, page=list_findings,
     roles={"export": tuple(OFFICE_ROLES)},
+    batchable=True,
     summary=lambda r: ([], value_of(r.severity), r.description), export_columns=FINDING_COLUMNS))

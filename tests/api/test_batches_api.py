@@ -1,5 +1,6 @@
 """POST /api/v1/batches: a phone's outbox in one request, each record answered as its own POST would be."""
 
+import io
 import json
 import uuid
 
@@ -146,3 +147,52 @@ def test_a_batch_needs_a_token_and_lists_the_kinds_it_takes(client, world, login
     assert client.post("/api/v1/batches", json={"items": [{"kind": "finding", "body": {}}]}).status_code == 401
     kinds = client.get("/api/v1/batches/kinds", headers=login(world.alice.user)).get_json()
     assert {"finding", "visit", "callback"} <= set(kinds["kinds"]) and kinds["max_items"] >= 200
+
+
+def test_a_finding_may_name_a_visit_sent_earlier_in_the_same_batch(client, world, login, session):
+    alice = login(world.alice.user)
+    visit = _visit()
+    finding = _finding(world, visit_id=visit["id"])
+    resp = client.post("/api/v1/batches", headers=alice, json={"items": [
+        {"kind": "visit", "body": visit}, {"kind": "finding", "body": finding},
+        {"kind": "finding", "body": _finding(world, visit_id=str(uuid.uuid4()))}]})
+    assert [i["status"] for i in resp.get_json()["items"]] == [201, 201, 422]
+    assert resp.get_json()["items"][2]["problem"]["errors"][0]["field"] == "items.2.body.visit_id"
+    session.expire_all()
+    assert str(session.get(Finding, uuid.UUID(finding["id"])).visit_id) == visit["id"]
+
+
+def test_photos_that_came_before_their_records_are_judged_when_the_batch_stores_them(client, world, login, session):
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    from tests.upload_fixtures import NO_EXIF_PHOTO, photo_bytes
+
+    alice = login(world.alice.user)
+    early, plain = _finding(world), _finding(world)
+    boundary, body = encode_multipart({"record_id": early["id"], "kind": "photo",
+                                       "file": FileStorage(io.BytesIO(photo_bytes(NO_EXIF_PHOTO)), "IMG_1.jpg")})
+    uploaded = client.post("/api/v1/evidence", headers=alice, data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    resp = client.post("/api/v1/batches", headers=alice, json={"items": [
+        {"kind": "finding", "body": plain}, {"kind": "finding", "body": early}]})
+    assert [i["status"] for i in resp.get_json()["items"]] == [201, 201]
+    session.expire_all()
+    assert session.get(Finding, uuid.UUID(early["id"])).flag_implausible_evidence is True
+    assert session.get(Finding, uuid.UUID(plain["id"])).flag_implausible_evidence is False
+
+
+def test_a_batch_links_one_custody_entry_per_record_and_the_chain_verifies(client, world, login, session):
+    from field.custody import chain as custody
+
+    alice = login(world.alice.user)
+    items = [{"kind": "finding", "body": _finding(world)} for _ in range(30)] + [
+        {"kind": "finding", "body": _finding(world, category="nope")}]
+    assert client.post("/api/v1/batches", headers=alice, json={"items": items}).get_json()["counts"] == \
+        {"201": 30, "422": 1}
+    ids = [i["body"]["id"] for i in items]
+    created = session.scalar(select(func.count()).select_from(CustodyEntry).where(
+        CustodyEntry.subject_id.in_(ids), CustodyEntry.kind == "record.created"))
+    assert created == 30
+    assert custody.verify_all_chains(session)[1] == []
