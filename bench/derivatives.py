@@ -10,8 +10,9 @@ CPU time of all threads (user + system), each run followed by a run of its refer
 (A/B/A/B, so a neighbour's load falls on both), best of N of each. Both paths that derive
 are measured, each in a fresh interpreter set up as that process is: the derive worker
 (``fieldwatch derive``: ``keep_image_buffers`` and ``keep_freed_image_memory``) and a web
-worker deriving a photo on its first view (``create_app``: ``keep_image_buffers``, glibc's
-allocator defaults); and, for comparison, a process with neither, as web workers were.
+worker deriving a photo on its first view (the app built by ``create_app``, which calls
+``keep_image_buffers``; glibc's allocator defaults); and, for comparison, a process with
+neither, as web workers were.
 Last, the peak RSS of processing the largest photo, against decoding it at full size.
 """
 
@@ -129,8 +130,9 @@ def peak_rss_mb(path: Path, mode: str) -> float:
 SET_UPS = {
     # cli derive: Pillow's buffers and the allocator's thresholds.
     "worker": ("derive worker", ("keep_image_buffers", "keep_freed_image_memory")),
-    # api.create_app: Pillow's buffers; glibc's allocator as it comes.
-    "first-view": ("first view in a web worker", ("keep_image_buffers",)),
+    # The app itself, as gunicorn's workers build it (create_app keeps Pillow's buffers; glibc's
+    # allocator as it comes); on SQLite in memory, which it does not touch here.
+    "first-view": ("first view in a web worker", ("create_app",)),
     # Neither: what a web worker was before create_app kept Pillow's buffers.
     "bare": ("no buffers kept (web workers before)", ()),
 }
@@ -140,8 +142,15 @@ def set_up(name: str) -> dict:
     """Set this interpreter up as the process ``name`` of SET_UPS is; what each step answered."""
     from evidence import memory, photo
 
+    def create_app() -> str:
+        from api import create_app
+
+        create_app({"DATABASE_URL": "sqlite://"})
+        return "built"
+
     steps = {"keep_image_buffers": memory.keep_image_buffers,
-             "keep_freed_image_memory": photo.keep_freed_image_memory}
+             "keep_freed_image_memory": photo.keep_freed_image_memory,
+             "create_app": create_app}
     return {step: steps[step]() for step in SET_UPS[name][1]}
 
 
