@@ -10,6 +10,7 @@ from flask_smorest.utils import prepare_response
 from sqlalchemy.orm import configure_mappers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from evidence.memory import keep_image_buffers
 from schemas.common import GeoJSONGeometry, ProblemSchema
 
 from .auth import init_auth
@@ -81,6 +82,9 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
         import secrets
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
+    # A first view derives its photo in this process: keep the image buffers for the next one, as
+    # the derive worker does (evidence/memory.py), or each photo faults its buffers in again.
+    keep_image_buffers()
     init_db(app)
     init_clock(app)
     init_compression(app)  # first: its after_request runs last, on the final body

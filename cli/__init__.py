@@ -118,6 +118,7 @@ def derive(limit, follow, interval):
     import time
 
     from evidence import pipeline
+    from evidence.memory import keep_image_buffers
     from evidence.photo import keep_freed_image_memory
     from field.attachments import derivation
     from field.core.evidence_errors import StorageUnavailable
@@ -125,7 +126,9 @@ def derive(limit, follow, interval):
 
     from api.evidence import blob_store, policy
 
-    keep_freed_image_memory()  # photo after photo: reuse the buffers instead of faulting them in again
+    # Photo after photo: reuse the buffers instead of faulting them in again (evidence/memory.py).
+    keep_image_buffers()
+    keep_freed_image_memory()  # and the decoder's own, for progressive JPEGs and large photos
     store, current = blob_store(), policy()
     with _session() as session:
         while True:

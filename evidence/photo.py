@@ -51,15 +51,18 @@ KEEP_TRIM_THRESHOLD = 64 << 20
 
 
 def keep_freed_image_memory() -> bool:
-    """Have the C allocator keep freed image buffers for the next photo: for a process deriving many.
+    """Have the C allocator keep freed memory for the next photo: for the derive worker, deriving many.
 
     With glibc's defaults a photo's buffers (12 MB for a 12 MP JPEG decoded at half scale) are
     mmapped, unmapped when freed, and faulted in again by the next photo: about 6,000 page
-    faults and 10 ms of system time per 12 MP JPEG, a fifth of its whole cost. Setting the
-    thresholds (what MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ do) serves them from
-    the heap and lets it keep up to ``KEEP_TRIM_THRESHOLD`` bytes free. Process-wide, so it
-    is for the derive worker, not for web workers, whose memory should go back after a large
-    request. False where the C library has no ``mallopt`` (not glibc) or refuses the values.
+    faults and 10 ms of system time per 12 MP JPEG, a fifth of its whole cost. Pillow's image
+    buffers are kept by memory.keep_image_buffers, in the worker and in web workers alike;
+    these thresholds (what MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ do) keep the rest
+    too, a progressive JPEG's coefficients or a large photo's decode, by serving them from the
+    heap and letting each arena keep up to ``KEEP_TRIM_THRESHOLD`` bytes free. Process-wide and
+    per thread arena, so it is for the derive worker, not for web workers, whose memory should
+    go back after a large request. False where the C library has no ``mallopt`` (not glibc) or
+    refuses the values.
     """
     import ctypes
 

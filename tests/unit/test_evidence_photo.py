@@ -7,6 +7,7 @@ import hashlib
 import io
 import itertools
 import json
+import math
 import platform
 import struct
 import zlib
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pillow_heif
 import pytest
-from PIL import Image, ImageChops, ImageCms, ImageFile, ImageOps, ImageStat
+from PIL import Image, ImageChops, ImageCms, ImageEnhance, ImageFile, ImageOps, ImageStat
 from PIL.AvifImagePlugin import AvifImageFile
 from PIL.TiffImagePlugin import IFDRational
 from PIL.WebPImagePlugin import WebPImageFile
@@ -695,30 +696,139 @@ def test_processing_a_photo_does_not_touch_process_wide_pillow_settings():
     assert Image.MAX_IMAGE_PIXELS == 89_478_485  # Pillow's default, untouched
 
 
-def _page_faults_of_a_second_photo(keep: bool) -> int:
-    """Minor page faults of processing a 12 MP JPEG again, in a fresh interpreter (glibc state is per process)."""
+#: How each kind of process that derives photos sets itself up, run in a fresh interpreter: glibc's
+#: allocator state and Pillow's buffers are per process.
+PROCESS_SET_UPS = {
+    "bare": "",
+    # cli derive
+    "worker": "from evidence.memory import keep_image_buffers\n"
+              "from evidence.photo import keep_freed_image_memory\n"
+              "keep_image_buffers()\n"
+              "assert keep_freed_image_memory()\n",
+    # a web worker: what create_app does to the process, glibc's allocator left as it comes
+    "web": "from api import create_app\n"
+           "create_app({'DATABASE_URL': 'sqlite://'})\n",
+}
+
+
+@cache
+def _third_photo_in(process: str) -> dict:
+    """The derivatives of a 12 MP JPEG processed three times in a fresh interpreter set up as ``process``,
+    and the minor page faults of the third time (the second still settles the kept blocks' sizes)."""
     import subprocess
     import sys
     import textwrap
 
-    code = textwrap.dedent(f"""
-        import resource
-        from evidence.photo import keep_freed_image_memory, process_photo
-        if {keep!r}:
-            assert keep_freed_image_memory()
+    code = PROCESS_SET_UPS[process] + textwrap.dedent(f"""
+        import hashlib, json, resource
+        from evidence.photo import process_photo
         data = open({str(corpus_photo("large/mei__Issue_525.jpg"))!r}, "rb").read()
         process_photo(data)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         process_photo(data)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        result = process_photo(data)
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+        print(json.dumps({{"faults": faults, "hash": result.perceptual_hash,
+                          "thumbnail": hashlib.sha256(result.thumbnail).hexdigest(),
+                          "preview": hashlib.sha256(result.preview).hexdigest()}}))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=str(Path(photo_module.__file__).resolve().parents[1]))
-    return int(out.stdout.strip())
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
-def test_a_worker_keeping_freed_image_memory_does_not_fault_the_buffers_in_again_for_the_next_photo():
-    default, kept = _page_faults_of_a_second_photo(False), _page_faults_of_a_second_photo(True)
-    # About 6,000 faults (the 12 MB half-scale decode and the resize, every photo) against a handful.
-    assert default > 2000 and kept < default / 10, (default, kept)
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the faults counted are glibc's mmap threshold's")
+@pytest.mark.parametrize("process", ["worker", "web"])
+def test_a_process_that_derives_does_not_fault_the_buffers_in_again_for_the_next_photo(process):
+    bare, kept = _third_photo_in("bare")["faults"], _third_photo_in(process)["faults"]
+    # About 6,000 faults (the 12 MB half-scale decode, the resize's intermediate and the preview,
+    # every photo) against a handful: the web worker's first views as much as the derive worker.
+    assert bare > 2000 and kept < bare / 10, (bare, kept)
+
+
+def test_a_first_view_in_a_web_worker_makes_the_same_derivatives_as_the_derive_worker():
+    made = {process: {k: v for k, v in _third_photo_in(process).items() if k != "faults"}
+            for process in PROCESS_SET_UPS}
+    assert made["web"] == made["worker"] == made["bare"]
+
+
+def test_pillows_kept_image_buffers_are_bounded_and_leave_the_images_alone():
+    from evidence import memory
+
+    memory.keep_image_buffers()
+    assert Image.core.get_block_size() * Image.core.get_blocks_max() == 32 << 20
+    result = process_photo(corpus_photo("large/mei__Issue_525.jpg"), now=NOW)
+    assert 0 < Image.core.get_stats()["blocks_cached"] <= memory.IMAGE_BLOCKS_KEPT
+    assert result.preview_size == (1280, 960)
+    # Reused blocks hold the last photo's pixels: nothing may show through in the next one.
+    again = assert_clean_jpeg(process_photo(make_jpeg((1280, 960), (10, 200, 30))).preview, (1280, 960))
+    assert all(abs(lo - value) <= 3 and abs(hi - value) <= 3
+               for (lo, hi), value in zip(again.getextrema(), (10, 200, 30), strict=True)), again.getextrema()
+
+
+# -- derivatives of full-size phone photos against a reference ------------------------------------------
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    """Peak signal-to-noise ratio of two RGB images of one size, in dB."""
+    histogram = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).histogram()
+    squared = sum(count * (level % 256) ** 2 for level, count in enumerate(histogram))
+    return 99.0 if squared == 0 else 10 * math.log10(255**2 * a.width * a.height * 3 / squared)
+
+
+def colour_error(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute difference of the channels at 32 x 32, where resampling and JPEG noise average out."""
+    small = [im.convert("RGB").resize((32, 32), Image.Resampling.BOX) for im in (a, b)]
+    return sum(ImageStat.Stat(ImageChops.difference(*small)).mean) / 3
+
+
+def reference(original: Image.Image, icc: bytes | None, size: tuple[int, int]) -> Image.Image:
+    """What the derivative should look like, the slow way: every pixel decoded, Pillow's own
+    exif_transpose, the profile converted to sRGB, then a LANCZOS resize."""
+    upright = ImageOps.exif_transpose(original).convert("RGB")
+    if icc:
+        upright = ImageCms.profileToProfile(upright, ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+                                            ImageCms.createProfile("sRGB"))
+    return upright.resize(size, Image.Resampling.LANCZOS)
+
+
+@cache
+def p3_rotated_12mp() -> bytes:
+    """A 12 MP phone photo re-encoded as an iPhone writes one: Display P3 and EXIF orientation 6, its
+    colours saturated so that a missed conversion shows."""
+    with Image.open(corpus_photo("large/mei__Issue_525.jpg")) as im:
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        vivid = ImageEnhance.Color(im.convert("RGB")).enhance(2.5)
+        return encode(vivid, "JPEG", quality=92, icc_profile=display_p3_profile(), exif=exif.tobytes())
+
+
+TWELVE_MP = ["large/mei__Issue_525.jpg", "large/exifpy__Xiaomi_Mi_9T_KeyError.jpg",  # the bench's files
+             "large/ianare__42_IndexError.jpg", "large/mei__Samsung_SM-G935L_Galaxy_S7_Edge_.jpg",
+             "large/mei__Leica_T_Typ_701_.jpg", "phones/mei__Samsung_GT-I9100_Galaxy_SII_.jpg",
+             "phones/mei__Apple_iPhone_5.jpg", "p3-rotated"]
+
+
+@pytest.mark.parametrize("name", TWELVE_MP)
+def test_derivatives_of_a_scaled_decode_match_a_full_decode_upright_and_in_srgb(name):
+    data = p3_rotated_12mp() if name == "p3-rotated" else corpus_photo(name).read_bytes()
+    result = process_photo(data, now=NOW)
+    with Image.open(io.BytesIO(data)) as original:
+        icc = original.info.get("icc_profile")
+        preview = assert_clean_jpeg(result.preview, result.preview_size)
+        thumbnail = assert_clean_jpeg(result.thumbnail, result.thumbnail_size)
+        expected = reference(original, icc, preview.size)
+        assert preview.size == photo_module._fit(ImageOps.exif_transpose(original).size, 1280)
+        assert thumbnail.size == photo_module._fit(preview.size, 320)
+        # Measured 33-42 dB for the preview, 28-39 dB for the thumbnail (BOX and BICUBIC against
+        # LANCZOS, and the JPEG encoding): a missed rotation or colour conversion costs far more.
+        assert psnr(preview, expected) >= 30
+        assert psnr(thumbnail, reference(original, icc, thumbnail.size)) >= 26
+        assert hash_distance(result.perceptual_hash, photo_module._dhash(expected)) <= 2
+        if name == "p3-rotated":
+            unconverted = reference(original, None, preview.size)
+            converted_error, unconverted_error = colour_error(preview, expected), colour_error(preview, unconverted)
+            # Measured 0.56 against 2.97: the conversion brings the colours to the reference's.
+            assert converted_error < 1 < 2 < unconverted_error, (converted_error, unconverted_error)
+            assert hash_distance(result.perceptual_hash, photo_module._dhash(
+                expected.transpose(Image.Transpose.ROTATE_90))) > SAME_PHOTO_MAX_DISTANCE
