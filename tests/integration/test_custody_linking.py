@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, func, select, text
-from sqlalchemy.engine import make_url
 
 from field.accounts import jurisdictions
 from field.core import migrate
@@ -17,6 +16,7 @@ from field.core.db import make_engine, make_session_factory
 from field.core.models.platform import JurisdictionLevel
 from field.custody import chain as custody
 from field.custody.models import CustodyChain, CustodyEntry
+from stress.served import drop_database
 from tests.conftest import fresh_database_url
 
 
@@ -93,11 +93,7 @@ def committed(backend, tmp_path):
     engine = make_engine(url)
     yield make_session_factory(engine)
     engine.dispose()
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(url)
 
 
 def test_a_writer_that_has_appended_but_not_committed_blocks_no_other_writer(committed):

@@ -15,7 +15,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from evidence import uploads
 from field.attachments.links import check_record_for_evidence
@@ -25,6 +24,7 @@ from field.core import migrate
 from field.core.db import make_engine, make_session_factory
 from field.core.models.platform import JurisdictionLevel, Role
 from field.core.models.evidence import Upload
+from stress.served import drop_database
 from tests.conftest import PASSWORD, fresh_database_url
 from tests.upload_fixtures import LIMITS
 
@@ -38,11 +38,7 @@ def committed(backend, tmp_path):
     engine = make_engine(url)
     yield make_session_factory(engine), engine
     engine.dispose()
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(url)
 
 
 def _waiting_on_a_lock(engine, second: dict, timeout_s: float = 15.0) -> None:
