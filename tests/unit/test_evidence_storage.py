@@ -19,6 +19,7 @@ from evidence.local_store import LocalBlobStore
 from evidence.s3_store import S3BlobStore
 from evidence.storage import CHUNK_SIZE, BlobStore, content_disposition, make_blob_store, new_upload_id
 from field.core.storage import StoredBlob
+from tests.evidence_fixtures import s3_calls
 
 MB = 1 << 20
 
@@ -189,20 +190,15 @@ def test_concurrent_writers_of_the_same_bytes_store_it_once(blob_store):
         assert stream.read() == data
 
 
-def test_s3_write_once_holds_when_another_writer_wins_after_the_existence_check(s3_store, monkeypatch):
+def test_s3_write_once_is_the_stores_own_refusal_with_no_existence_check_before(s3_store):
     data = data_of(50_000)
     s3_store.put_original(io.BytesIO(data))
-    real_head = s3_store._head_size
-    calls = []
-
-    def head_racing(key):
-        calls.append(key)
-        return None if len(calls) == 1 else real_head(key)  # the first check misses the object
-
-    monkeypatch.setattr(s3_store, "_head_size", head_racing)
+    calls = s3_calls(s3_store)
     blob = s3_store.put_original(io.BytesIO(data))  # PutObject If-None-Match: * answers 412
     assert blob == StoredBlob(sha(data), len(data), created=False)
-    assert len(calls) == 2
+    # No HEAD before the write (a race between the two could not be closed anyway): the store refuses
+    # it, and only then is the stored copy's size asked, to tell a damaged copy from the same bytes.
+    assert calls == ["PutObject", "HeadObject"]
 
 
 def test_unknown_originals_are_not_found(blob_store):
