@@ -236,6 +236,8 @@ def run(opts: Options) -> list[Row]:
                 rounds.append(f"{batch.bytes_sent / 1e6 / batch.seconds:.1f}/"
                               f"{batch.bytes_sent / 1e6 / floor_round:.1f}="
                               f"{floor_round / batch.seconds:.2f}")
+                print(f"concurrency {concurrency}, round {r + 1}: fieldwatch/floor MB/s = {rounds[-1]}",
+                      file=sys.stderr, flush=True)
             n = ROUNDS * (n // ROUNDS)
             mb_s = sent / 1e6 / fw_s
             floor_mb = sent / 1e6 / floor_s
