@@ -203,8 +203,9 @@ def _lease_on(upload: Upload, caps: uploads.Caps = uploads.Caps()) -> Iterator[s
 
 
 def _completion_lease(upload: Upload) -> timedelta:
-    # Completion reads the bytes three times (hash, sniff and facts, store) without a chance to
-    # renew: give it time for that at a pessimistic 5 MB/s, so no PATCH takes the upload meanwhile.
+    # Completion reads the bytes up to three times (earlier chunks back from S3, the hash, sniff and
+    # facts, sending the original) without a chance to renew: give it time for that at a pessimistic
+    # 5 MB/s, so no PATCH takes the upload meanwhile.
     return _lease() + timedelta(seconds=3 * upload.length / 5_000_000)
 
 

@@ -19,7 +19,12 @@ how long after the batch's last upload every upload's photo had its derivatives.
 
 Floor: the same bytes hashed with hashlib.sha256 and written with boto3 ``put_object`` to the
 same bucket from this one Python process, one after the other: what storing them costs
-without fieldwatch. Target: fieldwatch's MB/s at least 30 % of the floor's.
+without fieldwatch. Target: fieldwatch's MB/s at least 60 % of the floor's (issue 18).
+
+The two are interleaved, A/B/A/B (``ROUNDS`` rounds per concurrency: a fieldwatch batch, the
+derive worker left to finish, then the floor on the same bytes), and each side's MB/s is its
+bytes over its own time summed over the rounds, so that what else the shared machine does
+weighs on both alike; the notes give every round's own ratio, to show the noise.
 """
 
 from __future__ import annotations
@@ -42,10 +47,12 @@ from .common import PHOTOS, Options, Row, main_of, percentile
 from .serve import Served, serving
 
 NAME = "2 evidence ingest"
-TARGET_RATIO = 0.30
+TARGET_RATIO = 0.60
+#: fieldwatch and floor runs alternate this many times per concurrency (A/B/A/B...).
+ROUNDS = 2
 MIN_BYTES, MAX_BYTES = 2_000_000, 5_000_000
 #: uploads per concurrency level (quick, full)
-UPLOADS = {4: (8, 32), 16: (16, 64)}
+UPLOADS = {4: (8, 32), 16: (16, 64)}  # split evenly over the rounds
 DERIVE_TIMEOUT_S = 600.0
 
 
@@ -165,28 +172,33 @@ def wait_for_derivatives(served: Served, sha256s: list[str], since: float) -> tu
         time.sleep(0.1)
 
 
-def floor_mb_s(served: Served, payloads: list[bytes]) -> float:
-    """boto3 put_object of each payload after hashing it, one by one, from this process: MB/s."""
-    import base64
+class Floor:
+    """boto3 put_object of each payload after hashing it, one by one, from this process."""
 
-    import boto3
-    from botocore.config import Config
+    def __init__(self, served: Served) -> None:
+        import boto3
+        from botocore.config import Config
 
-    s3 = served.s3
-    client = boto3.client("s3", endpoint_url=s3["endpoint_url"], aws_access_key_id=s3["access_key"],
-                          aws_secret_access_key=s3["secret_key"], region_name="us-east-1",
-                          config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                                        request_checksum_calculation="when_required",
-                                        response_checksum_validation="when_required"))
-    prefix = f"floor-{secrets.token_hex(4)}"
-    client.put_object(Bucket=s3["bucket"], Key=f"{prefix}/warm", Body=b"warm")  # connection and credentials
-    start = time.perf_counter()
-    for data in payloads:
-        digest = hashlib.sha256(data).digest()
-        client.put_object(Bucket=s3["bucket"], Key=f"{prefix}/{digest.hex()}", Body=data,
-                          ContentType="application/octet-stream",
-                          ChecksumSHA256=base64.b64encode(digest).decode(), IfNoneMatch="*")
-    return sum(len(d) for d in payloads) / 1e6 / (time.perf_counter() - start)
+        s3 = served.s3
+        self.bucket = s3["bucket"]
+        self.client = boto3.client("s3", endpoint_url=s3["endpoint_url"], aws_access_key_id=s3["access_key"],
+                                   aws_secret_access_key=s3["secret_key"], region_name="us-east-1",
+                                   config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                                                 request_checksum_calculation="when_required",
+                                                 response_checksum_validation="when_required"))
+        self.prefix = f"floor-{secrets.token_hex(4)}"
+        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/warm", Body=b"warm")  # connection, credentials
+
+    def seconds(self, payloads: list[bytes]) -> float:
+        import base64
+
+        start = time.perf_counter()
+        for data in payloads:
+            digest = hashlib.sha256(data).digest()
+            self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{digest.hex()}", Body=data,
+                                   ContentType="application/octet-stream",
+                                   ChecksumSHA256=base64.b64encode(digest).decode(), IfNoneMatch="*")
+        return time.perf_counter() - start
 
 
 def run(opts: Options) -> list[Row]:
@@ -198,28 +210,54 @@ def run(opts: Options) -> list[Row]:
         # Warm-up: every worker imports Pillow and boto3 and opens its S3 client.
         warm = [variant(originals[i % len(originals)]) for i in range(served.workers * 2)]
         upload_batch(served, warm, served.workers)
+        floor = Floor(served)
+        floor.seconds(warm[:2])
         for concurrency, (quick_n, full_n) in UPLOADS.items():
             n = quick_n if opts.quick else full_n
-            payloads = [variant(originals[i % len(originals)]) for i in range(n)]
-            batch = upload_batch(served, payloads, concurrency)
-            derived_after, counts = wait_for_derivatives(served, batch.sha256s, batch.finished_at)
-            floor = floor_mb_s(served, payloads)
-            mb_s = batch.bytes_sent / 1e6 / batch.seconds
-            ratio = mb_s / floor if floor else None
-            errors = len(batch.errors) + (n - counts["stored"])
+            fw_s = floor_s = 0.0
+            sent = stored = 0
+            latencies: list[float] = []
+            errors: list[str] = []
+            derived: list[float | None] = []
+            counts: dict[str, int] = {}
+            rounds: list[str] = []
+            for r in range(ROUNDS):
+                payloads = [variant(originals[(r * n + i) % len(originals)]) for i in range(n // ROUNDS)]
+                batch = upload_batch(served, payloads, concurrency)  # A: fieldwatch
+                derived_after, round_counts = wait_for_derivatives(served, batch.sha256s, batch.finished_at)
+                floor_round = floor.seconds(payloads)  # B: the floor, once the derive worker is idle
+                fw_s, floor_s, sent = fw_s + batch.seconds, floor_s + floor_round, sent + batch.bytes_sent
+                latencies += batch.latencies
+                errors += batch.errors
+                derived.append(derived_after)
+                stored += round_counts["stored"]
+                for state in ("ready", "failed", "pending"):
+                    counts[state] = counts.get(state, 0) + round_counts.get(state, 0)
+                rounds.append(f"{batch.bytes_sent / 1e6 / batch.seconds:.1f}/"
+                              f"{batch.bytes_sent / 1e6 / floor_round:.1f}="
+                              f"{floor_round / batch.seconds:.2f}")
+                print(f"concurrency {concurrency}, round {r + 1}: fieldwatch/floor MB/s = {rounds[-1]}",
+                      file=sys.stderr, flush=True)
+            n = ROUNDS * (n // ROUNDS)
+            mb_s = sent / 1e6 / fw_s
+            floor_mb = sent / 1e6 / floor_s
+            ratio = mb_s / floor_mb if floor_mb else None
+            failures = len(errors) + (n - stored)
             case = f"concurrency {concurrency}"
-            setup = f"{served.describe()}, derive worker beside it; {n} uploads"
+            setup = f"{served.describe()}, derive worker beside it; {n} uploads in {ROUNDS} rounds"
+            slowest = None if None in derived else max(derived)
             rows += [
-                Row(NAME, case, "uploads/s", n / batch.seconds, notes=setup),
-                Row(NAME, case, "MB/s", mb_s, "sha256 + boto3 put_object, one process, MB/s", floor, ratio,
-                    f">= {TARGET_RATIO:.2f}", ratio is not None and ratio >= TARGET_RATIO,
-                    f"{batch.bytes_sent / 1e6:.0f} MB in {batch.seconds:.1f} s"),
-                Row(NAME, case, "p50 ms per upload", percentile(batch.latencies, 50) * 1000),
-                Row(NAME, case, "p95 ms per upload", percentile(batch.latencies, 95) * 1000),
-                Row(NAME, case, "errors", float(errors), target="0", met=errors == 0,
-                    notes="; ".join(batch.errors[:3]) or f"{counts['stored']} of {n} stored"),
-                Row(NAME, case, "s until all derivatives", derived_after if derived_after is not None else float("nan"),
-                    notes=f"after the batch's last upload; ready {counts.get('ready', 0)}, "
+                Row(NAME, case, "uploads/s", n / fw_s, notes=setup),
+                Row(NAME, case, "MB/s", mb_s, "sha256 + boto3 put_object, one process, MB/s (interleaved)",
+                    floor_mb, ratio, f">= {TARGET_RATIO:.2f}", ratio is not None and ratio >= TARGET_RATIO,
+                    f"{sent / 1e6:.0f} MB in {fw_s:.1f} s; rounds fieldwatch/floor MB/s=ratio: "
+                    + ", ".join(rounds)),
+                Row(NAME, case, "p50 ms per upload", percentile(latencies, 50) * 1000),
+                Row(NAME, case, "p95 ms per upload", percentile(latencies, 95) * 1000),
+                Row(NAME, case, "errors", float(failures), target="0", met=failures == 0,
+                    notes="; ".join(errors[:3]) or f"{stored} of {n} stored"),
+                Row(NAME, case, "s until all derivatives", slowest if slowest is not None else float("nan"),
+                    notes=f"after a round's last upload, the slower round; ready {counts.get('ready', 0)}, "
                           f"failed {counts.get('failed', 0)}, pending {counts.get('pending', 0)}"),
             ]
     rows[0].notes += f"; photos: {names}"

@@ -1,5 +1,6 @@
 """Evidence in a local folder: originals fanned out by SHA-256, written once through a temporary file
-and a hard link, staging appended under an flock (the LocalBlobStore of field/core/storage.py's protocol)."""
+and a hard link, staging appended under an flock and linked as the original in place (the LocalBlobStore
+of field/core/storage.py's protocol)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from field.core.evidence_errors import BlobConflict, BlobNotFound, OffsetMismatch, StageBusy, TooLarge
-from field.core.storage import OriginalHead, StoredBlob, stream_digest
+from field.core.storage import OriginalHead, StagedBytes, StoredBlob, stream_digest
 
 from .storage import (
     _check_derivative,
@@ -35,6 +36,12 @@ class LocalBlobStore:
     hard-linked to its final name. ``link`` fails if the name exists, so of two
     writers of the same bytes one creates it and the other finds it; nobody ever
     sees a half-written original. Needs a filesystem with hard links (any local one).
+
+    A tus upload's staging file is that temp file: its completion hashes it under the
+    stage's lock and links it, fsynced, as the original (``keep_staged``), so the bytes are
+    written once. From then on the staging name is a second name of the original until
+    ``stage_discard``; nothing writes through it (a linked staging file is refused to
+    appenders, and an appender checks the name still holds the file it locked).
     """
 
     def __init__(self, root: Path | str) -> None:
@@ -148,16 +155,21 @@ class LocalBlobStore:
 
     def stage_append(self, upload_id: str, offset: int, stream: BinaryIO, max_bytes: int | None = None) -> int:
         with self._locked_stage(upload_id) as handle:
-            staged = os.fstat(handle.fileno()).st_size
+            status = os.fstat(handle.fileno())
+            staged = status.st_size
             if offset != staged:
                 raise OffsetMismatch(staged, offset)
+            kept = status.st_nlink > 1  # already linked as an original: not one more byte
             handle.seek(staged)
             written = 0
             try:
                 for chunk in _read_chunks(stream):
+                    if kept:
+                        raise TooLarge(staged)
                     written += len(chunk)
                     if max_bytes is not None and staged + written > max_bytes:
-                        handle.truncate(staged)
+                        if written > len(chunk):
+                            handle.truncate(staged)
                         raise TooLarge(max_bytes)
                     handle.write(chunk)
             finally:
@@ -166,7 +178,7 @@ class LocalBlobStore:
                 os.fsync(handle.fileno())
             return staged + written
 
-    def stage_size(self, upload_id: str) -> int:
+    def stage_size(self, upload_id: str, known: int = 0) -> int:
         """The staged size, never read in the middle of an append: StageBusy while one is in flight.
 
         A request taking over a lapsed lease re-reads the offset from here while the request
@@ -193,22 +205,56 @@ class LocalBlobStore:
         except FileNotFoundError:
             return io.BytesIO(b"")
 
-    def stage_discard(self, upload_id: str) -> None:
+    def stage_discard(self, upload_id: str, length: int | None = None) -> None:
+        # Only the name goes: when the staging was kept as the original, the original keeps the file.
         self._stage_path(upload_id).unlink(missing_ok=True)
 
     def stage_truncate(self, upload_id: str, offset: int) -> None:
         if offset < 0:
             raise ValueError("offset must be >= 0")
         with self._locked_stage(upload_id) as handle:
-            staged = os.fstat(handle.fileno()).st_size
-            if offset > staged:
-                raise OffsetMismatch(staged, offset)
+            status = os.fstat(handle.fileno())
+            if offset > status.st_size:
+                raise OffsetMismatch(status.st_size, offset)
+            if status.st_nlink > 1:  # kept as an original: never shortened
+                raise OffsetMismatch(status.st_size, offset)
             handle.truncate(offset)
             os.fsync(handle.fileno())
 
+    @contextmanager
+    def stage_complete(self, upload_id: str, length: int) -> Iterator[StagedBytes]:
+        # The exclusive lock is held until the completion ends: an appender waits, and a request
+        # taking over a lapsed lease meanwhile finds the stage busy (stage_size: StageBusy, 423).
+        with self._locked_stage(upload_id) as handle:
+            handle.seek(0)
+            sha256, size = stream_digest(handle)
+            if size != length:
+                raise OffsetMismatch(size, length)
+            handle.seek(0)
+            yield StagedBytes(handle, sha256, size, self._stage_path(upload_id))
+
+    def keep_staged(self, staged: StagedBytes, sha256: str) -> StoredBlob:
+        _check_expected(sha256, staged.sha256)
+        handle, stage = staged.file, staged.token
+        os.fsync(handle.fileno())  # durable before it has its name: nobody sees a partial original
+        final = self._original_path(staged.sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(stage, final)
+        except FileExistsError:
+            stored = final.stat()
+            if os.path.samestat(stored, os.fstat(handle.fileno())):
+                return StoredBlob(staged.sha256, staged.size, created=True)  # our own earlier, uncommitted try
+            if stored.st_size != staged.size:
+                raise BlobConflict(staged.sha256, stored.st_size, staged.size) from None
+            return StoredBlob(staged.sha256, staged.size, created=False)
+        os.chmod(handle.fileno(), 0o444)
+        _fsync_directory(final.parent)
+        return StoredBlob(staged.sha256, staged.size, created=True)
+
     def promote_staged(self, upload_id: str, expected_sha256: str | None = None) -> StoredBlob:
-        with self.stage_open(upload_id) as staged:
-            blob = self.put_original(staged, expected_sha256=expected_sha256)
+        with self.stage_complete(upload_id, self.stage_size(upload_id)) as staged:
+            blob = self.keep_staged(staged, expected_sha256.lower() if expected_sha256 else staged.sha256)
         self.stage_discard(upload_id)
         return blob
 
@@ -239,9 +285,25 @@ class LocalBlobStore:
     def _locked_stage(self, upload_id: str) -> Iterator[BinaryIO]:
         # One appender at a time per upload: tus clients retry a PATCH while the
         # first one is still draining, and both must not write at the same offset.
-        fd = os.open(self._stage_path(upload_id), os.O_RDWR | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "r+b") as handle:
+        path = self._stage_path(upload_id)
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                mode = "r+b"
+            except PermissionError:  # kept as an original (0444): read, never written
+                fd, mode = os.open(path, os.O_RDONLY), "rb"
+            handle = os.fdopen(fd, mode)
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                current = os.stat(path)
+            except FileNotFoundError:
+                current = None
+            if current is not None and os.path.samestat(current, os.fstat(handle.fileno())):
+                break
+            # Discarded (or replaced) while we waited for the lock: that file is no longer the stage.
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+        with handle:
             try:
                 yield handle
             finally:

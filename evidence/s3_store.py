@@ -1,5 +1,5 @@
 """Evidence in an S3-compatible bucket (SeaweedFS, MinIO, AWS): write-once under the SHA-256, tus staging
-as one object per chunk, signed download URLs (the S3BlobStore of field/core/storage.py's protocol)."""
+(s3_staging.py), signed download URLs (the S3BlobStore of field/core/storage.py's protocol)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import io
 import tempfile
 from typing import BinaryIO
 
-from field.core.evidence_errors import BlobConflict, BlobNotFound, OffsetMismatch, TooLarge
+from field.core.evidence_errors import BlobConflict, BlobNotFound
 from field.core.storage import CHUNK_SIZE, OriginalHead, StoredBlob, stream_digest
 
 from .storage import (
@@ -19,21 +19,21 @@ from .storage import (
     _check_derivative,
     _check_expected,
     _check_sha256,
-    _check_upload_id,
     _copy_hashing,
     _fan_out,
-    _read_chunks,
     content_disposition,
 )
-from .s3_io import _ChainedObjects, _s3_errors, _status, _StreamingBodyReader
+from .s3_io import _s3_errors, _status, _StreamingBodyReader
+from .s3_staging import S3Staging
 
 
-class S3BlobStore:
+class S3BlobStore(S3Staging):
     """Evidence in an S3 bucket (SeaweedFS, MinIO, AWS), same layout as LocalBlobStore under ``prefix``.
 
-    Write-once: the upload is spooled to a local temporary file while hashing
-    (so memory stays flat and the key, which is the hash, is known before
-    anything is sent), then sent with one PutObject carrying ``If-None-Match: *``
+    Write-once: the upload is hashed first (in place when the stream can seek, else
+    while it is spooled to a local temporary file, so memory stays flat and the key,
+    which is the hash, is known before anything is sent), then sent with one PutObject
+    carrying ``If-None-Match: *``
     and ``x-amz-checksum-sha256``. The store refuses the write if the key exists
     (412: a concurrent writer of the same bytes won, which is fine) and verifies
     the bytes against our hash (BadDigest on corruption in transit). Both
@@ -43,9 +43,10 @@ class S3BlobStore:
     evidence file; the temp-key-plus-copy alternative would cost a server-side
     copy and leave orphans on crashes.
 
-    Staging keeps each tus chunk as its own object ``staging/<id>/<offset:020d>``
-    so any app host can continue an upload; a chunk is also written with
-    If-None-Match, so two hosts appending at the same offset cannot both win.
+    Staging (s3_staging.py) keeps each tus chunk but an upload's last as its own object
+    ``staging/<id>/<offset:020d>`` so any app host can continue an upload; a chunk is also
+    written with If-None-Match, so two hosts appending at the same offset cannot both win.
+    The last chunk goes to the store once, as the original.
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class S3BlobStore:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self._spool_dir = spool_dir
+        self._init_staging()
         self.client = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
@@ -110,32 +112,40 @@ class S3BlobStore:
     def put_original(
         self, stream: BinaryIO, *, expected_sha256: str | None = None, max_bytes: int | None = None
     ) -> StoredBlob:
+        if _at_start_of_seekable(stream):
+            # A file already (a spooled form file): hashed where it lies, sent from there.
+            sha256, size = _copy_hashing(stream, None, max_bytes)
+            _check_expected(expected_sha256, sha256)
+            stream.seek(0)
+            return self._put_new_original(sha256, stream, size)
         with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-put-") as spool:
             sha256, size = _copy_hashing(stream, spool, max_bytes)
             _check_expected(expected_sha256, sha256)
-            key = self._original_key(sha256)
-            stored = self._head_size(key)
-            if stored is not None:
-                return self._existing(sha256, stored, size)
             spool.seek(0)
-            with _s3_errors():
-                try:
-                    self.client.put_object(
-                        Bucket=self.bucket,
-                        Key=key,
-                        Body=spool,
-                        ContentLength=size,
-                        ContentType="application/octet-stream",
-                        ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
-                        IfNoneMatch="*",
-                    )
-                except self._client_error as exc:
-                    if _status(exc) not in (409, 412):
-                        raise
-                    # 412: created meanwhile by another writer; 409: that write is
-                    # still in flight (AWS). Either way the bytes are, or will be, there.
-                    return self._existing(sha256, self._head_size(key), size)
-            return StoredBlob(sha256, size, created=True)
+            return self._put_new_original(sha256, spool, size)
+
+    def _put_new_original(self, sha256: str, body: BinaryIO, size: int) -> StoredBlob:
+        """One conditional PutObject of bytes known to hash to ``sha256``; no HEAD first: a stored copy
+        answers 412, and only then is its size asked (BlobConflict if it differs)."""
+        key = self._original_key(sha256)
+        with _s3_errors():
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentLength=size,
+                    ContentType="application/octet-stream",
+                    ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
+                    IfNoneMatch="*",
+                )
+            except self._client_error as exc:
+                if _status(exc) not in (409, 412):
+                    raise
+                # 412: stored before, or meanwhile by another writer; 409: that write is
+                # still in flight (AWS). Either way the bytes are, or will be, there.
+                return self._existing(sha256, self._head_size(key), size)
+        return StoredBlob(sha256, size, created=True)
 
     def open_original(self, sha256: str) -> BinaryIO:
         return self._open(self._original_key(_check_sha256(sha256)), f"original {sha256}")
@@ -223,74 +233,6 @@ class S3BlobStore:
         with _s3_errors():
             return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
 
-    # staging
-
-    def stage_append(self, upload_id: str, offset: int, stream: BinaryIO, max_bytes: int | None = None) -> int:
-        staged = self.stage_size(upload_id)
-        if offset != staged:
-            raise OffsetMismatch(staged, offset)
-        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-chunk-") as spool:
-            received = 0
-            failure: BaseException | None = None
-            try:
-                for chunk in _read_chunks(stream):
-                    received += len(chunk)
-                    if max_bytes is not None and staged + received > max_bytes:
-                        raise TooLarge(max_bytes)  # nothing of this chunk is stored
-                    spool.write(chunk)
-            except TooLarge:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the client went away: keep what arrived, as tus wants
-                failure = exc
-            if received:
-                spool.seek(0)
-                self._put_chunk(upload_id, staged, spool, received)
-            if failure is not None:
-                raise failure
-            return staged + received
-
-    def stage_size(self, upload_id: str) -> int:
-        end = 0
-        for chunk_offset, chunk_size, _key in self._chunks(upload_id):
-            if chunk_offset != end:
-                break  # only the contiguous run from 0 counts; see stage_truncate
-            end += chunk_size
-        return end
-
-    def stage_open(self, upload_id: str) -> BinaryIO:
-        keys = []
-        end = 0
-        for chunk_offset, chunk_size, key in self._chunks(upload_id):
-            if chunk_offset != end:
-                break
-            keys.append(key)
-            end += chunk_size
-        return io.BufferedReader(_ChainedObjects(self, keys), buffer_size=CHUNK_SIZE)
-
-    def stage_discard(self, upload_id: str) -> None:
-        keys = [key for _offset, _size, key in self._chunks(upload_id)]
-        self._delete(keys)
-
-    def stage_truncate(self, upload_id: str, offset: int) -> None:
-        if offset < 0:
-            raise ValueError("offset must be >= 0")
-        staged = self.stage_size(upload_id)
-        if offset > staged:
-            raise OffsetMismatch(staged, offset)
-        doomed = []
-        for chunk_offset, chunk_size, key in self._chunks(upload_id):
-            if chunk_offset >= offset:
-                doomed.append(key)
-            elif chunk_offset + chunk_size > offset:
-                self._shorten_chunk(key, offset - chunk_offset)
-        self._delete(doomed)
-
-    def promote_staged(self, upload_id: str, expected_sha256: str | None = None) -> StoredBlob:
-        with self.stage_open(upload_id) as staged:
-            blob = self.put_original(staged, expected_sha256=expected_sha256)
-        self.stage_discard(upload_id)
-        return blob
-
     # keys and requests
 
     @property
@@ -302,9 +244,6 @@ class S3BlobStore:
 
     def _derivative_key(self, sha256: str, name: str) -> str:
         return f"{self.prefix}derivatives/{_fan_out(_check_sha256(sha256))}/{_check_derivative(name)}.jpg"
-
-    def _staging_prefix(self, upload_id: str) -> str:
-        return f"{self.prefix}staging/{_check_upload_id(upload_id)}/"
 
     def _existing(self, sha256: str, stored: int | None, size: int) -> StoredBlob:
         if stored is not None and stored != size:
@@ -331,45 +270,9 @@ class S3BlobStore:
                 raise
         return io.BufferedReader(_StreamingBodyReader(body), buffer_size=CHUNK_SIZE)
 
-    def _chunks(self, upload_id: str) -> list[tuple[int, int, str]]:
-        prefix = self._staging_prefix(upload_id)
-        found = []
-        with _s3_errors():
-            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-                for item in page.get("Contents", []):
-                    name = item["Key"][len(prefix):]
-                    if name.isdigit():
-                        found.append((int(name), int(item["Size"]), item["Key"]))
-        return sorted(found)
 
-    def _put_chunk(self, upload_id: str, offset: int, body: BinaryIO, size: int) -> None:
-        with _s3_errors():
-            try:
-                self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=f"{self._staging_prefix(upload_id)}{offset:020d}",
-                    Body=body,
-                    ContentLength=size,
-                    IfNoneMatch="*",
-                )
-            except self._client_error as exc:
-                if _status(exc) in (409, 412):
-                    raise OffsetMismatch(self.stage_size(upload_id), offset) from None
-                raise
-
-    def _shorten_chunk(self, key: str, keep: int) -> None:
-        with tempfile.TemporaryFile(dir=self._spool_dir, prefix="fieldwatch-chunk-") as spool:
-            with self._open(key, key, byte_range=f"bytes=0-{keep - 1}") as head:
-                _copy_hashing(head, spool, None)
-            spool.seek(0)
-            with _s3_errors():
-                # A staging chunk is ours to rewrite; only originals are write-once.
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=spool, ContentLength=keep)
-
-    def _delete(self, keys: list[str]) -> None:
-        with _s3_errors():
-            for start in range(0, len(keys), 1000):  # DeleteObjects takes 1000 keys at most
-                batch = keys[start : start + 1000]
-                self.client.delete_objects(
-                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
-                )
+def _at_start_of_seekable(stream: BinaryIO) -> bool:
+    try:
+        return bool(stream.seekable()) and stream.tell() == 0
+    except (AttributeError, OSError, ValueError):
+        return False

@@ -2,8 +2,9 @@
 
 State (``field.core.models.evidence.Upload``): open → complete | failed | terminated, and an
 open upload past ``expires_at`` is expired (410, its staged bytes swept by ``cleanup_expired``).
-Bytes are staged in the blob store under ``upload.staging_id``; completion (promote, sniff,
-facts, custody, attach, then complete or failed) is the domain's ``complete_upload``
+Bytes are staged in the blob store under ``upload.staging_id``; completion (hash, sniff,
+facts, keep the staged bytes as the original, custody, attach, then complete or failed) is the
+domain's ``complete_upload``
 (field/attachments/receipt.py), which api/ and cli/ call once the last byte is in.
 
 The per-upload lock is a lease: ``acquire_lock`` sets ``locked_by``/``locked_until`` with
@@ -270,10 +271,11 @@ def release_lock(session: Session, upload: Upload, token: str) -> None:
 def resync(session: Session, store: BlobStore, upload: Upload) -> None:
     """Take the offset from the store (after a crash or a cut connection, it knows best).
 
-    StageBusy when a chunk is being appended right now (the size is not settled).
+    StageBusy when a chunk is being appended right now (the size is not settled). The committed
+    offset is staged for sure: the store looks only beyond it (on S3, one HEAD, no LIST).
     """
     if upload.completed_at is None and upload.staging_discarded_at is None:
-        staged = store.stage_size(upload.staging_id)
+        staged = store.stage_size(upload.staging_id, upload.offset)
         if staged != upload.offset:
             upload.offset = staged
             session.flush()
@@ -372,7 +374,7 @@ def terminate(session: Session, store: BlobStore, upload: Upload, *, now: dateti
 
 def discard_staging(session: Session, store: BlobStore, upload: Upload, *, now: datetime | None = None) -> None:
     """Remove the staged copy of a completed upload (its original is committed)."""
-    store.stage_discard(upload.staging_id)
+    store.stage_discard(upload.staging_id, upload.length)
     upload.staging_discarded_at = now or utcnow()
     session.flush()
 

@@ -112,6 +112,14 @@ def s3_store(request: pytest.FixtureRequest) -> S3BlobStore:
     )
 
 
+def s3_calls(store: S3BlobStore) -> list[str]:
+    """The names of the S3 operations ``store`` sends from now on, in order (botocore's own event hook:
+    the requests still go to SeaweedFS)."""
+    calls: list[str] = []
+    store.client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    return calls
+
+
 @pytest.fixture(params=["local", "s3"])
 def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     """Each storage test runs on the local directory backend and on SeaweedFS."""

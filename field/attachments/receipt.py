@@ -4,16 +4,18 @@ Receipt (a finished tus upload, or one multipart request) runs in this order, so
 whatever is refused leaves nothing behind (the bytes work, steps 1 and 3, is evidence/'s,
 handed in as the ``policy``; see ``MediaPolicy``):
 
-1. hash the bytes (the staged upload, or the form file werkzeug spooled to disk) and
-   compare with the SHA-256 the phone computed at capture (a mismatch: 422);
+1. hash the bytes (a tus upload's staged bytes as the store hashed them, or the form file
+   werkzeug spooled to disk) and compare with the SHA-256 the phone computed at capture
+   (a mismatch: 422);
 2. refuse a record id that is someone else's record (422);
 3. sniff the type from the content and refuse what the declared kind does not allow
    (415); for photos, read the EXIF facts from the header, no pixel decoded, and refuse
    a header over the pixel limit (422) or one no decoder can read (422);
-4. store the original write-once under its hash (``put_original`` hashes again and
-   keeps nothing on a mismatch; the same bytes from anyone are stored once); a stored copy
-   that fails its hash is replaced by these bytes (``repair_original``) and its quarantine
-   lifted (originals.py);
+4. store the original write-once under its hash (``put_original``, or for a tus upload
+   ``keep_staged``: the staged bytes become the original without another copy through the
+   app; both keep nothing on a mismatch, and the same bytes from anyone are stored once); a
+   stored copy that fails its hash is replaced by these bytes (``repair_original``) and its
+   quarantine lifted (originals.py);
 5. the ``blobs`` row (once per hash; a photo's trailing data measured), custody
    ``evidence.received`` and ``evidence.verified`` in the uploader's jurisdiction;
 6. attach to the record id (links.py: ``evidence.attached``, flags refreshed).
@@ -26,11 +28,7 @@ Plain functions: they take the session, flush, never commit.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, Protocol
@@ -47,7 +45,7 @@ from field.core.evidence_errors import BlobConflict, CorruptMedia, TooLarge, Too
 from field.core.models.base import utcnow
 from field.core.models.evidence import MEDIA_KINDS, Attachment, Blob, DerivativesState, Upload
 from field.core.models.platform import User
-from field.core.storage import CHUNK_SIZE, BlobStore, hash_file
+from field.core.storage import BlobStore, StagedBytes, hash_file
 from field.custody import chain as custody
 
 from . import links
@@ -119,15 +117,26 @@ class _Stored:
                 "the stored copy was found intact when the same bytes were sent again")
 
 
-def _check_and_store(store: BlobStore, fp: BinaryIO, *, kind: str, policy: MediaPolicy, limit: int | None,
-                     kind_field: str, content_field: str, after_hash=None) -> _Stored:
+def _check_and_store(store: BlobStore, fp: BinaryIO | StagedBytes, *, kind: str, policy: MediaPolicy,
+                     limit: int | None, kind_field: str, content_field: str, after_hash=None) -> _Stored:
     """Steps 1, 3 and 4 of a receipt: hash within the kind's limit (and ``limit``), ``after_hash(sha256)``
-    (the caller's own checks), sniff and read the facts, store the original write-once (or repair it)."""
+    (the caller's own checks), sniff and read the facts, store the original write-once (or repair it).
+
+    ``fp`` is a seekable file, or a tus upload's staged bytes (``stage_complete``), which the store has
+    hashed already and keeps as they lie."""
     if kind not in MEDIA_KINDS:
         raise InvalidInput(kind_field, f"One of {', '.join(MEDIA_KINDS)}.")
     limit = policy.limits.of(kind) if limit is None else min(limit, policy.limits.of(kind))
+    staged = fp if isinstance(fp, StagedBytes) else None
+    if staged is not None:
+        fp = staged.file
     try:
-        sha256, size = hash_file(fp, max_bytes=limit)
+        if staged is None:
+            sha256, size = hash_file(fp, max_bytes=limit)
+        elif staged.size > limit:
+            raise TooLarge(limit)
+        else:
+            sha256, size = staged.sha256, staged.size
     except TooLarge as exc:
         exc.about(content_field)
         raise
@@ -139,7 +148,10 @@ def _check_and_store(store: BlobStore, fp: BinaryIO, *, kind: str, policy: Media
         exc.about(content_field)
         raise
     try:
-        created = store.put_original(fp, expected_sha256=sha256, max_bytes=limit).created
+        if staged is not None:
+            created = store.keep_staged(staged, sha256).created
+        else:
+            created = store.put_original(fp, expected_sha256=sha256, max_bytes=limit).created
     except BlobConflict:
         created = False  # a copy of another length is stored under this hash: damaged
     rewritten = False
@@ -152,12 +164,13 @@ def _check_and_store(store: BlobStore, fp: BinaryIO, *, kind: str, policy: Media
 
 
 def receive(
-    session: Session, store: BlobStore, fp: BinaryIO, *, uploader: User, device_id: uuid.UUID | None, kind: str,
+    session: Session, store: BlobStore, fp: BinaryIO | StagedBytes, *, uploader: User, device_id: uuid.UUID | None, kind: str,
     record_id: uuid.UUID, policy: MediaPolicy, channel: str, declared_sha256: str | None = None,
     filename: str | None = None, upload_id: uuid.UUID | None = None, field_prefix: str = "",
     content_field: str = "file", now: datetime | None = None,
 ) -> Received:
-    """Check, store, describe, log and attach the bytes of ``fp`` (seekable, e.g. a spooled file).
+    """Check, store, describe, log and attach the bytes of ``fp`` (seekable, e.g. a spooled file, or a tus
+    upload's staged bytes).
 
     ``field_prefix`` names where the inputs came from in errors ("Upload-Metadata." for tus);
     ``content_field`` names the bytes themselves in a refusal of them ("file" for the multipart
@@ -266,24 +279,6 @@ def _describe(blob: Blob, facts: Any, policy: MediaPolicy) -> None:
     blob.width, blob.height = facts.display_width, facts.display_height
 
 
-@contextmanager
-def staged_file(store: BlobStore, staging_id: str) -> Iterator[BinaryIO]:
-    """The staged bytes of an upload as a seekable file: the staging file itself locally,
-    a local temporary copy from S3 (on disk, so memory stays flat)."""
-    stream = store.stage_open(staging_id)
-    try:
-        if getattr(stream, "seekable", lambda: False)():
-            stream.seek(0)
-            yield stream
-            return
-        with tempfile.TemporaryFile(prefix="fieldwatch-staged-") as spool:
-            shutil.copyfileobj(stream, spool, CHUNK_SIZE)
-            spool.seek(0)
-            yield spool
-    finally:
-        stream.close()
-
-
 def complete_upload(session: Session, store: BlobStore, upload: Upload, *, uploader: User, policy: MediaPolicy,
                     now: datetime | None = None) -> Completion:
     """All bytes of a tus upload are in: run the pipeline on them.
@@ -296,8 +291,9 @@ def complete_upload(session: Session, store: BlobStore, upload: Upload, *, uploa
     """
     now = now or utcnow()
     try:
-        with staged_file(store, upload.staging_id) as fp:
-            received = receive(session, store, fp, uploader=uploader, device_id=upload.device_id, kind=upload.kind,
+        # The staged bytes in one local file, hashed once by the store; kept as the original from there.
+        with store.stage_complete(upload.staging_id, upload.length) as staged:
+            received = receive(session, store, staged, uploader=uploader, device_id=upload.device_id, kind=upload.kind,
                                record_id=upload.record_id, policy=policy, channel="tus",
                                declared_sha256=upload.declared_sha256, filename=upload.filename,
                                upload_id=upload.id, field_prefix="Upload-Metadata.", content_field="_body",
@@ -313,7 +309,7 @@ def mark_failed(session: Session, store: BlobStore, upload: Upload, reason: str,
                 now: datetime | None = None) -> None:
     """The finished bytes were refused: discard them; the upload answers 410 from now on."""
     now = now or utcnow()
-    store.stage_discard(upload.staging_id)
+    store.stage_discard(upload.staging_id, upload.offset)
     upload.staging_discarded_at = now
     upload.failed_at = now
     upload.failure = reason[:500]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from collections.abc import Iterator
-from typing import BinaryIO, Protocol, runtime_checkable
+from contextlib import AbstractContextManager
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from .evidence_errors import TooLarge
 
@@ -32,6 +33,19 @@ class OriginalHead:
     #: The SHA-256 the store itself checked when the bytes were written and still keeps (S3's
     #: x-amz-checksum-sha256), or None where the store keeps none (a local file).
     sha256: str | None
+
+
+@dataclass(frozen=True)
+class StagedBytes:
+    """All of a tus upload's bytes, as ``stage_complete`` hands them to the completion: one local,
+    seekable file (never written to while this is held), their SHA-256 and size as the store
+    measured them, and what the store needs to keep them (``keep_staged``)."""
+
+    file: BinaryIO
+    sha256: str
+    size: int
+    #: The store's own handle on the staging (a path, a spooled tail): opaque to callers.
+    token: Any = None
 
 
 @runtime_checkable
@@ -94,16 +108,34 @@ class BlobStore(Protocol):
         """
         ...
 
-    def stage_size(self, upload_id: str) -> int: ...
+    def stage_size(self, upload_id: str, known: int = 0) -> int:
+        """The staged length. ``known``: a length already committed for this upload (its offset), which the
+        store may take as staged without looking again; StageBusy while an append is in flight."""
+        ...
 
     def stage_open(self, upload_id: str) -> BinaryIO:
         """A streaming reader of the staged bytes in order (empty if nothing was staged)."""
         ...
 
-    def stage_discard(self, upload_id: str) -> None: ...
+    def stage_discard(self, upload_id: str, length: int | None = None) -> None:
+        """Drop the staged bytes; ``length``: how many there are, when known (the hot path after a
+        completion), so that the store need not list them."""
+        ...
 
     def stage_truncate(self, upload_id: str, offset: int) -> None:
         """Forget the staged bytes beyond ``offset`` (a chunk that failed its checksum)."""
+        ...
+
+    def stage_complete(self, upload_id: str, length: int) -> AbstractContextManager[StagedBytes]:
+        """The ``length`` staged bytes of an upload, for its completion (hash, sniff, facts, then
+        ``keep_staged``), all of them in one local file: the staging file itself locally, the one
+        spool of the last chunk (with any earlier chunks read into it) on S3. OffsetMismatch if fewer
+        or more bytes are staged. The staging stays until ``stage_discard``."""
+        ...
+
+    def keep_staged(self, staged: StagedBytes, sha256: str) -> StoredBlob:
+        """Store the staged bytes as the original ``sha256``, write-once, without copying them again
+        through the app; HashMismatch (nothing stored) if they do not hash to ``sha256``."""
         ...
 
     def promote_staged(self, upload_id: str, expected_sha256: str | None = None) -> StoredBlob:

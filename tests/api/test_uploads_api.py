@@ -359,8 +359,11 @@ def test_the_same_bytes_uploaded_twice_are_stored_once_and_attached_to_each_reco
     assert [e.data["stored"] for e in verified] == ["new", "already stored"]
 
 
+@pytest.mark.parametrize("store", ["local", "s3"], indirect=True)
 def test_an_empty_patch_at_the_end_completes_an_upload_whose_completion_failed(client, phone, store, session,
                                                                                monkeypatch):
+    """On S3 the last chunk was never sent to staging (it goes once, as the original): the failed
+    request's resync writes it there, so the upload is still complete in the store."""
     _, headers = phone
     data = photo_bytes(SMALL_PHOTO)
     url = upload_path(create_upload(client, headers, length=len(data), record_id=uuid.uuid4()))
@@ -370,7 +373,7 @@ def test_an_empty_patch_at_the_end_completes_an_upload_whose_completion_failed(c
         raise StorageUnavailable()
 
     with monkeypatch.context() as patch:
-        patch.setattr(type(store), "put_original", down)
+        patch.setattr(type(store), "keep_staged", down)
         resp = patch_chunk(client, url, headers, 0, data)
     assert resp.status_code == 503 and resp.headers["Upload-Offset"] == str(len(data))
     again = patch_chunk(client, url, headers, len(data), b"")
@@ -433,3 +436,53 @@ def test_a_head_on_a_cut_short_completion_still_held_by_a_lease_is_423(client, p
     head = client.head(url, headers=tus(headers))
     assert head.status_code == 423 and head.headers["Tus-Resumable"] == "1.0.0"
     assert client.get(url, headers=headers).get_json()["state"] == "open"
+
+
+# -- one pass through the store ---------------------------------------------------------------------
+
+
+def test_a_photo_sent_in_its_creation_reaches_s3_once_with_no_get_of_staged_bytes_and_no_list(
+        client, phone, app, s3_store):
+    from tests.evidence_fixtures import s3_calls
+
+    app.extensions["BLOB_STORE"] = store = s3_store
+    _, headers = phone
+    data = photo_bytes(GPS_PHOTO)
+    calls = s3_calls(store)
+    resp = create_upload(client, headers, length=len(data), record_id=uuid.uuid4(), sha=sha256(data), body=data)
+    assert resp.status_code == 201 and resp.headers["Upload-Offset"] == str(len(data))
+    assert client.get(upload_path(resp), headers=headers).get_json()["state"] == "complete"
+    # The bytes go up once, as the original; no staging chunk, nothing read back, nothing listed.
+    assert calls.count("PutObject") == 1 and "GetObject" not in calls and "ListObjectsV2" not in calls, calls
+    with store.open_original(sha256(data)) as stored:
+        assert stored.read() == data
+    assert store.head_original(sha256(data)).sha256 == sha256(data)  # the store checked and keeps the hash
+
+
+def test_a_photo_sent_in_several_patches_to_s3_is_read_back_once_and_never_listed(client, phone, app, s3_store):
+    from tests.evidence_fixtures import s3_calls
+
+    app.extensions["BLOB_STORE"] = store = s3_store
+    _, headers = phone
+    data = photo_bytes(GPS_PHOTO)
+    url = upload_path(create_upload(client, headers, length=len(data), record_id=uuid.uuid4(), sha=sha256(data)))
+    calls = s3_calls(store)
+    cut = [0, len(data) // 3, 2 * len(data) // 3, len(data)]
+    for start, end in zip(cut, cut[1:]):
+        assert patch_chunk(client, url, headers, start, data[start:end]).status_code == 204
+    assert client.get(url, headers=headers).get_json()["state"] == "complete"
+    assert "ListObjectsV2" not in calls, calls
+    assert calls.count("GetObject") == 2 and calls.count("PutObject") == 3  # two chunks, then the original
+    with store.open_original(sha256(data)) as stored:
+        assert stored.read() == data
+
+
+def test_a_wrong_phone_hash_on_s3_stores_nothing_and_leaves_no_staging(client, phone, app, s3_store):
+    app.extensions["BLOB_STORE"] = store = s3_store
+    _, headers = phone
+    data = photo_bytes(SMALL_PHOTO)
+    resp = create_upload(client, headers, length=len(data), record_id=uuid.uuid4(), sha="0" * 64, body=data)
+    assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "Upload-Metadata.sha256"
+    assert not store.exists(sha256(data))
+    assert store.stage_size(uuid.UUID(upload_path(resp).rsplit("/", 1)[-1]).hex) == 0
+

@@ -19,6 +19,7 @@ from evidence.local_store import LocalBlobStore
 from evidence.s3_store import S3BlobStore
 from evidence.storage import CHUNK_SIZE, BlobStore, content_disposition, make_blob_store, new_upload_id
 from field.core.storage import StoredBlob
+from tests.evidence_fixtures import s3_calls
 
 MB = 1 << 20
 
@@ -189,20 +190,15 @@ def test_concurrent_writers_of_the_same_bytes_store_it_once(blob_store):
         assert stream.read() == data
 
 
-def test_s3_write_once_holds_when_another_writer_wins_after_the_existence_check(s3_store, monkeypatch):
+def test_s3_write_once_is_the_stores_own_refusal_with_no_existence_check_before(s3_store):
     data = data_of(50_000)
     s3_store.put_original(io.BytesIO(data))
-    real_head = s3_store._head_size
-    calls = []
-
-    def head_racing(key):
-        calls.append(key)
-        return None if len(calls) == 1 else real_head(key)  # the first check misses the object
-
-    monkeypatch.setattr(s3_store, "_head_size", head_racing)
+    calls = s3_calls(s3_store)
     blob = s3_store.put_original(io.BytesIO(data))  # PutObject If-None-Match: * answers 412
     assert blob == StoredBlob(sha(data), len(data), created=False)
-    assert len(calls) == 2
+    # No HEAD before the write (a race between the two could not be closed anyway): the store refuses
+    # it, and only then is the stored copy's size asked, to tell a damaged copy from the same bytes.
+    assert calls == ["PutObject", "HeadObject"]
 
 
 def test_unknown_originals_are_not_found(blob_store):
@@ -513,3 +509,137 @@ def test_the_factory_builds_the_configured_backend(tmp_path, seaweed):
 def test_the_factory_refuses_incomplete_configuration(config, message):
     with pytest.raises(ValueError, match=message):
         make_blob_store(config)
+
+
+# -- one pass: the staged bytes become the original as they lie ------------------------------------
+
+
+def test_the_last_chunk_on_s3_is_sent_once_as_the_original_with_no_get_and_no_list(s3_store):
+    upload = new_upload_id()
+    whole = data_of(3 * MB + 17, 5)
+    calls = s3_calls(s3_store)
+    assert s3_store.stage_append(upload, 0, io.BytesIO(whole), max_bytes=len(whole)) == len(whole)
+    with s3_store.stage_complete(upload, len(whole)) as staged:
+        assert staged.sha256 == sha(whole)  # hashed as it arrived
+        assert s3_store.keep_staged(staged, sha(whole)).created
+    s3_store.stage_discard(upload, len(whole))
+    assert calls.count("PutObject") == 1 and "GetObject" not in calls and "ListObjectsV2" not in calls, calls
+    assert keys(s3_store) == [original_key(sha(whole))]
+
+
+def test_earlier_chunks_on_s3_are_read_back_once_into_the_same_spool_without_a_list(s3_store):
+    upload = new_upload_id()
+    first, last = data_of(MB + 3, 1), data_of(2 * MB, 2)
+    length = len(first) + len(last)
+    calls = s3_calls(s3_store)
+    s3_store.stage_append(upload, 0, io.BytesIO(first), max_bytes=length)
+    s3_store.stage_append(upload, len(first), io.BytesIO(last), max_bytes=length)
+    with s3_store.stage_complete(upload, length) as staged:
+        assert staged.file.read() == first + last and staged.sha256 == sha(first + last)
+        s3_store.keep_staged(staged, staged.sha256)
+    s3_store.stage_discard(upload, length)
+    assert [c for c in calls if c in ("PutObject", "GetObject")] == ["PutObject", "GetObject", "PutObject"]
+    assert "ListObjectsV2" not in calls, calls
+    assert keys(s3_store) == [original_key(sha(first + last))]
+
+
+def test_a_last_chunk_whose_completion_failed_is_in_s3_staging_after_the_next_look(s3_store):
+    upload = new_upload_id()
+    whole = data_of(100_000, 3)
+    s3_store.stage_append(upload, 0, io.BytesIO(whole), max_bytes=len(whole))
+    with s3_store.stage_complete(upload, len(whole)):
+        pass  # the completion went no further (the store down, the transaction failed)
+    assert s3_store.stage_size(upload) == len(whole)  # the failed request's resync writes it
+    assert originals(s3_store) == []
+    with s3_store.stage_open(upload) as stream:
+        assert stream.read() == whole
+
+
+def test_another_thread_finds_a_stage_busy_while_its_last_chunk_is_held(s3_store):
+    upload = new_upload_id()
+    s3_store.stage_append(upload, 0, io.BytesIO(b"last"), max_bytes=4)
+    seen = []
+    looker = threading.Thread(target=lambda: seen.append(_outcome(lambda: s3_store.stage_size(upload))))
+    looker.start()
+    looker.join(30)
+    assert seen == ["StageBusy"]
+    s3_store.stage_discard(upload, 4)
+
+
+def _outcome(call):
+    try:
+        return call()
+    except StageBusy as exc:
+        return type(exc).__name__
+
+
+def test_the_local_staging_file_is_linked_as_the_original_with_no_temporary_copy(tmp_path):
+    store = LocalBlobStore(tmp_path / "evidence")
+    upload = new_upload_id()
+    whole = data_of(2 * MB, 4)
+    store.stage_append(upload, 0, io.BytesIO(whole), max_bytes=len(whole))
+    staging = tmp_path / "evidence" / "staging" / upload
+    with store.stage_complete(upload, len(whole)) as staged:
+        assert store.keep_staged(staged, sha(whole)).created
+        assert list((tmp_path / "evidence" / "tmp").iterdir()) == []
+    original = tmp_path / "evidence" / "originals" / sha(whole)[:2] / sha(whole)[2:4] / sha(whole)
+    assert original.samefile(staging)  # the same file: the bytes were written once
+    assert stat.S_IMODE(original.stat().st_mode) == 0o444
+    # Nothing writes through the staging name now, not even the holder of a lapsed lease.
+    with pytest.raises(TooLarge):
+        store.stage_append(upload, len(whole), io.BytesIO(b"more"))
+    with pytest.raises(OffsetMismatch):
+        store.stage_truncate(upload, 10)
+    store.stage_discard(upload)
+    assert original.read_bytes() == whole and not staging.exists()
+
+
+def test_a_wrong_hash_keeps_nothing_of_the_staged_bytes(blob_store):
+    upload = new_upload_id()
+    blob_store.stage_append(upload, 0, io.BytesIO(b"evidence"), max_bytes=8)
+    with blob_store.stage_complete(upload, 8) as staged:
+        with pytest.raises(HashMismatch):
+            blob_store.keep_staged(staged, sha(b"other"))
+    assert originals(blob_store) == []
+    assert blob_store.stage_size(upload) == 8
+
+
+_CHILD = """
+import io, sys, time
+from evidence.local_store import LocalBlobStore
+from evidence.s3_store import S3BlobStore
+kind, upload, length, *where = sys.argv[1:]
+store = LocalBlobStore(where[0]) if kind == "local" else S3BlobStore(*where[:4], prefix=where[4])
+with store.stage_complete(upload, int(length)) as staged:
+    print("completing", flush=True)
+    time.sleep(60)  # killed here, between the checks and the keep
+"""
+
+
+def test_a_process_killed_during_completion_leaves_nothing_at_the_content_address(blob_store, tmp_path, request):
+    import signal
+    import subprocess
+    import sys
+
+    upload = new_upload_id()
+    whole = data_of(MB, 6)
+    blob_store.stage_append(upload, 0, io.BytesIO(whole))  # staged by an earlier request
+    if isinstance(blob_store, LocalBlobStore):
+        where = [str(blob_store.root)]
+    else:
+        server = request.getfixturevalue("seaweed")
+        where = [server.endpoint_url, blob_store.bucket, server.access_key, server.secret_key,
+                 blob_store.prefix.rstrip("/")]
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, "local" if where[1:] == [] else "s3", upload,
+                              str(len(whole)), *where], stdout=subprocess.PIPE, cwd=Path(__file__).parents[2])
+    try:
+        assert child.stdout.readline() == b"completing\n"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(30)
+        child.stdout.close()
+    assert originals(blob_store) == [] and not blob_store.exists(sha(whole))
+    assert blob_store.stage_size(upload) == len(whole)  # the next request completes it
+    assert blob_store.promote_staged(upload, expected_sha256=sha(whole)).created
+    with blob_store.open_original(sha(whole)) as stream:
+        assert stream.read() == whole
