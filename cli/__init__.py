@@ -113,8 +113,15 @@ def reset_password(username, password):
               help="photos per pass")
 @click.option("--follow", is_flag=True, help="keep working: a pass every --interval seconds (the worker)")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600.0))
-def derive(limit, follow, interval):
-    """Make the thumbnails and previews of photos still without them, off the request path."""
+@click.option("--nice", "niceness", default=10, show_default=True, type=click.IntRange(0, 19),
+              help="with --follow: how far below the web workers the worker's CPU priority goes (0 keeps it)")
+def derive(limit, follow, interval, niceness):
+    """Make the thumbnails and previews of photos still without them, off the request path.
+
+    With ``--follow`` it is the worker, and it gives way to the web workers on the same machine
+    (``--nice``): a phone's upload waits for nobody's thumbnail, and a first view derives its own.
+    """
+    import os
     import time
 
     from evidence import pipeline
@@ -130,6 +137,8 @@ def derive(limit, follow, interval):
     keep_image_buffers()
     keep_freed_image_memory()  # and the decoder's own, for progressive JPEGs and large photos
     store, current = blob_store(), policy()
+    if follow and niceness:
+        click.echo(f"derive worker at nice {os.nice(niceness)} (below the web workers)")
     with _session() as session:
         while True:
             made = undecodable = 0

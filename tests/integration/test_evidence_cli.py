@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import uuid
 from datetime import timedelta
 
@@ -230,3 +231,24 @@ def test_verify_all_originals_quarantines_each_damaged_original_once_and_a_repai
     assert after.exit_code == 1 and shas[0] not in after.output and f"BROKEN original {shas[1]}" in after.output
     cli_db.expire_all()
     assert cli_db.get(Blob, shas[0]).damaged_at is None and cli_db.get(Blob, shas[1]).damaged_at is not None
+
+
+def test_the_derive_worker_gives_way_to_the_web_workers(cli_db, tmp_path, monkeypatch):
+    """With --follow the worker lowers its own CPU priority (run apart: it would renice this process)."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("EVIDENCE_STORAGE", "local")
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    cli_db.rollback()
+    base = os.nice(0)
+    worker = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "derive", "--follow",
+                               "--nice", "7", "--interval", "60"], stdout=subprocess.PIPE, text=True)
+    try:
+        first = worker.stdout.readline()
+        assert first.strip() == f"derive worker at nice {base + 7} (below the web workers)"
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == base + 7
+    finally:
+        worker.kill()
+        worker.wait()
+        worker.stdout.close()
