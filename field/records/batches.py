@@ -9,8 +9,11 @@ answers one ``Outcome`` per item, the way the item's own POST would have answere
   caller's role may not create that kind, 404 something it names is not there (or not
   the caller's to see).
 
-Each item runs in its own savepoint: a refused item leaves nothing behind, and one bad
-item never blocks the others. The batch commits once, with the request. A repeat of the
+A refused item leaves nothing behind, and one bad item never blocks the others: new
+findings (and any kind marked ``batchable``) are only added once their checks pass, and
+written together at the end; every other item runs in a savepoint of its own
+(``submit_batch`` says how a failure of the common write is handled). The batch commits
+once, with the request. A repeat of the
 whole batch is safe twice over: every item is idempotent by its UUID (the repeat answers
 200 for what was created), and the request's ``Idempotency-Key`` replays the first answer
 exactly (api/idempotency.py).
@@ -37,9 +40,9 @@ from sqlalchemy.orm.exc import FlushError
 from field.core.errors import Conflict, DomainError, FieldProblem
 from field.core.memo import memoized
 
-from .kinds import Context, RecordKind
 from field.core.models.records import FieldRecord
 
+from .kinds import Context, RecordKind
 from .lifecycle import Receipt, deferred_submissions, not_deferred as _not_deferred
 
 
