@@ -16,7 +16,7 @@ from schemas.common import GeoJSONGeometry, ProblemSchema
 from .auth import init_auth
 from .bodies import BodyGuardDoc, init_json_guard
 from .clock import init_clock
-from .compression import init_compression
+from .compression import init_compression, init_request_inflation
 from .config import load_config
 from .db import UnitOfWorkFlask, init_db
 from .errors import PROBLEM_MIME, register_error_handlers
@@ -88,6 +88,7 @@ def create_app(config_overrides: dict | None = None, *, session_factory=None) ->
     init_db(app)
     init_clock(app)
     init_compression(app)  # first: its after_request runs last, on the final body
+    init_request_inflation(app, max(app.config["MAX_JSON_BYTES"], app.config["BATCH_MAX_BYTES"]))
     init_auth(app)
     init_json_guard(app)
     init_idempotency(app)  # after the JSON guard: a refused body claims no key

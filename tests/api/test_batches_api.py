@@ -196,3 +196,21 @@ def test_a_batch_links_one_custody_entry_per_record_and_the_chain_verifies(clien
         CustodyEntry.subject_id.in_(ids), CustodyEntry.kind == "record.created"))
     assert created == 30
     assert custody.verify_all_chains(session)[1] == []
+
+
+def test_a_phone_on_a_poor_network_sends_its_outbox_gzipped(client, world, login, session):
+    import gzip
+
+    alice = login(world.alice.user)
+    items = [{"kind": "finding", "body": _finding(world)} for _ in range(200)]
+    plain = json.dumps({"items": items}, ensure_ascii=False).encode()
+    packed = gzip.compress(plain)
+    assert len(packed) < len(plain) / 5
+    resp = client.post("/api/v1/batches", data=packed, content_type="application/json",
+                       headers={**alice, "Content-Encoding": "gzip", "Idempotency-Key": "outbox-gz"})
+    assert resp.status_code == 207 and resp.get_json()["counts"] == {"201": 200}
+    assert _stored(session, *(i["body"]["id"] for i in items)) == {i["body"]["id"] for i in items}
+    # The same batch sent plain under the same key is the same request: its answer is replayed.
+    again = client.post("/api/v1/batches", data=plain, content_type="application/json",
+                        headers={**alice, "Idempotency-Key": "outbox-gz"})
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.get_json() == resp.get_json()
