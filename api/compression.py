@@ -71,7 +71,8 @@ class GzipRequestBodies:
                     environ[_REFUSED] = (413, f"Request bodies are limited to {self.limit} bytes: {exc}.")
                 except ValueError as exc:
                     environ[_REFUSED] = (400, f"Content-Encoding: gzip, but {exc}.")
-            environ.pop("HTTP_CONTENT_ENCODING", None)
+            for sent_as in ("HTTP_CONTENT_ENCODING", "HTTP_TRANSFER_ENCODING", "wsgi.input_terminated"):
+                environ.pop(sent_as, None)  # the body is now a plain one of known length
             environ["CONTENT_LENGTH"] = str(len(body))
             environ["wsgi.input"] = io.BytesIO(body)
         return self.wsgi_app(environ, start_response)
