@@ -1,6 +1,6 @@
 """gzip both ways for JSON: answers to clients that accept it (a phone's directory sync shrinks about
 eightfold), and request bodies a phone sends gzipped (``Content-Encoding: gzip``: an outbox of 200
-records, about 100 KB of JSON, goes up as about 10 KB over a poor network)."""
+records, about 100 KB of JSON, goes up as about 7 KB over a poor network)."""
 
 from __future__ import annotations
 
