@@ -126,6 +126,75 @@ def _world(database_url: str, tmp: Path, phones: int) -> tuple[list[str], str, s
 
 
 @contextmanager
+def gunicorn(env: dict, tmp: Path, *, workers: int = DEFAULT_WORKERS, threads: int = DEFAULT_THREADS,
+             extra_args: tuple[str, ...] = ()) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Gunicorn with the production settings on a loopback socket bound here (port 0, handed over as
+    ``fd://``), serving ``env["DATABASE_URL"]``: (master, base URL), stopped by its pid on exit."""
+    with ExitStack() as stack:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(2048)
+        stack.callback(listener.close)
+        port = listener.getsockname()[1]
+        log = tmp / "gunicorn.log"
+        bin_dir = Path(sys.executable).parent
+        args = [str(bin_dir / "gunicorn"), "--bind", f"fd://{listener.fileno()}", "--workers", str(workers),
+                "--worker-class", "gthread", "--threads", str(threads), "--backlog", "2048",
+                "--keep-alive", "30", "--timeout", "600", "--graceful-timeout", "5",
+                "--error-logfile", str(log), "--log-level", "warning", *extra_args, "wsgi:app"]
+        with open(log, "ab") as out:
+            master = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, pass_fds=(listener.fileno(),))
+        stack.callback(stop_process, master)
+        base_url = f"http://127.0.0.1:{port}"
+        wait_ready(base_url, master, log)
+        try:
+            yield master, base_url
+        except BaseException:
+            # The server's side of a failure (its log goes with the temporary folder).
+            print(f"gunicorn's log ({log}):\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
+            raise
+
+
+@dataclass
+class Gunicorn:
+    """A gunicorn serving a database made elsewhere."""
+
+    base_url: str
+    master: subprocess.Popen
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds of the master's workers so far (from /proc, 1/100 s resolution)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for task in Path(f"/proc/{self.master.pid}/task").iterdir():
+            try:
+                children = [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for pid in children:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
+
+@contextmanager
+def serving_database(opts: Options, database_url: str, name: str, *, workers: int = DEFAULT_WORKERS,
+                     threads: int = DEFAULT_THREADS) -> Iterator[Gunicorn]:
+    """Gunicorn (production settings, local storage) on a database made elsewhere (a seeded one, PostGIS
+    or SpatiaLite, which gunicorn's processes read alike), left as it is."""
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=opts.workdir) as tmp:
+        env = _env(database_url, Path(tmp), "local", {})
+        with gunicorn(env, Path(tmp), workers=workers, threads=threads) as (master, base_url):
+            yield Gunicorn(base_url, master)
+
+
+@contextmanager
 def serving(opts: Options, name: str, *, storage: str = "local", workers: int = DEFAULT_WORKERS,
             threads: int = DEFAULT_THREADS, derive: bool = False, phones: int = 1, keep_database: bool = False,
             extra_args: tuple[str, ...] = ()) -> Iterator[Served]:
@@ -149,27 +218,11 @@ def serving(opts: Options, name: str, *, storage: str = "local", workers: int = 
                   "secret_key": server.secret_key, "prefix": f"bench-{name}"}
             S3BlobStore(s3["endpoint_url"], s3["bucket"], s3["access_key"], s3["secret_key"]).ensure_bucket()
         env = _env(database_url, tmp, storage, s3)
-
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(2048)
-        stack.callback(listener.close)
-        port = listener.getsockname()[1]
-        log = tmp / "gunicorn.log"
-        bin_dir = Path(sys.executable).parent
-        args = [str(bin_dir / "gunicorn"), "--bind", f"fd://{listener.fileno()}", "--workers", str(workers),
-                "--worker-class", "gthread", "--threads", str(threads), "--backlog", "2048",
-                "--keep-alive", "30", "--timeout", "600", "--graceful-timeout", "5",
-                "--error-logfile", str(log), "--log-level", "warning", *extra_args, "wsgi:app"]
-        with open(log, "ab") as out:
-            master = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, pass_fds=(listener.fileno(),))
-        stack.callback(stop_process, master)
-        base_url = f"http://127.0.0.1:{port}"
-        wait_ready(base_url, master, log)
+        master, base_url = stack.enter_context(gunicorn(env, tmp, workers=workers, threads=threads,
+                                                        extra_args=extra_args))
 
         worker = None
+        bin_dir = Path(sys.executable).parent
         if derive:
             with open(tmp / "derive.log", "ab") as out:
                 worker = subprocess.Popen([str(bin_dir / "fieldwatch"), "derive", "--follow", "--interval", "0.5"],
@@ -179,6 +232,82 @@ def serving(opts: Options, name: str, *, storage: str = "local", workers: int = 
         yield Served(base_url=base_url, database_url=database_url, tokens=tokens, unit_id=unit_id,
                      jurisdiction_id=jurisdiction_id, master=master, workers=workers, threads=threads,
                      storage=storage, env=env, tmp=tmp, s3=s3, derive=worker)
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection, one request at a time, as a phone or a browser tab holds it.
+
+    ``get`` times from sending the request to having read the whole body (loopback TCP, gunicorn's
+    gthread dispatch, the app, the database, the answer's bytes); parsing the JSON comes after the
+    clock stops. A connection the server closed is opened again (that request then pays for it).
+    """
+
+    def __init__(self, base_url: str, headers: dict | None = None):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port
+        self.headers = dict(headers or {})
+        self.cookies: dict[str, str] = {}   # a browser's, kept by name (the console's session)
+        self._conn = None
+
+    def _sent(self, headers: dict | None) -> dict:
+        sent = {**self.headers, **(headers or {})}
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return sent
+
+    def _remember(self, resp) -> None:
+        from http.cookies import SimpleCookie
+
+        for name, value in resp.getheaders():
+            if name.lower() == "set-cookie":
+                for morsel in SimpleCookie(value).values():
+                    self.cookies[morsel.key] = morsel.value
+
+    def get(self, path: str, query: dict | None = None, headers: dict | None = None) -> tuple[int, dict, bytes, float]:
+        """(status, headers, body, milliseconds)."""
+        import http.client
+        from urllib.parse import urlencode
+
+        target = path + ("?" + urlencode(query) if query else "")
+        sent = self._sent(headers)
+        for attempt in (0, 1):
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+            started = time.perf_counter()
+            try:
+                self._conn.request("GET", target, headers=sent)
+                resp = self._conn.getresponse()
+                body = resp.read()
+            except (http.client.RemoteDisconnected, ConnectionError, http.client.CannotSendRequest):
+                self.close()
+                if attempt:
+                    raise
+                continue
+            ms = (time.perf_counter() - started) * 1000
+            self._remember(resp)
+            if resp.getheader("Connection", "").lower() == "close":
+                self.close()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body, ms
+        raise AssertionError("unreachable")
+
+    def post_form(self, path: str, form: dict, headers: dict | None = None) -> tuple[int, dict, bytes]:
+        import http.client
+        from urllib.parse import urlencode
+
+        if self._conn is None:
+            self._conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+        self._conn.request("POST", path, body=urlencode(form),
+                           headers={**self._sent(headers), "Content-Type": "application/x-www-form-urlencoded"})
+        resp = self._conn.getresponse()
+        self._remember(resp)
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def main(argv=None) -> int:
