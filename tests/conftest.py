@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,22 @@ def fresh_database_url(backend: str, tmp_dir: Path, suffix: str = "") -> str:
     if backend == "spatialite":
         return f"sqlite:///{tmp_dir / f'test{suffix}.db'}"
     return _postgis_url(suffix)
+
+
+@contextmanager
+def own_database(backend: str, tmp_dir: Path, suffix: str):
+    """A migrated database of the test's own, committed for real (not the shared connection's
+    savepoints): two connections see each other's commits and locks. Its engine; dropped after."""
+    from stress.served import drop_database
+
+    url = fresh_database_url(backend, tmp_dir, suffix)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        drop_database(url)
 
 
 def _postgis_url(suffix: str = "") -> str:

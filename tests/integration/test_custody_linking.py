@@ -11,13 +11,11 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from field.accounts import jurisdictions
-from field.core import migrate
-from field.core.db import make_engine, make_session_factory
+from field.core.db import make_session_factory
 from field.core.models.platform import JurisdictionLevel
 from field.custody import chain as custody
 from field.custody.models import CustodyChain, CustodyEntry
-from stress.served import drop_database
-from tests.conftest import fresh_database_url
+from tests.conftest import own_database
 
 
 def _add(session, jurisdiction, subject: str):
@@ -88,12 +86,8 @@ def committed(backend, tmp_path):
     """A database of its own, committed for real: two writers on two connections."""
     if backend != "postgis":
         pytest.skip("row locks between two connections are PostgreSQL's; SQLite serialises writers whole")
-    url = fresh_database_url(backend, tmp_path, "_link")
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    yield make_session_factory(engine)
-    engine.dispose()
-    drop_database(url)
+    with own_database(backend, tmp_path, "_link") as engine:
+        yield make_session_factory(engine)
 
 
 def test_a_writer_that_has_appended_but_not_committed_blocks_no_other_writer(committed):

@@ -20,12 +20,10 @@ from evidence import uploads
 from field.attachments.links import check_record_for_evidence
 from evidence.local_store import LocalBlobStore
 from field.accounts import users as accounts, jurisdictions
-from field.core import migrate
-from field.core.db import make_engine, make_session_factory
+from field.core.db import make_session_factory
 from field.core.models.platform import JurisdictionLevel, Role
 from field.core.models.evidence import Upload
-from stress.served import drop_database
-from tests.conftest import PASSWORD, fresh_database_url
+from tests.conftest import PASSWORD, own_database
 from tests.upload_fixtures import LIMITS
 
 
@@ -33,12 +31,8 @@ from tests.upload_fixtures import LIMITS
 def committed(backend, tmp_path):
     if backend != "postgis":
         pytest.skip("row-lock modes are PostgreSQL's; SQLite's BEGIN IMMEDIATE serialises writers whole")
-    url = fresh_database_url(backend, tmp_path, "_lease")
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    yield make_session_factory(engine), engine
-    engine.dispose()
-    drop_database(url)
+    with own_database(backend, tmp_path, "_lease") as engine:
+        yield make_session_factory(engine), engine
 
 
 def _waiting_on_a_lock(engine, second: dict, timeout_s: float = 15.0) -> None:
