@@ -111,8 +111,9 @@ class EvidenceItem:
     height: int | None
     viewable: bool
     derivatives_error: str | None
-    #: (code, detail) of each plausibility flag.
-    flags: tuple[tuple[str, str], ...]
+    #: (code, detail, data) of each plausibility flag: the detail in English, the data its figures
+    #: (the console says it in the reader's language from these: web/console/labels.flag_detail).
+    flags: tuple[tuple[str, str, dict], ...]
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def record_sheet(session: Session, reviewer: User, record_id: uuid.UUID) -> Reco
             width=blob.width if blob else None, height=blob.height if blob else None,
             viewable=bool(blob and blob.media_kind == "photo" and blob.derivatives_state != "failed"),
             derivatives_error=blob.derivatives_error if blob else None,
-            flags=tuple((f.code, f.detail) for f in state.flags)))
+            flags=tuple((f.code, f.detail, f.data) for f in state.flags)))
     thread = [ThreadEntry(c.author.display_name, c.author.role.value, c.body, value_of(c.state_from),
                           value_of(c.state_to), c.created_at) for c in records.comments(session, record)]
     location = None

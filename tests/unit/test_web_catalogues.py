@@ -44,3 +44,29 @@ def test_the_committed_mo_file_holds_exactly_the_po_texts(locale):
     with po_path(locale).with_suffix(".mo").open("rb") as f:
         mo = _messages(read_mo(f))
     assert mo == po, "run `make translations` (web/translations/catalogue.py compiles the .po)"
+
+
+def test_every_flag_the_domain_raises_is_said_in_chinese_with_its_figures():
+    """web/console/labels.flag_detail: the evidence flags' details, from their data, in the reader's language."""
+    from flask import Flask
+    from flask_babel import Babel, force_locale
+
+    from web.console.labels import flag_detail
+
+    app = Flask(__name__)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).resolve().parents[2] / "web" / "translations")
+    Babel(app)
+    cases = {
+        "no_exif": ({}, "EXIF"),
+        "trailing_data": ({"bytes": 12345, "looks_like": "zip"}, "12,345"),
+        "gps_far_from_record": ({"distance_m": 8148733.2, "allowed_m": 215.0}, "8,148,733"),
+        "captured_outside_window": ({}, "时间段"),
+        "same_photo_elsewhere": ({"count": 3}, "3"),
+        "similar_photo_elsewhere": ({"count": 2}, "2"),
+    }
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        for code, (data, figure) in cases.items():
+            said = flag_detail(code, "English detail", data)
+            assert figure in said and said != "English detail", (code, said)
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in said), (code, said)
+        assert flag_detail("some_new_flag", "English detail", {}) == "English detail"

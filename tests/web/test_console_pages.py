@@ -105,6 +105,9 @@ def test_the_record_page_shows_every_field_the_evidence_and_its_flags(console, w
     assert f'href="/console/evidence/{sha}/original"' in page
     flags = re.findall(r'data-test="evidence-flag" title="[^"]*">([^<]+)<', page)
     assert "拍摄时间不在记录时段内" in flags, flags  # taken in 2008, the finding is of 2026
+    details = re.findall(r'data-test="evidence-flag"[^>]*>[^<]+<span class="detail">([^<]+)<', page)
+    assert "拍摄时间不在记录的时间段内。" in details, details  # said in the reader's language
+    assert not [d for d in details if "The photo" in d], details
     assert "NIKON" in page
     # EXIF capture time 2008-10-22 08:38:20 UTC, shown in the office's zone
     assert "2008-10-22 16:38:20" in page

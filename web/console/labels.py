@@ -58,6 +58,28 @@ FIELDS = {
 }
 
 
+def flag_detail(code: str, detail: str, data: dict) -> str:
+    """What a flag on a piece of evidence means, with its figures, in the reader's language (the
+    domain's English ``detail`` for a flag this table does not know)."""
+    data = data or {}
+    if code == "no_exif":
+        return str(_l("The photo carries no EXIF at all: no camera, time or place."))
+    if code == "trailing_data" and "bytes" in data:
+        return str(_l("%(bytes)s bytes follow the end of the image (they look like: %(looks_like)s); "
+                      "the file was kept exactly as received.", bytes=f"{data['bytes']:,}",
+                      looks_like=data.get("looks_like", "unknown")))
+    if code == "gps_far_from_record" and "distance_m" in data:
+        return str(_l("The photo was taken %(distance)s m from the record's location (%(allowed)s m allowed).",
+                      distance=f"{data['distance_m']:,.0f}", allowed=f"{data.get('allowed_m', 0):,.0f}"))
+    if code == "captured_outside_window":
+        return str(_l("The photo was taken outside the record's time window."))
+    if code == "same_photo_elsewhere" and "count" in data:
+        return str(_l("The same file is attached to %(count)s other record(s).", count=data["count"]))
+    if code == "similar_photo_elsewhere" and "count" in data:
+        return str(_l("A nearly identical photo is attached to %(count)s other record(s).", count=data["count"]))
+    return detail
+
+
 def label(table: dict, value) -> str:
     """The translated word for ``value``, or the value itself (humanised) when the table lacks it."""
     if value is None:
