@@ -8,6 +8,8 @@ and one commit (api/db.py); ``Idempotency-Key`` replays its answer like any POST
 
 from __future__ import annotations
 
+from functools import cache
+
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
@@ -28,19 +30,11 @@ from .submissions import receipt
 blp = Blueprint("batches", __name__, url_prefix="/api/v1",
                 description="A device's outbox in one request: records of any kinds, each answered on its own")
 
-#: The create schema of each kind, made once (a schema instance is dear to make, cheap to reuse).
-_LOADERS: dict[str, ma.Schema] = {}
-
-
-def _kinds() -> dict[str, KindSchemas]:
-    return {spec.kind.name: spec for spec in kind_schemas()}
-
-
-def _loader(spec: KindSchemas) -> ma.Schema:
-    loader = _LOADERS.get(spec.kind.name)
-    if loader is None:
-        loader = _LOADERS[spec.kind.name] = spec.create()
-    return loader
+@cache
+def _kinds() -> dict[str, tuple[KindSchemas, ma.Schema]]:
+    """Each kind's schemas and its create schema, made once: the registry is complete once the app
+    is built, and a schema instance is dear to make, cheap to reuse."""
+    return {spec.kind.name: (spec, spec.create()) for spec in kind_schemas()}
 
 
 def _refused(index: int, raw, kind: str | None, problems: dict[str, str]) -> batches.Refused:
@@ -48,13 +42,13 @@ def _refused(index: int, raw, kind: str | None, problems: dict[str, str]) -> bat
                            [FieldProblem(f"items.{index}.{name}", message) for name, message in problems.items()])
 
 
-def _load(index: int, raw, specs: dict[str, KindSchemas]) -> batches.Item | batches.Refused:
+def _load(index: int, raw, specs: dict[str, tuple[KindSchemas, ma.Schema]]) -> batches.Item | batches.Refused:
     """One item of the envelope, loaded by its kind's schema; or why not, with the fields named."""
     if not isinstance(raw, dict):
         return _refused(index, raw, None, {"_item": 'An object {"kind": …, "body": {…}}.'})
     unknown = sorted(set(raw) - {"kind", "body"})
     kind_name = raw.get("kind")
-    spec = specs.get(kind_name) if isinstance(kind_name, str) else None
+    spec, loader = specs.get(kind_name, (None, None)) if isinstance(kind_name, str) else (None, None)
     problems = {name: "Unknown field." for name in unknown}
     if spec is None:
         problems["kind"] = f"One of: {', '.join(sorted(specs))}."
@@ -63,7 +57,7 @@ def _load(index: int, raw, specs: dict[str, KindSchemas]) -> batches.Item | batc
     if problems:
         return _refused(index, raw, kind_name if spec else None, problems)
     try:
-        body = _loader(spec).load(raw["body"])
+        body = loader.load(raw["body"])
     except ma.ValidationError as exc:
         loaded = flatten_messages({"json": exc.messages})
         return batches.Refused(index, kind_name, batches.record_id_of(raw["body"]),
